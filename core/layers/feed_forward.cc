@@ -1,0 +1,38 @@
+#include "core/layers/feed_forward.h"
+
+namespace stilts {
+
+FeedForward::FeedForward(Parameters& params, const std::string& prefix)
+    : wi_0_{ParamRef::bind(params, prefix + ".wi_0.weight")},
+      wi_1_{ParamRef::bind(params, prefix + ".wi_1.weight")},
+      wo_{ParamRef::bind(params, prefix + ".wo.weight")} {}
+
+const Tensor& FeedForward::forward(const Tensor& x, float dropout_rate, RngKey dropout_key) {
+  x_ = x;
+  dropout_rate_ = dropout_rate;
+  dropout_key_ = dropout_key;
+  Shape hidden_shape = x.shape();
+  hidden_shape.back() = wi_0_.out_features();
+  wi_0_.forward(x, ensure_shape(gate_, hidden_shape));
+  wi_1_.forward(x, ensure_shape(linear_, hidden_shape));
+  ops::gated_gelu_forward(gate_, linear_, ensure_shape(hidden_, hidden_shape));
+  ops::dropout_forward(hidden_, dropout_rate, dropout_key, ensure_shape(dropped_, hidden_shape));
+  Shape out_shape = x.shape();
+  out_shape.back() = wo_.out_features();
+  wo_.forward(dropped_, ensure_shape(out_, out_shape));
+  return out_;
+}
+
+void FeedForward::backward(const Tensor& dout, Tensor& dx) {
+  ops::fill(ensure_shape(ddropped_, hidden_.shape()), 0.0f);
+  wo_.backward(dropped_, dout, ddropped_);
+  ops::fill(ensure_shape(dhidden_, hidden_.shape()), 0.0f);
+  ops::dropout_backward(ddropped_, dropout_rate_, dropout_key_, dhidden_);
+  ops::fill(ensure_shape(dgate_, gate_.shape()), 0.0f);
+  ops::fill(ensure_shape(dlinear_, linear_.shape()), 0.0f);
+  ops::gated_gelu_backward(dhidden_, gate_, linear_, dgate_, dlinear_);
+  wi_0_.backward(x_, dgate_, dx);
+  wi_1_.backward(x_, dlinear_, dx);
+}
+
+}  // namespace stilts

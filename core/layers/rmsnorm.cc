@@ -1,0 +1,23 @@
+#include "core/layers/rmsnorm.h"
+
+#include "kernels/ops.h"
+
+namespace stilts {
+
+RMSNorm::RMSNorm(Parameters& params, const std::string& name)
+    : weight_(ParamRef::bind(params, name)),
+      eps_(static_cast<float>(params.config().layer_norm_epsilon)) {}
+
+const Tensor& RMSNorm::forward(const Tensor& x) {
+  x_ = x;
+  ensure_shape(out_, x.shape());
+  ensure_shape(rstd_, {x.numel() / x.dim(-1)});
+  ops::rmsnorm_forward(x, weight_.value, eps_, out_, rstd_);
+  return out_;
+}
+
+void RMSNorm::backward(const Tensor& dout, Tensor& dx) {
+  ops::rmsnorm_backward(dout, x_, weight_.value, rstd_, dx, weight_.grad);
+}
+
+}  // namespace stilts

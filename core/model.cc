@@ -1,0 +1,67 @@
+#include "core/model.h"
+
+#include <algorithm>
+
+namespace stilts {
+namespace {
+
+Tensor int_tensor(const std::vector<int32_t>& values, Shape shape) {
+  Tensor t(std::move(shape), DType::i32);
+  std::copy(values.begin(), values.end(), t.data<int32_t>());
+  return t;
+}
+
+}  // namespace
+
+Mt5Model::Mt5Model(Parameters& params)
+    : params_(params),
+      embedding_(params, "shared.weight"),
+      decoder_embedding_(params, "shared.weight"),
+      encoder_(params, "encoder"),
+      decoder_(params, "decoder"),
+      head_(params, "lm_head.weight") {}
+
+HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
+  const ModelConfig& c = params_.config();
+  batch.validate(c.vocab_size, "batch");
+  const int64_t b = batch.batch_size, t = batch.input_len, u = batch.target_len;
+
+  input_ids_ = int_tensor(batch.input_ids, {b, t});
+  decoder_ids_ = int_tensor(shift_right(batch, c.decoder_start_token_id, c.pad_token_id), {b, u});
+  targets_ = int_tensor(batch.labels, {b * u});
+  ensure_shape(encoder_mask_, {b, t});
+  {
+    std::vector<float> mask(batch.input_ids.size());
+    std::transform(batch.input_ids.begin(), batch.input_ids.end(), mask.begin(),
+                   [&](int32_t id) { return id == c.pad_token_id ? 0.0f : 1.0f; });
+    std::copy(mask.begin(), mask.end(), encoder_mask_.data<float>());
+  }
+
+  DropoutPlan dropout{options.training ? static_cast<float>(c.dropout_rate) : 0.0f, options.seed,
+                      options.step};
+  encoder_out_ =
+      encoder_.forward(embedding_.forward(input_ids_), encoder_mask_, no_mask_, no_mask_, dropout);
+  const Tensor& decoder_out = decoder_.forward(decoder_embedding_.forward(decoder_ids_), no_mask_,
+                                               encoder_out_, encoder_mask_, dropout);
+  return head_.forward(decoder_out.reshape({b * u, c.d_model}), targets_, options.z_loss);
+}
+
+void Mt5Model::backward() {
+  const ModelConfig& c = params_.config();
+  const int64_t b = decoder_ids_.dim(0), u = decoder_ids_.dim(1), t = input_ids_.dim(1);
+  ops::fill(ensure_shape(ddecoder_out_, {b, u, c.d_model}), 0.0f);
+  Tensor ddecoder_flat = ddecoder_out_.reshape({b * u, c.d_model});
+  head_.backward(ddecoder_flat);
+
+  ops::fill(ensure_shape(ddecoder_embedded_, {b, u, c.d_model}), 0.0f);
+  ops::fill(ensure_shape(dencoder_out_, {b, t, c.d_model}), 0.0f);
+  decoder_.backward(ddecoder_out_, ddecoder_embedded_, dencoder_out_);
+  decoder_embedding_.backward(ddecoder_embedded_);
+
+  ops::fill(ensure_shape(dencoder_embedded_, {b, t, c.d_model}), 0.0f);
+  Tensor unused;
+  encoder_.backward(dencoder_out_, dencoder_embedded_, unused);
+  embedding_.backward(dencoder_embedded_);
+}
+
+}  // namespace stilts

@@ -1,0 +1,143 @@
+#include "core/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/checkpoint/checkpoint.h"
+#include "kernels/ops.h"
+
+namespace stilts {
+namespace {
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
+}  // namespace
+
+EvalResult evaluate(Mt5Model& model, const std::vector<Batch>& batches) {
+  EvalResult r;
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (const Batch& batch : batches) {
+    HeadLoss loss = model.forward(batch, ForwardOptions{});
+    loss_sum += loss.loss_sum;
+    r.tokens += loss.tokens;
+    Tensor predicted({batch.batch_size * batch.target_len}, DType::i32);
+    ops::argmax_rows(model.logits(), predicted);
+    const int32_t* p = predicted.data<int32_t>();
+    for (size_t i = 0; i < batch.labels.size(); ++i)
+      correct += batch.labels[i] != kIgnoreIndex && batch.labels[i] == p[i];
+  }
+  if (r.tokens > 0) {
+    r.loss = loss_sum / static_cast<double>(r.tokens);
+    r.token_accuracy = static_cast<double>(correct) / static_cast<double>(r.tokens);
+  }
+  return r;
+}
+
+Trainer::Trainer(Parameters& params, TrainerOptions options)
+    : params_(params),
+      options_(std::move(options)),
+      model_(params),
+      optimizer_(make_optimizer(options_.optimizer, params)) {
+  options_.schedule.validate();
+  if (options_.steps <= 0) throw std::invalid_argument("--steps: must be positive");
+}
+
+void Trainer::resume(const std::string& step_dir, BatchStream& data) {
+  load_checkpoint_params(step_dir, params_);
+  std::vector<NamedTensor> state = optimizer_->state();
+  load_optimizer_state(step_dir, state);
+  const nlohmann::json trainer = read_trainer_state(step_dir);
+  step_ = trainer.at("step").get<int64_t>();
+  optimizer_->set_steps(trainer.at("optimizer_steps").get<int64_t>());
+  data.restore(trainer.at("data"));
+}
+
+StepRecord Trainer::train_step(const Batch& batch, bool measure_grad_norm) {
+  ++step_;
+  ops::fill(params_.flat_grads(), 0.0f);
+  ForwardOptions forward{true, options_.z_loss, options_.seed, step_};
+  HeadLoss loss = model_.forward(batch, forward);
+  model_.backward();
+  const double norm = options_.clip_norm > 0 || measure_grad_norm
+                          ? clip_grad_norm(params_, options_.clip_norm)
+                          : std::nan("");
+  const float lr = learning_rate(options_.schedule, step_);
+  optimizer_->step(params_, lr);
+  return {step_, loss.mean(), norm, lr};
+}
+
+std::string Trainer::save(const BatchStream& data) {
+  nlohmann::json trainer = {{"step", step_},
+                            {"optimizer_steps", optimizer_->steps()},
+                            {"seed", options_.seed},
+                            {"data", data.state()}};
+  return save_checkpoint(options_.run_dir, step_, params_, optimizer_->state(), trainer,
+                         options_.run_config);
+}
+
+void Trainer::log(const nlohmann::json& record) const {
+  if (options_.run_dir.empty()) return;
+  std::filesystem::create_directories(options_.run_dir);
+  std::ofstream out(options_.run_dir + "/log.jsonl", std::ios::app);
+  out << record.dump() << '\n';
+  if (!out) throw std::runtime_error(options_.run_dir + "/log.jsonl: write failed");
+}
+
+void Trainer::run(BatchStream& data, const std::vector<Batch>& eval_set) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  const int64_t first_step = step_;
+  int64_t tokens = 0;
+  auto report_eval = [&] {
+    if (eval_set.empty()) return;
+    EvalResult e = evaluate(model_, eval_set);
+    std::printf("eval step %lld | loss %.4f | token accuracy %.4f\n", static_cast<long long>(step_),
+                e.loss, e.token_accuracy);
+    log({{"step", step_},
+         {"eval_loss", e.loss},
+         {"eval_token_accuracy", e.token_accuracy},
+         {"eval_tokens", e.tokens}});
+  };
+  while (step_ < options_.steps) {
+    Batch batch = data.next();
+    tokens += batch.batch_size * (batch.input_len + batch.target_len);
+    const int64_t next = step_ + 1;
+    const bool last = next == options_.steps;
+    const bool log_now = options_.log_every > 0 && (next % options_.log_every == 0 || last);
+    StepRecord r = train_step(batch, log_now);
+    const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    const double tokens_per_s = elapsed > 0 ? static_cast<double>(tokens) / elapsed : 0.0;
+    if (log_now) {
+      const double per_step = elapsed / static_cast<double>(step_ - first_step);
+      std::printf("step %lld/%lld | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | ETA %s\n",
+                  static_cast<long long>(step_), static_cast<long long>(options_.steps), r.loss,
+                  static_cast<double>(r.lr), r.grad_norm, tokens_per_s,
+                  format_duration(per_step * static_cast<double>(options_.steps - step_)).c_str());
+      std::fflush(stdout);
+      log({{"step", step_},
+           {"loss", r.loss},
+           {"lr", r.lr},
+           {"grad_norm", r.grad_norm},
+           {"tokens_per_s", tokens_per_s},
+           {"elapsed_s", elapsed}});
+    }
+    if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || last) report_eval();
+    if (!options_.run_dir.empty() &&
+        ((options_.save_every > 0 && step_ % options_.save_every == 0) || last)) {
+      const std::string dir = save(data);
+      std::printf("saved %s\n", dir.c_str());
+    }
+  }
+}
+
+}  // namespace stilts

@@ -1,0 +1,70 @@
+// The CPU backend of kernels/ops.h: fp32, OpenMP and OpenBLAS. Same names and signatures as
+// stilts::ops, same semantics (documented there). kernels/ops.cc validates every argument
+// before calling these, so they assume well-formed shapes, dtypes and devices; checks that
+// need the data (ids and targets in range) live here.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/ops.h"
+
+namespace stilts::cpu {
+
+using ops::AdafactorStep;
+using ops::AdamWStep;
+using ops::AttentionShape;
+
+void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
+            float alpha, float beta);
+
+void fill(Tensor& x, float value);
+void copy(const Tensor& src, Tensor& dst);
+void add_inplace(Tensor& acc, const Tensor& x, float alpha);
+void scale_inplace(Tensor& x, float alpha);
+void fill_normal(Tensor& x, float mean, float std, RngKey key);
+double sum(const Tensor& x);
+double sum_squares(const Tensor& x);
+void argmax_rows(const Tensor& x, Tensor& out);
+void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
+
+void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out);
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable);
+
+void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd);
+void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
+                      Tensor& dx, Tensor& dweight);
+
+int relative_position_bucket(int64_t relative_position, bool bidirectional, int num_buckets,
+                             int max_distance);
+Tensor relative_position_buckets(int64_t q_len, int64_t k_len, int64_t q_offset, bool bidirectional,
+                                 int num_buckets, int max_distance);
+void position_bias_forward(const Tensor& buckets, const Tensor& table, Tensor& bias);
+void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& dtable);
+
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                       const Tensor& key_mask, const AttentionShape& shape, Tensor& probs,
+                       Tensor& out);
+void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                        const Tensor& probs, const AttentionShape& shape, Tensor& dq, Tensor& dk,
+                        Tensor& dv, Tensor& dbias);
+
+void gated_gelu_forward(const Tensor& gate, const Tensor& linear, Tensor& out);
+void gated_gelu_backward(const Tensor& dout, const Tensor& gate, const Tensor& linear,
+                         Tensor& dgate, Tensor& dlinear);
+
+void dropout_forward(const Tensor& x, float rate, RngKey key, Tensor& out);
+void dropout_backward(const Tensor& dout, float rate, RngKey key, Tensor& dx);
+
+void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int ignore_index,
+                           float z_loss, Tensor& losses, Tensor& logsumexp);
+void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& logsumexp,
+                            int ignore_index, float z_loss, float grad_scale, Tensor& dlogits);
+
+void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
+                      Tensor& momentum, const AdafactorStep& s);
+void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& s);
+
+void set_cpu_threads(int threads);
+int cpu_threads();
+
+}  // namespace stilts::cpu

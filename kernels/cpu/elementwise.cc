@@ -1,0 +1,91 @@
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+#include "kernels/cpu/common.h"
+#include "kernels/cpu/cpu_ops.h"
+
+namespace stilts::cpu {
+
+void fill(Tensor& x, float value) {
+  float* px = x.data<float>();
+  for_blocks(x.numel(), kBlock,
+             [&](int64_t begin, int64_t end) { std::fill(px + begin, px + end, value); });
+}
+
+void copy(const Tensor& src, Tensor& dst) {
+  const char* from = static_cast<const char*>(src.raw());
+  char* to = static_cast<char*>(dst.raw());
+  constexpr int64_t kBytes = 1 << 20;  // one memcpy per block: its speed, on every thread
+  for_blocks(static_cast<int64_t>(src.nbytes()), kBytes, [&](int64_t begin, int64_t end) {
+    std::memcpy(to + begin, from + begin, static_cast<size_t>(end - begin));
+  });
+}
+
+void add_inplace(Tensor& acc, const Tensor& x, float alpha) {
+  float* pa = acc.data<float>();
+  const float* px = x.data<float>();
+  for_blocks(acc.numel(), kBlock, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) pa[i] += alpha * px[i];
+  });
+}
+
+void scale_inplace(Tensor& x, float alpha) {
+  float* px = x.data<float>();
+  for_blocks(x.numel(), kBlock, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) px[i] *= alpha;
+  });
+}
+
+// Box-Muller: element i takes the uniforms (key, 2i) and (key, 2i + 1). 1 - u lies in (0, 1],
+// so the logarithm is finite.
+void fill_normal(Tensor& x, float mean, float std, RngKey key) {
+  float* px = x.data<float>();
+  constexpr int64_t kNormals = 1024;
+  for_blocks(x.numel(), kNormals, [&](int64_t begin, int64_t end) {
+    float u[2 * kNormals];
+    uniform_range(key, 2 * static_cast<uint64_t>(begin), 2 * (end - begin), u);
+    for (int64_t i = begin; i < end; ++i) {
+      const double u1 = u[2 * (i - begin)], u2 = u[2 * (i - begin) + 1];
+      const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * std::numbers::pi * u2);
+      px[i] = static_cast<float>(mean + std * z);
+    }
+  });
+}
+
+double sum(const Tensor& x) {
+  const float* px = x.data<float>();
+  return blocked_sum(x.numel(), [&](int64_t begin, int64_t end) {
+    return lane_sum(begin, end, [&](int64_t i) { return static_cast<double>(px[i]); });
+  });
+}
+
+double sum_squares(const Tensor& x) {
+  const float* px = x.data<float>();
+  return blocked_sum(x.numel(), [&](int64_t begin, int64_t end) {
+    return lane_sum(begin, end, [&](int64_t i) { return static_cast<double>(px[i]) * px[i]; });
+  });
+}
+
+void argmax_rows(const Tensor& x, Tensor& out) {
+  const int64_t rows = flat_rows(x), cols = x.dim(-1);
+  const float* px = x.data<float>();
+  int32_t* po = out.data<int32_t>();
+  for_blocks(rows, 1, [&](int64_t i, int64_t) {
+    const float* row = px + i * cols;
+    po[i] = static_cast<int32_t>(std::max_element(row, row + cols) - row);
+  });
+}
+
+void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
+  const int64_t rows = flat_rows(x), cols = x.dim(-1);
+  const float* px = x.data<float>();
+  const int32_t* pi = index.data<int32_t>();
+  float* po = out.data<float>();
+  for_blocks(rows, kBlock, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      po[i] = pi[i] >= 0 && pi[i] < cols ? px[i * cols + pi[i]] : 0.0f;
+  });
+}
+
+}  // namespace stilts::cpu

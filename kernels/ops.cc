@@ -1,0 +1,410 @@
+// The dispatcher: every argument is validated here, once for all backends, and the call goes
+// to the backend of the tensors' device. Error messages name the op, the argument, what was
+// expected and what came (Tensor::describe()).
+#include "kernels/ops.h"
+
+#include <algorithm>
+#include <climits>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/cpu/common.h"
+#include "kernels/cpu/cpu_ops.h"
+
+namespace stilts::ops {
+namespace {
+
+using cpu::flat_rows;
+
+std::string str(int64_t v) {
+  return std::to_string(v);
+}
+
+[[noreturn]] void fail(const char* op, const std::string& message) {
+  throw std::invalid_argument(std::string(op) + ": " + message);
+}
+
+void expect_dtype(const char* op, const char* name, const Tensor& t, DType dtype) {
+  if (!t.defined()) fail(op, std::string(name) + " is undefined");
+  if (t.dtype() != dtype)
+    fail(op, std::string(name) + " must be " + dtype_name(dtype) + ", got " + t.describe());
+}
+
+// The last dimension of a tensor read as [N, d]; it needs at least one dimension.
+int64_t last_dim(const char* op, const char* name, const Tensor& t, DType dtype = DType::f32) {
+  expect_dtype(op, name, t, dtype);
+  if (t.rank() < 1)
+    fail(op, std::string(name) + " needs at least one dimension, got " + t.describe());
+  return t.dim(-1);
+}
+
+void expect_shape(const char* op, const char* name, const Tensor& t, const Shape& shape,
+                  DType dtype = DType::f32) {
+  expect_dtype(op, name, t, dtype);
+  if (t.shape() != shape)
+    fail(op, std::string(name) + " must be " + dtype_name(dtype) + shape_string(shape) + ", got " +
+                 t.describe());
+}
+
+// [rows, cols] with the leading dimensions flattened, the "[N, d]" of ops.h.
+void expect_matrix(const char* op, const char* name, const Tensor& t, int64_t rows, int64_t cols,
+                   DType dtype = DType::f32) {
+  if (last_dim(op, name, t, dtype) != cols || flat_rows(t) != rows)
+    fail(op, std::string(name) + " must be " + dtype_name(dtype) + "[" + str(rows) + "," +
+                 str(cols) + "] (leading dimensions flattened), got " + t.describe());
+}
+
+// n elements of any shape.
+void expect_numel(const char* op, const char* name, const Tensor& t, int64_t n,
+                  DType dtype = DType::f32) {
+  expect_dtype(op, name, t, dtype);
+  if (t.numel() != n)
+    fail(op, std::string(name) + " must hold " + str(n) + " " + dtype_name(dtype) +
+                 " elements, got " + t.describe());
+}
+
+void expect_rank(const char* op, const char* name, const Tensor& t, int rank,
+                 DType dtype = DType::f32) {
+  expect_dtype(op, name, t, dtype);
+  if (t.rank() != rank)
+    fail(op, std::string(name) + " must have " + str(rank) + " dimensions, got " + t.describe());
+}
+
+void expect_rate(const char* op, float rate) {
+  if (!(rate >= 0.0f && rate <= 1.0f))
+    fail(op, "dropout rate must lie in [0, 1], got " + std::to_string(rate));
+}
+
+void expect_step(const char* op, int64_t step) {
+  if (step < 1) fail(op, "step is 1-based, got " + str(step));
+}
+
+// The bucket formula needs at least one exact bucket and a log-spaced range beyond it.
+void expect_bucket_layout(const char* op, bool bidirectional, int num_buckets, int max_distance) {
+  const int max_exact = (bidirectional ? num_buckets / 2 : num_buckets) / 2;
+  if (max_exact < 1 || max_distance <= max_exact)
+    fail(op, "num_buckets " + str(num_buckets) + " and max_distance " + str(max_distance) +
+                 " leave no exact or no logarithmic buckets (bidirectional " +
+                 (bidirectional ? "true" : "false") + ")");
+}
+
+// Runs the kernel of the device that every defined tensor of the call sits on.
+template <class CpuKernel>
+decltype(auto) dispatch(const char* op, std::initializer_list<const Tensor*> tensors,
+                        CpuKernel cpu_kernel) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : tensors) {
+    if (!t->defined()) continue;
+    if (first == nullptr)
+      first = t;
+    else if (t->device() != first->device())
+      fail(op, "tensors on different devices: " + first->describe() + " and " + t->describe());
+  }
+  if (first == nullptr || first->device() == Device::cpu) return cpu_kernel();
+  throw std::runtime_error(std::string(op) + ": this build has no CUDA kernels");
+}
+
+// Sizes of one attention call, read from q and k and checked against v and the head count.
+struct AttentionDims {
+  int64_t batch, q_len, k_len, width;
+};
+
+AttentionDims attention_dims(const char* op, const Tensor& q, const Tensor& k, const Tensor& v,
+                             const AttentionShape& shape) {
+  expect_rank(op, "q", q, 3);
+  expect_rank(op, "k", k, 3);
+  const AttentionDims d{q.dim(0), q.dim(1), k.dim(1), q.dim(2)};
+  if (shape.num_heads < 1 || d.width % shape.num_heads != 0)
+    fail(op, "q's width " + str(d.width) + " is not a positive multiple of num_heads " +
+                 str(shape.num_heads) + " (q " + q.describe() + ")");
+  if (d.q_len < 1 || d.k_len < 1 || d.width < 1)
+    fail(op, "empty attention: q " + q.describe() + ", k " + k.describe());
+  expect_shape(op, "k", k, {d.batch, d.k_len, d.width});
+  expect_shape(op, "v", v, {d.batch, d.k_len, d.width});
+  expect_rate(op, shape.dropout_rate);
+  return d;
+}
+
+}  // namespace
+
+void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
+            float alpha, float beta) {
+  const char* op = "matmul";
+  const int64_t a_cols = last_dim(op, "a", a), b_cols = last_dim(op, "b", b);
+  const int64_t a_rows = flat_rows(a), b_rows = flat_rows(b);
+  const int64_t m = transpose_a ? a_cols : a_rows, k = transpose_a ? a_rows : a_cols;
+  const int64_t k_b = transpose_b ? b_cols : b_rows, n = transpose_b ? b_rows : b_cols;
+  if (k != k_b)
+    fail(op, "op(a) is [" + str(m) + "," + str(k) + "] but op(b) is [" + str(k_b) + "," + str(n) +
+                 "] (a " + a.describe() + (transpose_a ? " transposed" : "") + ", b " +
+                 b.describe() + (transpose_b ? " transposed" : "") + ")");
+  expect_matrix(op, "c", c, m, n);
+  if (std::max({a_rows, a_cols, b_rows, b_cols, n}) > INT_MAX)
+    fail(op, "a dimension exceeds BLAS's int: a " + a.describe() + ", b " + b.describe());
+  dispatch(op, {&a, &b, &c}, [&] { cpu::matmul(a, transpose_a, b, transpose_b, c, alpha, beta); });
+}
+
+void fill(Tensor& x, float value) {
+  expect_dtype("fill", "x", x, DType::f32);
+  dispatch("fill", {&x}, [&] { cpu::fill(x, value); });
+}
+
+void copy(const Tensor& src, Tensor& dst) {
+  const char* op = "copy";
+  if (!src.defined()) fail(op, "src is undefined");
+  expect_numel(op, "dst", dst, src.numel(), src.dtype());
+  dispatch(op, {&src, &dst}, [&] { cpu::copy(src, dst); });
+}
+
+void add_inplace(Tensor& acc, const Tensor& x, float alpha) {
+  const char* op = "add_inplace";
+  expect_dtype(op, "acc", acc, DType::f32);
+  expect_numel(op, "x", x, acc.numel());
+  dispatch(op, {&acc, &x}, [&] { cpu::add_inplace(acc, x, alpha); });
+}
+
+void scale_inplace(Tensor& x, float alpha) {
+  expect_dtype("scale_inplace", "x", x, DType::f32);
+  dispatch("scale_inplace", {&x}, [&] { cpu::scale_inplace(x, alpha); });
+}
+
+void fill_normal(Tensor& x, float mean, float std, RngKey key) {
+  expect_dtype("fill_normal", "x", x, DType::f32);
+  dispatch("fill_normal", {&x}, [&] { cpu::fill_normal(x, mean, std, key); });
+}
+
+double sum(const Tensor& x) {
+  expect_dtype("sum", "x", x, DType::f32);
+  return dispatch("sum", {&x}, [&] { return cpu::sum(x); });
+}
+
+double sum_squares(const Tensor& x) {
+  expect_dtype("sum_squares", "x", x, DType::f32);
+  return dispatch("sum_squares", {&x}, [&] { return cpu::sum_squares(x); });
+}
+
+void argmax_rows(const Tensor& x, Tensor& out) {
+  const char* op = "argmax_rows";
+  if (last_dim(op, "x", x) < 1) fail(op, "x has no columns: " + x.describe());
+  expect_numel(op, "out", out, flat_rows(x), DType::i32);
+  dispatch(op, {&x, &out}, [&] { cpu::argmax_rows(x, out); });
+}
+
+void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
+  const char* op = "gather_rows";
+  last_dim(op, "x", x);
+  expect_numel(op, "index", index, flat_rows(x), DType::i32);
+  expect_numel(op, "out", out, flat_rows(x));
+  dispatch(op, {&x, &index, &out}, [&] { cpu::gather_rows(x, index, out); });
+}
+
+void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out) {
+  const char* op = "embedding_forward";
+  expect_dtype(op, "ids", ids, DType::i32);
+  expect_rank(op, "table", table, 2);
+  expect_matrix(op, "out", out, ids.numel(), table.dim(1));
+  dispatch(op, {&ids, &table, &out}, [&] { cpu::embedding_forward(ids, table, out); });
+}
+
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
+  const char* op = "embedding_backward";
+  expect_dtype(op, "ids", ids, DType::i32);
+  expect_rank(op, "dtable", dtable, 2);
+  expect_matrix(op, "dout", dout, ids.numel(), dtable.dim(1));
+  dispatch(op, {&ids, &dout, &dtable}, [&] { cpu::embedding_backward(ids, dout, dtable); });
+}
+
+void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd) {
+  const char* op = "rmsnorm_forward";
+  const int64_t d = last_dim(op, "x", x), n = flat_rows(x);
+  expect_shape(op, "weight", weight, {d});
+  expect_matrix(op, "out", out, n, d);
+  expect_numel(op, "rstd", rstd, n);
+  dispatch(op, {&x, &weight, &out, &rstd},
+           [&] { cpu::rmsnorm_forward(x, weight, eps, out, rstd); });
+}
+
+void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
+                      Tensor& dx, Tensor& dweight) {
+  const char* op = "rmsnorm_backward";
+  const int64_t d = last_dim(op, "x", x), n = flat_rows(x);
+  expect_matrix(op, "dout", dout, n, d);
+  expect_shape(op, "weight", weight, {d});
+  expect_numel(op, "rstd", rstd, n);
+  expect_matrix(op, "dx", dx, n, d);
+  expect_shape(op, "dweight", dweight, {d});
+  dispatch(op, {&dout, &x, &weight, &rstd, &dx, &dweight},
+           [&] { cpu::rmsnorm_backward(dout, x, weight, rstd, dx, dweight); });
+}
+
+int relative_position_bucket(int64_t relative_position, bool bidirectional, int num_buckets,
+                             int max_distance) {
+  expect_bucket_layout("relative_position_bucket", bidirectional, num_buckets, max_distance);
+  return cpu::relative_position_bucket(relative_position, bidirectional, num_buckets, max_distance);
+}
+
+Tensor relative_position_buckets(int64_t q_len, int64_t k_len, int64_t q_offset, bool bidirectional,
+                                 int num_buckets, int max_distance) {
+  if (q_len < 0 || k_len < 0 || q_offset < 0)
+    fail("relative_position_buckets", "negative q_len " + str(q_len) + ", k_len " + str(k_len) +
+                                          " or q_offset " + str(q_offset));
+  expect_bucket_layout("relative_position_buckets", bidirectional, num_buckets, max_distance);
+  return cpu::relative_position_buckets(q_len, k_len, q_offset, bidirectional, num_buckets,
+                                        max_distance);
+}
+
+void position_bias_forward(const Tensor& buckets, const Tensor& table, Tensor& bias) {
+  const char* op = "position_bias_forward";
+  expect_rank(op, "buckets", buckets, 2, DType::i32);
+  expect_rank(op, "table", table, 2);
+  expect_shape(op, "bias", bias, {table.dim(1), buckets.dim(0), buckets.dim(1)});
+  dispatch(op, {&buckets, &table, &bias},
+           [&] { cpu::position_bias_forward(buckets, table, bias); });
+}
+
+void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& dtable) {
+  const char* op = "position_bias_backward";
+  expect_rank(op, "buckets", buckets, 2, DType::i32);
+  expect_rank(op, "dtable", dtable, 2);
+  expect_shape(op, "dbias", dbias, {dtable.dim(1), buckets.dim(0), buckets.dim(1)});
+  dispatch(op, {&buckets, &dbias, &dtable},
+           [&] { cpu::position_bias_backward(buckets, dbias, dtable); });
+}
+
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                       const Tensor& key_mask, const AttentionShape& shape, Tensor& probs,
+                       Tensor& out) {
+  const char* op = "attention_forward";
+  const AttentionDims d = attention_dims(op, q, k, v, shape);
+  if (bias.defined()) expect_shape(op, "bias", bias, {shape.num_heads, d.q_len, d.k_len});
+  if (key_mask.defined()) expect_shape(op, "key_mask", key_mask, {d.batch, d.k_len});
+  expect_shape(op, "probs", probs, {d.batch, shape.num_heads, d.q_len, d.k_len});
+  expect_shape(op, "out", out, q.shape());
+  dispatch(op, {&q, &k, &v, &bias, &key_mask, &probs, &out},
+           [&] { cpu::attention_forward(q, k, v, bias, key_mask, shape, probs, out); });
+}
+
+void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                        const Tensor& probs, const AttentionShape& shape, Tensor& dq, Tensor& dk,
+                        Tensor& dv, Tensor& dbias) {
+  const char* op = "attention_backward";
+  const AttentionDims d = attention_dims(op, q, k, v, shape);
+  expect_shape(op, "dout", dout, q.shape());
+  expect_shape(op, "probs", probs, {d.batch, shape.num_heads, d.q_len, d.k_len});
+  expect_shape(op, "dq", dq, q.shape());
+  expect_shape(op, "dk", dk, k.shape());
+  expect_shape(op, "dv", dv, v.shape());
+  if (dbias.defined()) expect_shape(op, "dbias", dbias, {shape.num_heads, d.q_len, d.k_len});
+  dispatch(op, {&dout, &q, &k, &v, &probs, &dq, &dk, &dv, &dbias},
+           [&] { cpu::attention_backward(dout, q, k, v, probs, shape, dq, dk, dv, dbias); });
+}
+
+void gated_gelu_forward(const Tensor& gate, const Tensor& linear, Tensor& out) {
+  const char* op = "gated_gelu_forward";
+  const int64_t f = last_dim(op, "gate", gate), n = flat_rows(gate);
+  expect_matrix(op, "linear", linear, n, f);
+  expect_matrix(op, "out", out, n, f);
+  dispatch(op, {&gate, &linear, &out}, [&] { cpu::gated_gelu_forward(gate, linear, out); });
+}
+
+void gated_gelu_backward(const Tensor& dout, const Tensor& gate, const Tensor& linear,
+                         Tensor& dgate, Tensor& dlinear) {
+  const char* op = "gated_gelu_backward";
+  const int64_t f = last_dim(op, "gate", gate), n = flat_rows(gate);
+  expect_matrix(op, "dout", dout, n, f);
+  expect_matrix(op, "linear", linear, n, f);
+  expect_matrix(op, "dgate", dgate, n, f);
+  expect_matrix(op, "dlinear", dlinear, n, f);
+  dispatch(op, {&dout, &gate, &linear, &dgate, &dlinear},
+           [&] { cpu::gated_gelu_backward(dout, gate, linear, dgate, dlinear); });
+}
+
+void dropout_forward(const Tensor& x, float rate, RngKey key, Tensor& out) {
+  const char* op = "dropout_forward";
+  expect_dtype(op, "x", x, DType::f32);
+  expect_numel(op, "out", out, x.numel());
+  expect_rate(op, rate);
+  dispatch(op, {&x, &out}, [&] { cpu::dropout_forward(x, rate, key, out); });
+}
+
+void dropout_backward(const Tensor& dout, float rate, RngKey key, Tensor& dx) {
+  const char* op = "dropout_backward";
+  expect_dtype(op, "dout", dout, DType::f32);
+  expect_numel(op, "dx", dx, dout.numel());
+  expect_rate(op, rate);
+  dispatch(op, {&dout, &dx}, [&] { cpu::dropout_backward(dout, rate, key, dx); });
+}
+
+void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int ignore_index,
+                           float z_loss, Tensor& losses, Tensor& logsumexp) {
+  const char* op = "cross_entropy_forward";
+  if (last_dim(op, "logits", logits) < 1) fail(op, "logits have no columns: " + logits.describe());
+  const int64_t n = flat_rows(logits);
+  expect_numel(op, "targets", targets, n, DType::i32);
+  expect_numel(op, "losses", losses, n);
+  expect_numel(op, "logsumexp", logsumexp, n);
+  dispatch(op, {&logits, &targets, &losses, &logsumexp}, [&] {
+    cpu::cross_entropy_forward(logits, targets, ignore_index, z_loss, losses, logsumexp);
+  });
+}
+
+void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& logsumexp,
+                            int ignore_index, float z_loss, float grad_scale, Tensor& dlogits) {
+  const char* op = "cross_entropy_backward";
+  const int64_t v = last_dim(op, "logits", logits), n = flat_rows(logits);
+  expect_numel(op, "targets", targets, n, DType::i32);
+  expect_numel(op, "logsumexp", logsumexp, n);
+  expect_matrix(op, "dlogits", dlogits, n, v);
+  dispatch(op, {&logits, &targets, &logsumexp, &dlogits}, [&] {
+    cpu::cross_entropy_backward(logits, targets, logsumexp, ignore_index, z_loss, grad_scale,
+                                dlogits);
+  });
+}
+
+void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
+                      Tensor& momentum, const AdafactorStep& s) {
+  const char* op = "adafactor_update";
+  expect_dtype(op, "param", param, DType::f32);
+  expect_shape(op, "grad", grad, param.shape());
+  if (row.defined() || col.defined()) {
+    if (full.defined())
+      fail(op,
+           "either row and col (factored) or full may be given, not both; full " + full.describe());
+    expect_rank(op, "param", param, 2);
+    expect_numel(op, "row", row, param.dim(0));
+    expect_numel(op, "col", col, param.dim(1));
+  } else {
+    expect_numel(op, "full", full, param.numel());
+  }
+  if ((s.beta1 > 0.0f) != momentum.defined())
+    fail(op,
+         "momentum must be given exactly when beta1 > 0 (beta1 " + std::to_string(s.beta1) + ")");
+  if (momentum.defined()) expect_numel(op, "momentum", momentum, param.numel());
+  expect_step(op, s.step);
+  if (!(s.clip_threshold > 0.0f))
+    fail(op, "clip_threshold must be positive, got " + std::to_string(s.clip_threshold));
+  dispatch(op, {&param, &grad, &row, &col, &full, &momentum},
+           [&] { cpu::adafactor_update(param, grad, row, col, full, momentum, s); });
+}
+
+void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& s) {
+  const char* op = "adamw_update";
+  expect_dtype(op, "param", param, DType::f32);
+  expect_shape(op, "grad", grad, param.shape());
+  expect_numel(op, "m", m, param.numel());
+  expect_numel(op, "v", v, param.numel());
+  expect_step(op, s.step);
+  dispatch(op, {&param, &grad, &m, &v}, [&] { cpu::adamw_update(param, grad, m, v, s); });
+}
+
+void set_cpu_threads(int threads) {
+  if (threads < 1) fail("set_cpu_threads", "needs at least one thread, got " + str(threads));
+  cpu::set_cpu_threads(threads);
+}
+
+int cpu_threads() {
+  return cpu::cpu_threads();
+}
+
+}  // namespace stilts::ops

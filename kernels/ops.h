@@ -1,0 +1,167 @@
+// The one interface to numeric work. core/ calls only these functions; each dispatches on
+// the tensors' device to kernels/cpu/<op>.cc (and, with the CUDA backend, kernels/cuda/<op>.cu)
+// under the same name.
+//
+// Conventions, shared by every op:
+// - Shapes are row-major. "[N, d]" means any tensor whose last dimension is d, with all
+//   leading dimensions flattened into N.
+// - Forward ops overwrite their outputs.
+// - Backward ops ACCUMULATE (+=) into every gradient they produce, so a tensor used in
+//   several places (the shared position bias, a residual stream) collects its gradient
+//   without extra buffers. Callers zero gradients once per step. cross_entropy_backward is
+//   the one exception: it writes dlogits, a fresh buffer.
+// - Reductions use a fixed order (static OpenMP schedules, fixed thread counts), so the
+//   same inputs always give bit-identical outputs.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/philox.h"
+#include "kernels/tensor.h"
+
+namespace stilts::ops {
+
+// ---- dense algebra --------------------------------------------------------------------
+// c = alpha * op(a) · op(b) + beta * c, with a, b, c viewed as 2-D matrices ([N, last]).
+// op(a) is [M, K], op(b) is [K, N2], c is [M, N2]. A linear layer y = x·Wᵀ is
+// matmul(x, false, W, true, y).
+void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
+            float alpha = 1.0f, float beta = 0.0f);
+
+// ---- elementwise and reductions -------------------------------------------------------
+void fill(Tensor& x, float value);
+void copy(const Tensor& src, Tensor& dst);                           // same numel, same dtype
+void add_inplace(Tensor& acc, const Tensor& x, float alpha = 1.0f);  // acc += alpha * x
+void scale_inplace(Tensor& x, float alpha);
+// x[i] = mean + std * N(0,1) from Philox (Box-Muller), element i drawn from the uniforms
+// (key, 2i) and (key, 2i+1): the same on every device and thread count.
+void fill_normal(Tensor& x, float mean, float std, RngKey key);
+double sum(const Tensor& x);          // f32 input, f64 accumulation
+double sum_squares(const Tensor& x);  // f32 input, f64 accumulation
+// out[i] = argmax_j x[i, j] (first maximum on ties). x [N, V] f32, out i32 [N].
+void argmax_rows(const Tensor& x, Tensor& out);
+// out[i] = x[i, index[i]]; x [N, V] f32, index i32 [N], out f32 [N]. Rows whose index is
+// outside [0, V) give 0 (used with ignore_index = -100 for label log-probabilities).
+void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
+
+// ---- embedding ------------------------------------------------------------------------
+// ids i32 [N], table [V, d], out [N, d]. An id outside [0, V) is an error naming the id.
+void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out);
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable);
+
+// ---- RMSNorm (T5LayerNorm) ------------------------------------------------------------
+// out = weight * x * rstd, rstd[i] = 1/sqrt(mean_j x[i,j]^2 + eps), statistics in f32.
+// x, out [N, d]; weight [d]; rstd [N] saved for backward.
+void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd);
+void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
+                      Tensor& dx, Tensor& dweight);
+
+// ---- relative position bias -----------------------------------------------------------
+// The T5 bucket of relative position (key - query), computed on the host with IEEE logf.
+int relative_position_bucket(int64_t relative_position, bool bidirectional, int num_buckets,
+                             int max_distance);
+// i32 [q_len, k_len] bucket table on the CPU for queries at absolute positions
+// q_offset .. q_offset + q_len - 1 and keys at 0 .. k_len - 1 (q_offset > 0 when decoding
+// with a KV cache).
+Tensor relative_position_buckets(int64_t q_len, int64_t k_len, int64_t q_offset, bool bidirectional,
+                                 int num_buckets, int max_distance);
+// buckets i32 [Lq, Lk], table [num_buckets, H], bias [H, Lq, Lk]:
+// bias[h, i, j] = table[buckets[i, j], h].
+void position_bias_forward(const Tensor& buckets, const Tensor& table, Tensor& bias);
+void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& dtable);
+
+// ---- attention ------------------------------------------------------------------------
+// T5 attention without 1/sqrt(d_kv) scaling, per batch b and head h:
+//   s = q_h · k_hᵀ + bias[h]         (bias [H, Lq, Lk], or undefined for cross-attention)
+//   s[i, j] masked when key_mask[b, j] == 0 (key_mask f32 [B, Lk] of 0/1, or undefined)
+//     or, when causal, when j > i + (Lk - Lq)
+//   p = softmax(s) over unmasked keys (a row with every key masked is uniform over all keys,
+//     as Hugging Face's additive finfo.min mask gives)
+//   out_h = dropout(p) · v_h
+// q [B, Lq, H*Dh], k and v [B, Lk, H*Dh], out [B, Lq, H*Dh], probs [B, H, Lq, Lk] (p before
+// dropout, saved for backward). Dropout element index is the flat index into probs.
+struct AttentionShape {
+  int64_t num_heads;
+  bool causal;
+  float dropout_rate;
+  RngKey dropout_key;
+};
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                       const Tensor& key_mask, const AttentionShape& shape, Tensor& probs,
+                       Tensor& out);
+// Accumulates dq, dk, dv and (when defined) dbias [H, Lq, Lk], summed over the batch. A row
+// with every key masked back-propagates as an ordinary softmax row over its uniform
+// probabilities, as autograd does through Hugging Face's additive mask.
+void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
+                        const Tensor& probs, const AttentionShape& shape, Tensor& dq, Tensor& dk,
+                        Tensor& dv, Tensor& dbias);
+
+// ---- gated-GELU feed-forward activation ------------------------------------------------
+// out = gelu_new(gate) * linear, gelu_new(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+// gate, linear, out [N, F].
+void gated_gelu_forward(const Tensor& gate, const Tensor& linear, Tensor& out);
+void gated_gelu_backward(const Tensor& dout, const Tensor& gate, const Tensor& linear,
+                         Tensor& dgate, Tensor& dlinear);
+
+// ---- dropout ---------------------------------------------------------------------------
+// Element i is kept iff uniform(key, i) >= rate and then scaled by 1/(1-rate). rate 0 is the
+// identity. out may be the same tensor as x.
+void dropout_forward(const Tensor& x, float rate, RngKey key, Tensor& out);
+void dropout_backward(const Tensor& dout, float rate, RngKey key, Tensor& dx);
+
+// ---- cross-entropy ---------------------------------------------------------------------
+// logits [N, V] f32, targets i32 [N]. For each row whose target != ignore_index:
+//   logsumexp[i] = log sum_j exp(logits[i, j])
+//   losses[i]    = logsumexp[i] - logits[i, target] + z_loss * logsumexp[i]^2
+// Ignored rows get losses[i] = 0 and logsumexp[i] = 0 (they are skipped). A target outside
+// [0, V) that is not ignore_index is an error naming the row and the value.
+void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int ignore_index,
+                           float z_loss, Tensor& losses, Tensor& logsumexp);
+// WRITES dlogits = grad_scale * d(losses[i])/d(logits) for kept rows, 0 for ignored rows.
+void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& logsumexp,
+                            int ignore_index, float z_loss, float grad_scale, Tensor& dlogits);
+
+// ---- optimizers ------------------------------------------------------------------------
+// Hugging Face's Adafactor step for one parameter (transformers.optimization.Adafactor):
+//   rho = lr, times max(eps2, RMS(param)) when scale_parameter
+//   beta2t = 1 - step^decay_rate; u = grad^2 + eps1
+//   factored (param rank 2, row [R] and col [C] defined):
+//     row = beta2t row + (1-beta2t) mean_cols(u); col = beta2t col + (1-beta2t) mean_rows(u)
+//     update = grad * rsqrt(row / mean(row))[:, None] * rsqrt(col)[None, :]
+//   otherwise (full [numel] defined): full = beta2t full + (1-beta2t) u; update = grad*rsqrt(full)
+//   update /= max(1, RMS(update) / clip_threshold); update *= rho
+//   if beta1 > 0 (momentum defined): momentum = beta1 m + (1-beta1) update; update = momentum
+//   if weight_decay: param -= weight_decay * rho * param
+//   param -= update
+struct AdafactorStep {
+  float lr;
+  int64_t step;  // 1-based
+  float eps1 = 1e-30f;
+  float eps2 = 1e-3f;
+  float clip_threshold = 1.0f;
+  float decay_rate = -0.8f;
+  float beta1 = 0.0f;
+  float weight_decay = 0.0f;
+  bool scale_parameter = false;
+};
+void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
+                      Tensor& momentum, const AdafactorStep& s);
+
+// PyTorch's AdamW step (decoupled weight decay, bias-corrected):
+//   param *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2
+//   param -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps)
+struct AdamWStep {
+  float lr;
+  int64_t step;  // 1-based
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.0f;
+};
+void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& s);
+
+// Sets the number of threads every CPU kernel and OpenBLAS use (one pool per process).
+void set_cpu_threads(int threads);
+int cpu_threads();
+
+}  // namespace stilts::ops

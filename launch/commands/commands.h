@@ -1,0 +1,13 @@
+// One function per `stilts` subcommand; argv[0] is the command name.
+#pragma once
+
+namespace stilts::launch {
+
+int run_train(int argc, char** argv);
+int run_loss(int argc, char** argv);
+int run_plan(int argc, char** argv);
+int run_bench(int argc, char** argv);
+int run_import_hf(int argc, char** argv);
+int run_export_hf(int argc, char** argv);
+
+}  // namespace stilts::launch

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages stilts builds and tests with. Idempotent and quiet when
+# nothing is missing; needs root (or sudo) only when something is.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libopenmpi-dev openmpi-bin            # MPI: process grid and host collectives
+  libhdf5-dev                           # corpora and checkpoints
+  libsentencepiece-dev sentencepiece    # tokenizer
+  libboost-program-options-dev          # command line and INI configs
+  libopenblas-openmp-dev                # CPU GEMMs sharing the OpenMP thread pool
+  nlohmann-json3-dev                    # JSON
+  libicu-dev                            # Unicode categories (MLQA normalization)
+  libgtest-dev                          # unit tests
+  python3-torch python3-numpy           # the independent PyTorch reference and benchmark
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
