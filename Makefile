@@ -18,8 +18,9 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	@$(BUILD)/launch/stilts train --model test-small --task reverse --steps 400 --batch 32 \
-	  --optimizer adamw --lr 3e-3 --run-dir runs/demo --eval-every 100 --log-every 20
+	@$(BUILD)/launch/stilts train --model test-small --task reverse --steps 1000 --batch 32 \
+	  --optimizer adafactor --lr 1e-2 --scale-parameter true --dropout 0 --run-dir runs/demo \
+	  --eval-every 250 --log-every 50
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc' '*.cu')

@@ -59,10 +59,14 @@ void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& co
       for (int64_t t = begin; t < end; ++t) out[t - begin] = pg[t] / std::sqrt(pf[t]);
       return;
     }
-    for (int64_t t = begin; t < end;) {
-      const int64_t i = t / cols, row_end = std::min(end, (i + 1) * cols);
-      const float* c = col_factor.get() - i * cols;  // c[t] is column t - i * cols
-      for (; t < row_end; ++t) out[t - begin] = row_factor[i] * c[t] * pg[t];
+    for (int64_t t = begin; t < end;) {  // one row's share of the block per pass
+      const int64_t i = t / cols, j = t - i * cols, span = std::min(end - t, cols - j);
+      const float r = row_factor[i];
+      const float* c = col_factor.get() + j;
+      const float* g = pg + t;
+      float* o = out + (t - begin);
+      for (int64_t k = 0; k < span; ++k) o[k] = r * c[k] * g[k];
+      t += span;
     }
   };
 

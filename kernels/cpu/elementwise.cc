@@ -46,9 +46,10 @@ void fill_normal(Tensor& x, float mean, float std, RngKey key) {
     float u[2 * kNormals];
     uniform_range(key, 2 * static_cast<uint64_t>(begin), 2 * (end - begin), u);
     for (int64_t i = begin; i < end; ++i) {
-      const double u1 = u[2 * (i - begin)], u2 = u[2 * (i - begin) + 1];
-      const double z = std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(2.0 * std::numbers::pi * u2);
-      px[i] = static_cast<float>(mean + std * z);
+      const float u1 = u[2 * (i - begin)], u2 = u[2 * (i - begin) + 1];
+      const float z =
+          std::sqrt(-2.0f * std::log(1.0f - u1)) * std::cos(2.0f * std::numbers::pi_v<float> * u2);
+      px[i] = mean + std * z;
     }
   });
 }

@@ -2,8 +2,9 @@
 # `stilts train` on the built-in copy task reaches at least 95% token accuracy on held-out
 # examples, measured by the trainer's evaluation and read back from the run's log.
 source "$(dirname "$0")/lib.sh"
-"$STILTS" train --model test-small --task copy --steps 600 --batch 32 --optimizer adamw \
-  --lr 3e-3 --warmup-steps 50 --seed 1 --run-dir "$WORK/run" --log-every 100 --eval-batches 8
+"$STILTS" train --model test-small --task copy --steps 1000 --batch 32 --optimizer adafactor \
+  --lr 1e-2 --scale-parameter true --dropout 0 --seed 1 --run-dir "$WORK/run" --log-every 100 \
+  --eval-batches 8
 accuracy=$($PY -c '
 import json, sys
 records = [json.loads(l) for l in open(sys.argv[1])]

@@ -142,6 +142,8 @@ struct OptimizerCase {
   const char* settings;  // key in the settings metadata
 };
 
+void PrintTo(const OptimizerCase& c, std::ostream* os) { *os << c.settings; }
+
 class GoldenOptimizer : public ::testing::TestWithParam<OptimizerCase> {};
 
 TEST_P(GoldenOptimizer, TenStepLossesMatch) {

@@ -10,26 +10,10 @@
 #include "core/model.h"
 #include "core/optim/optimizer.h"
 #include "kernels/ops.h"
+#include "tests/unit/core/random_batch.h"
 
 namespace stilts {
 namespace {
-
-Batch random_batch(const ModelConfig& c, int64_t batch, int64_t input_len, int64_t target_len,
-                   uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::vector<std::vector<int32_t>> inputs, labels;
-  for (int64_t b = 0; b < batch; ++b) {
-    // Ragged lengths so padding masks and ignored labels are exercised.
-    std::vector<int32_t> in(input_len - b % 3), out(target_len - b % 2);
-    for (auto& t : in) t = 2 + static_cast<int32_t>(gen() % (c.vocab_size - 2));
-    for (auto& t : out) t = 2 + static_cast<int32_t>(gen() % (c.vocab_size - 2));
-    in.back() = c.eos_token_id;
-    out.back() = c.eos_token_id;
-    inputs.push_back(in);
-    labels.push_back(out);
-  }
-  return make_batch(inputs, labels, c.pad_token_id);
-}
 
 class ModelGradient : public ::testing::TestWithParam<float> {};
 
@@ -119,32 +103,6 @@ TEST(Model, RefusesTokensOutsideTheVocabulary) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("999"), std::string::npos);
   }
-}
-
-// Real size: one forward, backward and Adafactor step of mt5-small on two short sequences.
-TEST(RealSize, Mt5SmallTakesATrainingStep) {
-  ModelConfig c = model_preset("mt5-small");
-  Parameters params(c, Device::cpu);
-  params.initialize(0);
-  Mt5Model model(params);
-  auto optimizer = make_optimizer(OptimizerOptions{}, params);
-  const Batch batch = random_batch(c, 2, 12, 6, 1);
-  const ForwardOptions options{true, 0, 0, 1};
-
-  ops::fill(params.flat_grads(), 0.0f);
-  const double before = model.forward(batch, options).mean();
-  model.backward();
-  ASSERT_TRUE(std::isfinite(before));
-  const double norm = clip_grad_norm(params, 0.0f);
-  ASSERT_TRUE(std::isfinite(norm));
-  for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_GT(ops::sum_squares(params.grad(i)), 0.0) << params.specs()[i].name;
-  const Tensor q_before = params.value("decoder.block.7.layer.1.EncDecAttention.q.weight").clone();
-  optimizer->step(params, 1e-3f);
-  const Tensor& q_after = params.value("decoder.block.7.layer.1.EncDecAttention.q.weight");
-  EXPECT_NE(0, std::memcmp(q_before.raw(), q_after.raw(), q_after.nbytes()));
-  const double after = model.forward(batch, options).mean();
-  EXPECT_LT(after, before);
 }
 
 }  // namespace
