@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent PyTorch reference implementation of mT5 (T5 v1.1) for the stilts golden tests.
 
-Written only from /work/shared/reference/mt5.md (sections 1-4), not from the C++ code, so that
+Written only from the mt5.md reference notes (sections 1-4), not from the C++ code, so that
 agreement between the two is evidence that both follow the spec. Run it with Debian's
 /usr/bin/python3 (torch 1.13, numpy); it needs neither transformers nor safetensors.
 

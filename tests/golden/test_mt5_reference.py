@@ -3,7 +3,7 @@
 
   /usr/bin/python3 tests/golden/test_mt5_reference.py [-v]
 
-Each check restates a fact of /work/shared/reference/mt5.md in a different way from the module
+Each check restates a fact of shared/reference/mt5.md (beside the repository) in a different way from the module
 (hand-built bytes, float64 numpy, behavioural invariants), so that the golden files are trusted
 for more than "autograd ran".
 """
