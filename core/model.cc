@@ -5,9 +5,12 @@
 namespace stilts {
 namespace {
 
-Tensor int_tensor(const std::vector<int32_t>& values, Shape shape) {
-  Tensor t(std::move(shape), DType::i32);
-  std::copy(values.begin(), values.end(), t.data<int32_t>());
+// Token arrays arrive on the host; the model's inputs are tensors (copied to the device
+// once the CUDA backend exists).
+template <class T>
+Tensor host_tensor(const std::vector<T>& values, Shape shape) {
+  Tensor t(std::move(shape), DTypeOf<T>::value);
+  std::copy(values.begin(), values.end(), t.data<T>());
   return t;
 }
 
@@ -26,16 +29,13 @@ HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
   batch.validate(c.vocab_size, "batch");
   const int64_t b = batch.batch_size, t = batch.input_len, u = batch.target_len;
 
-  input_ids_ = int_tensor(batch.input_ids, {b, t});
-  decoder_ids_ = int_tensor(shift_right(batch, c.decoder_start_token_id, c.pad_token_id), {b, u});
-  targets_ = int_tensor(batch.labels, {b * u});
-  ensure_shape(encoder_mask_, {b, t});
-  {
-    std::vector<float> mask(batch.input_ids.size());
-    std::transform(batch.input_ids.begin(), batch.input_ids.end(), mask.begin(),
-                   [&](int32_t id) { return id == c.pad_token_id ? 0.0f : 1.0f; });
-    std::copy(mask.begin(), mask.end(), encoder_mask_.data<float>());
-  }
+  input_ids_ = host_tensor(batch.input_ids, {b, t});
+  decoder_ids_ = host_tensor(shift_right(batch, c.decoder_start_token_id, c.pad_token_id), {b, u});
+  targets_ = host_tensor(batch.labels, {b * u});
+  std::vector<float> mask(batch.input_ids.size());
+  std::transform(batch.input_ids.begin(), batch.input_ids.end(), mask.begin(),
+                 [&](int32_t id) { return id == c.pad_token_id ? 0.0f : 1.0f; });
+  encoder_mask_ = host_tensor(mask, {b, t});
 
   DropoutPlan dropout{options.training ? static_cast<float>(c.dropout_rate) : 0.0f, options.seed,
                       options.step};

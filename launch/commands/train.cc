@@ -60,7 +60,7 @@ int run_train(int argc, char** argv) {
       "batch", po::value<int64_t>()->default_value(32), "examples per step")(
       "steps", po::value<int64_t>()->default_value(500), "total optimizer steps")(
       "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw")(
-      "lr", po::value<float>()->default_value(1e-3f), "peak learning rate")(
+      "lr", po::value<float>()->default_value(1e-3f, "1e-3"), "peak learning rate")(
       "schedule", po::value<std::string>()->default_value("constant"),
       "constant | linear | rsqrt | relative")(
       "warmup-steps", po::value<int64_t>()->default_value(0), "linear warm-up steps")(
@@ -69,9 +69,9 @@ int run_train(int argc, char** argv) {
       "scale-parameter", po::value<bool>()->default_value(false),
       "Adafactor: scale the step by the parameter RMS")(
       "clip-threshold", po::value<float>()->default_value(1.0f), "Adafactor update clipping")(
-      "adam-beta1", po::value<float>()->default_value(0.9f), "AdamW beta1")(
-      "adam-beta2", po::value<float>()->default_value(0.999f), "AdamW beta2")(
-      "adam-eps", po::value<float>()->default_value(1e-8f), "AdamW epsilon")(
+      "adam-beta1", po::value<float>()->default_value(0.9f, "0.9"), "AdamW beta1")(
+      "adam-beta2", po::value<float>()->default_value(0.999f, "0.999"), "AdamW beta2")(
+      "adam-eps", po::value<float>()->default_value(1e-8f, "1e-8"), "AdamW epsilon")(
       "clip-norm", po::value<float>()->default_value(0.0f), "global gradient norm clip (0 = off)")(
       "z-loss", po::value<float>()->default_value(0.0f), "z-loss coefficient (T5X uses 1e-4)")(
       "dropout", po::value<float>(), "dropout rate (default: the model config's, 0.1)")(

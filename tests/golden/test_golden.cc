@@ -142,7 +142,9 @@ struct OptimizerCase {
   const char* settings;  // key in the settings metadata
 };
 
-void PrintTo(const OptimizerCase& c, std::ostream* os) { *os << c.settings; }
+void PrintTo(const OptimizerCase& c, std::ostream* os) {
+  *os << c.settings;
+}
 
 class GoldenOptimizer : public ::testing::TestWithParam<OptimizerCase> {};
 
