@@ -26,3 +26,12 @@ $CHECK --reference "$GOLDEN/model" --candidate "$WORK/sharded3" --bitwise
 
 # stilts loss on the reference batch equals the reference's per-example NLL.
 $PY "$(dirname "$0")/loss_check.py" "$STILTS" "$WORK/ckpt" "$GOLDEN"
+
+# Training starts from imported weights (a Hugging Face directory or a stilts checkpoint).
+for source in "$GOLDEN/model" "$WORK/ckpt"; do
+  rm -rf "$WORK/finetune"
+  "$STILTS" train --init-from "$source" --steps 2 --batch 4 --eval-batches 1 --log-every 1 \
+    --run-dir "$WORK/finetune" | tee "$WORK/finetune.txt"
+  grep -q "model test-tiny" "$WORK/finetune.txt" || fail "--init-from $source: wrong model"
+  [ -f "$WORK/finetune/step-00000002/model.h5" ] || fail "--init-from $source: no checkpoint"
+done
