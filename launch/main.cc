@@ -25,6 +25,8 @@ constexpr Command kCommands[] = {
      "Hugging Face model directory -> stilts checkpoint"},
     {"export-hf", stilts::launch::run_export_hf,
      "stilts checkpoint -> Hugging Face model directory"},
+    {"tokenizer", stilts::launch::run_tokenizer,
+     "train a SentencePiece model (mT5 layout), encode and decode text"},
 };
 
 void print_usage(std::FILE* out) {

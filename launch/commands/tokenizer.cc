@@ -1,0 +1,155 @@
+// stilts tokenizer train|encode|decode: train a SentencePiece model in the mT5 layout, and
+// encode or decode text with one (a trained one or the real mT5 model).
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "data/tokenizer.h"
+#include "launch/commands/commands.h"
+#include "launch/options.h"
+
+namespace stilts::launch {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: stilts tokenizer <train|encode|decode> [options]   (stilts tokenizer <sub> --help)\n"
+    "  train   train a unigram SentencePiece model with byte fallback and mT5's special ids\n"
+    "  encode  text (--text or stdin lines) -> token ids (or pieces), one line per text\n"
+    "  decode  token ids (--ids or stdin lines) -> text, one line per sequence\n";
+
+void add_load_options(po::options_description& o) {
+  o.add_options()("model", po::value<std::string>()->required(), "SentencePiece model file")(
+      "extra-ids", po::value<int>()->default_value(100),
+      "sentinels <extra_id_N> at the top of the model (0 for a model without them)");
+}
+
+data::Tokenizer load(const po::variables_map& v) {
+  data::TokenizerOptions options;
+  options.num_extra_ids = v["extra-ids"].as<int>();
+  if (options.num_extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
+  return data::Tokenizer::load(v["model"].as<std::string>(), options);
+}
+
+// The given value as the only line, or else every line of stdin.
+std::vector<std::string> lines(const po::variables_map& v, const char* option) {
+  if (v.count(option)) return {v[option].as<std::string>()};
+  std::vector<std::string> out;
+  for (std::string line; std::getline(std::cin, line);) out.push_back(line);
+  return out;
+}
+
+int train(int argc, char** argv) {
+  po::options_description o("stilts tokenizer train");
+  data::TokenizerTrainOptions d;
+  o.add_options()("input", po::value<std::vector<std::string>>()->required()->composing(),
+                  "training text file, one sentence per line (repeat for several)")(
+      "model-prefix", po::value<std::string>()->required(), "writes PREFIX.model, PREFIX.vocab")(
+      "vocab-size", po::value<int64_t>()->required(), "pieces of the model, sentinels included")(
+      "extra-ids", po::value<int>()->default_value(d.num_extra_ids),
+      "sentinels <extra_id_N>, the last pieces, <extra_id_0> at the top")(
+      "character-coverage", po::value<double>()->default_value(d.character_coverage, "0.9995"),
+      "share of characters with a piece of their own; the rest fall back to bytes")(
+      "input-sentence-size", po::value<int64_t>()->default_value(d.input_sentence_size),
+      "sentences sampled from the inputs (0 = all)")(
+      "seed", po::value<uint32_t>()->default_value(d.seed), "seed of the sentence sampler")(
+      "threads", po::value<int>()->default_value(0), "training threads (0 = every core)")(
+      "verbose", "show SentencePiece's training log");
+  ParsedCommand cmd = parse_command(
+      "stilts tokenizer train --input FILE... --model-prefix P --vocab-size N", o, argc, argv);
+  if (cmd.help) return 0;
+  const po::variables_map& v = cmd.values;
+  d.inputs = v["input"].as<std::vector<std::string>>();
+  d.model_prefix = v["model-prefix"].as<std::string>();
+  d.vocab_size = v["vocab-size"].as<int64_t>();
+  d.num_extra_ids = v["extra-ids"].as<int>();
+  d.character_coverage = v["character-coverage"].as<double>();
+  d.input_sentence_size = v["input-sentence-size"].as<int64_t>();
+  d.seed = v["seed"].as<uint32_t>();
+  d.num_threads = v["threads"].as<int>();
+  d.verbose = v.count("verbose") > 0;
+  std::string path;
+  try {
+    path = data::train_tokenizer(d);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  data::TokenizerOptions load_options;
+  load_options.num_extra_ids = d.num_extra_ids;
+  const data::Tokenizer t = data::Tokenizer::load(path, load_options);
+  std::printf("wrote %s: %lld pieces (%lld embedding rows), sentinels %d..%d, checksum %s\n",
+              path.c_str(), static_cast<long long>(t.piece_count()),
+              static_cast<long long>(t.model_vocab_size()),
+              d.num_extra_ids ? t.sentinel_id(d.num_extra_ids - 1) : -1,
+              d.num_extra_ids ? t.sentinel_id(0) : -1, t.checksum().c_str());
+  return 0;
+}
+
+int encode(int argc, char** argv) {
+  po::options_description o("stilts tokenizer encode");
+  add_load_options(o);
+  o.add_options()("text", po::value<std::string>(), "text to encode (default: each stdin line)")(
+      "pieces", "print pieces instead of ids")("eos", "append eos to the ids");
+  ParsedCommand cmd = parse_command("stilts tokenizer encode --model M [--text T]", o, argc, argv);
+  if (cmd.help) return 0;
+  const po::variables_map& v = cmd.values;
+  const data::Tokenizer t = load(v);
+  for (const std::string& text : lines(v, "text")) {
+    std::vector<std::string> words;
+    if (v.count("pieces")) {
+      words = t.encode_pieces(text);
+    } else {
+      for (int32_t id : v.count("eos") ? t.encode_with_eos(text) : t.encode(text))
+        words.push_back(std::to_string(id));
+    }
+    for (size_t i = 0; i < words.size(); ++i) std::printf(i ? " %s" : "%s", words[i].c_str());
+    std::printf("\n");
+  }
+  return 0;
+}
+
+int decode(int argc, char** argv) {
+  po::options_description o("stilts tokenizer decode");
+  add_load_options(o);
+  o.add_options()("ids", po::value<std::string>(),
+                  "space-separated token ids (default: each stdin line); stops at eos");
+  ParsedCommand cmd =
+      parse_command("stilts tokenizer decode --model M [--ids \"5 6 7\"]", o, argc, argv);
+  if (cmd.help) return 0;
+  const po::variables_map& v = cmd.values;
+  const data::Tokenizer t = load(v);
+  for (const std::string& line : lines(v, "ids")) {
+    std::vector<int32_t> ids;
+    std::istringstream in(line);
+    for (std::string word; in >> word;) {
+      int32_t id = 0;
+      const char* end = word.data() + word.size();
+      if (auto [ptr, error] = std::from_chars(word.data(), end, id);
+          error != std::errc() || ptr != end)
+        throw UsageError("--ids: '" + word + "' is not a token id");
+      ids.push_back(id);
+    }
+    std::printf("%s\n", t.decode(ids).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_tokenizer(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    if (argc < 2) throw UsageError("expected a subcommand: train, encode or decode");
+    return 0;
+  }
+  const std::string sub = argv[1];
+  if (sub == "train") return train(argc - 1, argv + 1);
+  if (sub == "encode") return encode(argc - 1, argv + 1);
+  if (sub == "decode") return decode(argc - 1, argv + 1);
+  throw UsageError("unknown subcommand '" + sub + "' (expected train, encode or decode)");
+}
+
+}  // namespace stilts::launch
