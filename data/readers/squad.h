@@ -1,0 +1,57 @@
+// SQuAD-JSON, the format of SQuAD v1.1, XQuAD, MLQA and TyDiQA-GoldP in XTREME:
+// {"data": [{"paragraphs": [{"context", "qas": [{"id", "question", "answers": [{"text",
+// "answer_start"}]}]}]}]}. answer_start counts Unicode code points (Python indices).
+// XTREME replaces test answers by [{"answer_start": 0, "text": ""}]; such questions are read as
+// unlabeled.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/example.h"
+#include "data/readers/reader.h"
+#include "data/readers/text_file.h"
+
+namespace stilts::data {
+
+struct SquadAnswer {
+  std::string text;
+  int64_t start = 0;  // in code points
+};
+
+struct SquadQuestion {
+  std::string id;
+  std::string question;
+  std::vector<SquadAnswer> answers;  // empty when unlabeled
+};
+
+struct SquadParagraph {
+  std::string context;
+  std::vector<SquadQuestion> questions;    // the valid ones
+  const nlohmann::json* record = nullptr;  // the paragraph object, for format extensions
+  JsonPlace place;
+  int64_t ordinal = 0;  // 1-based, counting every paragraph of the file in order
+};
+
+// Walks a SQuAD-JSON file, checking every answer against its context; a bad question or
+// paragraph is skipped per ReadOptions. A file that is not valid JSON, or has no "data" array,
+// cannot be read record by record and always throws.
+void for_each_squad_paragraph(const std::string& path, const ReadOptions& options,
+                              ReadSummary& summary,
+                              const std::function<void(const SquadParagraph&)>& paragraph);
+
+// The language the XTREME layout encodes in a QA file name: xquad.{l}.json,
+// tydiqa.goldp.{l}.{split}.json, MLQA's {split}-context-{l}-question-{q}.json (the context
+// language, which MLQA's scorer normalizes by); empty when the name does not say.
+std::string qa_language_from_name(const std::string& path);
+
+// "question: {q} context: {c}" -> the first answer's text; gold holds the question id, the
+// context and all answers (texts and code-point starts).
+std::vector<Example> read_squad(const std::string& path, const ReadOptions& options,
+                                ReadSummary& summary);
+
+}  // namespace stilts::data

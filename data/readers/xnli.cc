@@ -1,0 +1,66 @@
+#include "data/readers/xnli.h"
+
+#include "data/readers/text_file.h"
+
+namespace stilts::data {
+
+namespace {
+
+std::string quoted_list(const std::vector<std::string>& values) {
+  std::string list;
+  for (const std::string& value : values) {
+    if (!list.empty()) list += ", ";
+    list += "'" + value + "'";
+  }
+  return list;
+}
+
+}  // namespace
+
+std::vector<Example> read_sentence_pair_tsv(const std::string& path, const SentencePairTask& task,
+                                            const ReadOptions& options, ReadSummary& summary) {
+  const SplitFile file = resolve_split_file(path, "tsv", options);
+
+  std::vector<Example> examples;
+  for_each_tsv_row(path, Quoting::csv, options, summary, [&](int64_t line, const auto& columns) {
+    const std::string where = std::to_string(line);
+    if (columns.size() != 3 && !(file.labels_optional && columns.size() == 2))
+      throw RecordError(path, where,
+                        std::string("expected ") + (file.labels_optional ? "2 or 3" : "3") +
+                            " tab-separated columns (sentence1, sentence2" +
+                            (file.labels_optional ? "[, label]" : ", label") + "), got " +
+                            std::to_string(columns.size()));
+    Example example;
+    example.id =
+        file.stem + "-" + std::to_string(line - 1);  // the row, as XTREME's gold files count
+    example.language = file.language;
+    example.input = task.before_first + columns[0] + task.before_second + columns[1];
+    example.gold["labeled"] = columns.size() == 3;
+    if (columns.size() == 3) {
+      size_t index = 0;
+      while (index < task.file_labels.size() && task.file_labels[index] != columns[2]) ++index;
+      if (index == task.file_labels.size())
+        throw RecordError(
+            path, where,
+            "bad label '" + columns[2] + "', expected one of " + quoted_list(task.file_labels));
+      example.target = task.label_words[index];
+      example.gold["label"] = task.label_words[index];
+      example.gold["label_index"] = index;
+    }
+    examples.push_back(std::move(example));
+  });
+  summary.examples += static_cast<int64_t>(examples.size());
+  return examples;
+}
+
+std::vector<Example> read_xnli(const std::string& path, const ReadOptions& options,
+                               ReadSummary& summary) {
+  // The label order of the mT5/T5 MNLI and XNLI recipes.
+  static const SentencePairTask xnli{"xnli: premise: ",
+                                     " hypothesis: ",
+                                     {"entailment", "neutral", "contradiction"},
+                                     {"entailment", "neutral", "contradiction"}};
+  return read_sentence_pair_tsv(path, xnli, options, summary);
+}
+
+}  // namespace stilts::data

@@ -1,0 +1,30 @@
+// XNLI (and MNLI train, which XTREME ships as xnli/train-en.tsv) and the sentence-pair TSV
+// format it shares with PAWS-X: "sent1<TAB>sent2<TAB>label" as Python's csv.writer writes it,
+// files named {train,dev,test}-{lang}.tsv, test files without the label column.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "data/example.h"
+#include "data/readers/reader.h"
+
+namespace stilts::data {
+
+// How one sentence-pair task maps its rows to text: input
+// "{before_first}{sent1}{before_second}{sent2}", target the word for the label.
+struct SentencePairTask {
+  std::string before_first;              // e.g. "xnli: premise: "
+  std::string before_second;             // e.g. " hypothesis: "
+  std::vector<std::string> file_labels;  // the label column's values, by label index
+  std::vector<std::string> label_words;  // the targets, same order
+};
+
+std::vector<Example> read_sentence_pair_tsv(const std::string& path, const SentencePairTask& task,
+                                            const ReadOptions& options, ReadSummary& summary);
+
+// "xnli: premise: {p} hypothesis: {h}" -> entailment | neutral | contradiction.
+std::vector<Example> read_xnli(const std::string& path, const ReadOptions& options,
+                               ReadSummary& summary);
+
+}  // namespace stilts::data
