@@ -2,11 +2,13 @@
 // {"data": [{"paragraphs": [{"context", "qas": [{"id", "question", "answers": [{"text",
 // "answer_start"}]}]}]}]}. answer_start counts Unicode code points (Python indices).
 // XTREME replaces test answers by [{"answer_start": 0, "text": ""}]; such questions are read as
-// unlabeled.
+// unlabeled. SQuAD 2.0 (train-v2.0.json, dev-v2.0.json) adds "is_impossible" and, on
+// unanswerable questions, "plausible_answers" in the answers' format.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +28,12 @@ struct SquadAnswer {
 struct SquadQuestion {
   std::string id;
   std::string question;
-  std::vector<SquadAnswer> answers;  // empty when unlabeled
+  std::vector<SquadAnswer> answers;  // empty when unlabeled or unanswerable
+  // SQuAD 2.0 only (the question has "is_impossible"): an unanswerable question is labeled,
+  // has no answers and keeps its plausible_answers.
+  std::optional<bool> is_impossible;
+  std::vector<SquadAnswer> plausible_answers;
+  JsonPlace place;  // for errors the format-specific readers find
 };
 
 struct SquadParagraph {
@@ -46,11 +53,17 @@ void for_each_squad_paragraph(const std::string& path, const ReadOptions& option
 
 // The language the XTREME layout encodes in a QA file name: xquad.{l}.json,
 // tydiqa.goldp.{l}.{split}.json, MLQA's {split}-context-{l}-question-{q}.json (the context
-// language, which MLQA's scorer normalizes by); empty when the name does not say.
+// language, which MLQA's scorer normalizes by), the translate-train files
+// {squad,tydiqa}.translate.train.en-{l}.json; empty when the name does not say.
 std::string qa_language_from_name(const std::string& path);
 
+// TyDi QA's own GoldP release, tydiqa-goldp-v1.1-{train,dev}.json, holds every language in one
+// file; each question's language is then the one its id starts with ("swahili-123-0" -> sw).
+//
 // "question: {q} context: {c}" -> the first answer's text; gold holds the question id, the
-// context and all answers (texts and code-point starts).
+// context and all answers (texts and code-point starts). SQuAD 2.0 files also give gold
+// is_impossible and plausible_answers; an unanswerable question's target is empty, which is
+// the no-answer prediction of the SQuAD 2.0 scorer.
 std::vector<Example> read_squad(const std::string& path, const ReadOptions& options,
                                 ReadSummary& summary);
 

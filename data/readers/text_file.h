@@ -74,7 +74,8 @@ void check_record_language(const std::string& code, const JsonPlace& place);
 // The file name without its directories.
 std::string base_name(const std::string& path);
 
-// Parses XTREME's "{split}-{lang}.{extension}" file names (dev-de.tsv, test-zh.jsonl).
+// Parses XTREME's "{split}-{lang}.{extension}" file names (dev-de.tsv, test-zh.jsonl), and its
+// translate-train files "en-{lang}-translated.{extension}" as split "translate-train".
 struct SplitAndLanguage {
   std::string split;
   std::string language;

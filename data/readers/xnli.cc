@@ -22,7 +22,8 @@ std::vector<Example> read_sentence_pair_tsv(const std::string& path, const Sente
   const SplitFile file = resolve_split_file(path, "tsv", options);
 
   std::vector<Example> examples;
-  for_each_tsv_row(path, Quoting::csv, options, summary, [&](int64_t line, const auto& columns) {
+  const Quoting quoting = file.split == "translate-train" ? Quoting::none : Quoting::csv;
+  for_each_tsv_row(path, quoting, options, summary, [&](int64_t line, const auto& columns) {
     const std::string where = std::to_string(line);
     if (columns.size() != 3 && !(file.labels_optional && columns.size() == 2))
       throw RecordError(path, where,
@@ -39,6 +40,8 @@ std::vector<Example> read_sentence_pair_tsv(const std::string& path, const Sente
     if (columns.size() == 3) {
       size_t index = 0;
       while (index < task.file_labels.size() && task.file_labels[index] != columns[2]) ++index;
+      for (const auto& [value, synonym_index] : task.label_synonyms)
+        if (value == columns[2]) index = synonym_index;
       if (index == task.file_labels.size())
         throw RecordError(
             path, where,
@@ -59,7 +62,10 @@ std::vector<Example> read_xnli(const std::string& path, const ReadOptions& optio
   static const SentencePairTask xnli{"xnli: premise: ",
                                      " hypothesis: ",
                                      {"entailment", "neutral", "contradiction"},
-                                     {"entailment", "neutral", "contradiction"}};
+                                     {"entailment", "neutral", "contradiction"},
+                                     // XNLI's own spelling, which XTREME's preprocessing
+                                     // rewrites but its translate-train files keep.
+                                     {{"contradictory", 2}}};
   return read_sentence_pair_tsv(path, xnli, options, summary);
 }
 

