@@ -27,6 +27,8 @@ constexpr Command kCommands[] = {
      "stilts checkpoint -> Hugging Face model directory"},
     {"tokenizer", stilts::launch::run_tokenizer,
      "train a SentencePiece model (mT5 layout), encode and decode text"},
+    {"prepare", stilts::launch::run_prepare,
+     "task files -> tokenized corpus (HDF5) for training and evaluation"},
 };
 
 void print_usage(std::FILE* out) {
