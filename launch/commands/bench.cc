@@ -1,35 +1,38 @@
-// stilts bench: times whole training steps (forward, backward, optimizer) after warm-up.
-// bench/pytorch_bench.py does the same work in PyTorch and prints the same lines, so the two
-// can be compared side by side (bench/compare_cpu.sh).
+// stilts bench: times whole training steps (forward, backward, optimizer) after warm-up, or
+// (--what data) the corpus loader that feeds them. bench/pytorch_bench.py does the model's work
+// in PyTorch and prints the same lines, so the two can be compared side by side
+// (bench/compare_cpu.sh).
 #include <sys/resource.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 
 #include "core/trainer.h"
+#include "data/corpus_reader.h"
+#include "data/corpus_writer.h"
+#include "data/loader.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"
 
 namespace stilts::launch {
+namespace {
 
-int run_bench(int argc, char** argv) {
-  po::options_description o("stilts bench");
-  o.add_options()("model", po::value<std::string>()->default_value("test-tiny"), "model preset")(
-      "batch", po::value<int64_t>()->default_value(8), "examples per step")(
-      "input-len", po::value<int64_t>()->default_value(64), "encoder tokens per example")(
-      "target-len", po::value<int64_t>()->default_value(16), "decoder tokens per example")(
-      "steps", po::value<int64_t>()->default_value(10), "timed steps")(
-      "warmup", po::value<int64_t>()->default_value(3), "untimed steps first")(
-      "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw")(
-      "seed", po::value<uint64_t>()->default_value(0), "seed of weights and tokens");
-  add_thread_option(o);
-  ParsedCommand cmd =
-      parse_command("stilts bench --model P --batch B --input-len T --target-len U", o, argc, argv);
-  if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  apply_thread_option(v);
+using clock_type = std::chrono::steady_clock;
 
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+void print_peak_memory() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("peak memory: %.1f MiB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
+}
+
+int bench_model(const po::variables_map& v) {
   ModelConfig config;
   try {
     config = model_preset(v["model"].as<std::string>());
@@ -61,13 +64,10 @@ int run_bench(int argc, char** argv) {
   for (int64_t i = 0; i < batch * target_len; ++i) b.labels.push_back(token());
 
   for (int64_t i = 0; i < warmup; ++i) trainer.train_step(b);
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = clock_type::now();
   for (int64_t i = 0; i < steps; ++i) trainer.train_step(b);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = seconds_since(start);
 
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
   const double step_ms = 1000.0 * seconds / static_cast<double>(steps);
   const double tokens = static_cast<double>(batch * (input_len + target_len) * steps);
   std::printf("model %s, batch %lld, input %lld, target %lld, %d threads\n", config.name.c_str(),
@@ -75,8 +75,128 @@ int run_bench(int argc, char** argv) {
               static_cast<long long>(target_len), ops::cpu_threads());
   std::printf("step ms: %.2f\n", step_ms);
   std::printf("tokens/s: %.1f\n", tokens / seconds);
-  std::printf("peak memory: %.1f MiB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
+  print_peak_memory();
   return 0;
+}
+
+// Random ids with mT5's vocabulary and lengths spread like fine-tuning data, written through
+// the same CorpusWriter as `stilts prepare` (minus tokenization).
+std::string write_synthetic_corpus(const std::string& dir, int64_t examples, uint64_t seed) {
+  const std::string path = dir + "/synthetic.h5";
+  data::CorpusAttributes attributes;
+  attributes.task = "synthetic";
+  attributes.lang = "en";
+  attributes.split = "train";
+  attributes.vocab_size = 250112;
+  attributes.tokenizer_checksum = "synthetic";
+  std::mt19937_64 gen(seed);
+  auto draw = [&](uint64_t lo, uint64_t hi) { return lo + gen() % (hi - lo + 1); };
+  const auto start = clock_type::now();
+  data::CorpusWriter writer(path, attributes, true);
+  std::vector<int32_t> input, target;
+  for (int64_t i = 0; i < examples; ++i) {
+    input.resize(draw(16, 512));
+    target.resize(draw(4, 128));
+    for (auto& t : input) t = static_cast<int32_t>(draw(3, 250099));
+    for (auto& t : target) t = static_cast<int32_t>(draw(3, 250099));
+    input.back() = target.back() = attributes.eos_id;
+    writer.add(input, target, "synthetic-" + std::to_string(i));
+  }
+  writer.finish();
+  std::printf("corpus write examples/s: %.0f (%lld examples, no tokenization)\n",
+              static_cast<double>(examples) / seconds_since(start),
+              static_cast<long long>(examples));
+  return path;
+}
+
+int bench_data(const po::variables_map& v) {
+  const int64_t batches = v["batches"].as<int64_t>(), world = v["dp-size"].as<int64_t>();
+  if (batches <= 0 || world <= 0) throw UsageError("--batches and --dp-size must be positive");
+  std::vector<std::string> corpora;
+  if (v.count("corpus")) corpora = v["corpus"].as<std::vector<std::string>>();
+  const std::string scratch =
+      (std::filesystem::temp_directory_path() / ("stilts-bench-" + std::to_string(getpid())))
+          .string();
+  if (corpora.empty()) {
+    std::filesystem::create_directories(scratch);
+    corpora.push_back(write_synthetic_corpus(scratch, v["synthetic-examples"].as<int64_t>(),
+                                             v["seed"].as<uint64_t>()));
+  }
+  data::BatcherOptions batching;
+  batching.max_tokens = v["max-tokens"].as<int64_t>();
+  batching.max_input_length = v["max-input-len"].as<int64_t>();
+  batching.max_target_length = v["max-target-len"].as<int64_t>();
+  data::SamplerOptions sampling;
+  sampling.seed = v["seed"].as<uint64_t>();
+  sampling.world = world;  // this process measures rank 0's share
+  // The benchmark reads corpora of any tokenizer: it checks each against its own attributes.
+  const data::CorpusReader first(corpora.front());
+  const int64_t vocab = first.attributes().vocab_size;
+  const std::string checksum = first.attributes().tokenizer_checksum;
+  data::Loader loader(
+      [&] {
+        return std::make_unique<data::CorpusBatcher>(corpora, vocab, checksum, sampling, batching);
+      },
+      static_cast<size_t>(v["prefetch"].as<int64_t>()));
+
+  int64_t padded = 0, real = 0;
+  const auto start = clock_type::now();
+  for (int64_t i = 0; i < batches; ++i) {
+    data::TokenBatch b = loader.next();
+    padded += b.batch_size * (b.input_len + b.target_len);
+    for (int32_t t : b.input_ids) real += t != batching.pad_id;
+    for (int32_t t : b.labels) real += t != data::kLabelPad;
+  }
+  const double seconds = seconds_since(start);
+  std::printf("data: %zu corpora, %lld batches of at most %lld tokens, rank 0 of %lld\n",
+              corpora.size(), static_cast<long long>(batches),
+              static_cast<long long>(batching.max_tokens), static_cast<long long>(world));
+  std::printf("loader tokens/s: %.0f per rank (%.0f non-padding)\n",
+              static_cast<double>(padded) / seconds, static_cast<double>(real) / seconds);
+  print_peak_memory();
+  std::filesystem::remove_all(scratch);
+  return 0;
+}
+
+}  // namespace
+
+int run_bench(int argc, char** argv) {
+  po::options_description o("stilts bench");
+  o.add_options()("what", po::value<std::string>()->default_value("model"),
+                  "model: training steps; data: the corpus loader")(
+      "seed", po::value<uint64_t>()->default_value(0), "seed of weights, tokens and sampling");
+  po::options_description model("--what model");
+  model.add_options()("model", po::value<std::string>()->default_value("test-tiny"),
+                      "model preset")("batch", po::value<int64_t>()->default_value(8),
+                                      "examples per step")(
+      "input-len", po::value<int64_t>()->default_value(64), "encoder tokens per example")(
+      "target-len", po::value<int64_t>()->default_value(16), "decoder tokens per example")(
+      "steps", po::value<int64_t>()->default_value(10), "timed steps")(
+      "warmup", po::value<int64_t>()->default_value(3), "untimed steps first")(
+      "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw");
+  po::options_description data_options("--what data");
+  data_options.add_options()("corpus", po::value<std::vector<std::string>>(),
+                             "corpus files (repeat); default: a synthetic corpus")(
+      "synthetic-examples", po::value<int64_t>()->default_value(20000),
+      "examples of the synthetic corpus")("batches", po::value<int64_t>()->default_value(300),
+                                          "batches to time")(
+      "max-tokens", po::value<int64_t>()->default_value(65536), "token budget per batch")(
+      "max-input-len", po::value<int64_t>()->default_value(512), "longest input kept")(
+      "max-target-len", po::value<int64_t>()->default_value(128), "longest target kept")(
+      "dp-size", po::value<int64_t>()->default_value(1), "data-parallel ranks sharing the data")(
+      "prefetch", po::value<int64_t>()->default_value(4), "batches prepared ahead");
+  o.add(model).add(data_options);
+  add_thread_option(o);
+  ParsedCommand cmd = parse_command(
+      "stilts bench --model P --batch B --input-len T --target-len U | stilts bench --what data", o,
+      argc, argv);
+  if (cmd.help) return 0;
+  const po::variables_map& v = cmd.values;
+  apply_thread_option(v);
+  const std::string what = v["what"].as<std::string>();
+  if (what == "model") return bench_model(v);
+  if (what == "data") return bench_data(v);
+  throw UsageError("--what: expected model or data, got '" + what + "'");
 }
 
 }  // namespace stilts::launch
