@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "data/languages.h"
 #include "data/readers/task_registry.h"
 #include "data/readers/text_file.h"
+#include "data/span_corruption.h"
 #include "data/tokenizer.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"
@@ -83,12 +85,42 @@ void draw_progress(int64_t done, int64_t total, double elapsed) {
   std::fflush(stderr);
 }
 
+// One example's corpus records: one for a supervised task, one per chunk of its text under
+// span corruption.
 struct Tokenized {
-  std::vector<int32_t> input;
-  std::vector<int32_t> target;
+  struct Record {
+    std::vector<int32_t> input;
+    std::vector<int32_t> target;
+  };
+  std::vector<Record> records;
   bool input_truncated = false;
   bool target_truncated = false;
+  int64_t short_chunks = 0;  // span corruption: chunks under 2 tokens, dropped
 };
+
+struct SpanObjective {
+  data::SpanCorruptionOptions options;
+  int64_t chunk_tokens;  // raw tokens per chunk, so the corrupted input fits max-input-len
+  uint64_t seed;
+};
+
+// T5's span-corruption pre-processing of one example's text: split into chunks of
+// chunk_tokens, corrupt each. Chunk k of example i is drawn from (seed, i * 2^20 + k), so the
+// corpus does not depend on the thread schedule.
+void span_corrupt_example(const std::vector<int32_t>& tokens, const SpanObjective& span,
+                          uint64_t example, Tokenized& out) {
+  for (size_t begin = 0, k = 0; begin < tokens.size(); begin += span.chunk_tokens, ++k) {
+    const size_t end = std::min(tokens.size(), begin + static_cast<size_t>(span.chunk_tokens));
+    if (end - begin < 2) {
+      ++out.short_chunks;
+      continue;
+    }
+    const std::vector<int32_t> chunk(tokens.begin() + begin, tokens.begin() + end);
+    data::SpanCorrupted corrupted =
+        data::span_corrupt(chunk, span.options, span.seed, (example << 20) | k);
+    out.records.push_back({std::move(corrupted.inputs), std::move(corrupted.targets)});
+  }
+}
 
 }  // namespace
 
@@ -110,6 +142,10 @@ int run_prepare(int argc, char** argv) {
       "truncate inputs to this many tokens, eos included (0 = no limit)")(
       "max-target-len", po::value<int64_t>()->default_value(0),
       "truncate targets to this many tokens, eos included (0 = no limit)")(
+      "objective", po::value<std::string>()->default_value("supervised"),
+      "supervised: the task's input and target; span_corruption: T5's noise on the input text "
+      "(noise density 0.15, mean span 3), for pre-training and continued MLM")(
+      "seed", po::value<uint64_t>()->default_value(0), "span corruption: seed of the noise")(
       "skip-bad-records", "skip malformed records (counted and reported) instead of failing")(
       "force", "replace an existing corpus file");
   add_thread_option(o);
@@ -134,6 +170,10 @@ int run_prepare(int argc, char** argv) {
   const std::string out = v["out"].as<std::string>();
   const int64_t max_input = max_length(v, "max-input-len");
   const int64_t max_target = max_length(v, "max-target-len");
+  const std::string objective = v["objective"].as<std::string>();
+  if (objective != "supervised" && objective != "span_corruption")
+    throw UsageError("--objective: expected supervised or span_corruption, got '" + objective +
+                     "'");
 
   data::ReadOptions read_options;
   read_options.skip_bad_records = v.count("skip-bad-records") > 0;
@@ -180,6 +220,25 @@ int run_prepare(int argc, char** argv) {
   attributes.pad_id = tokenizer.pad_id();
   attributes.eos_id = tokenizer.eos_id();
   attributes.unk_id = tokenizer.unk_id();
+  std::optional<SpanObjective> span;
+  if (objective == "span_corruption") {
+    if (max_target != 0)
+      throw UsageError("--max-target-len: span corruption sets the target length itself");
+    if (tokenizer.num_extra_ids() == 0)
+      throw UsageError("--objective span_corruption: the tokenizer has no sentinels");
+    SpanObjective o;
+    o.options.eos_id = tokenizer.eos_id();
+    o.options.first_sentinel_id = tokenizer.sentinel_id(0);
+    o.options.max_sentinels = tokenizer.num_extra_ids();
+    o.options.validate();
+    // 512 is mT5's fine-tuning input length; pre-training used 1024.
+    o.chunk_tokens =
+        data::span_corruption_lengths(max_input ? max_input : 512, o.options.noise_density,
+                                      o.options.mean_noise_span_length)
+            .tokens_length;
+    o.seed = v["seed"].as<uint64_t>();
+    span = o;
+  }
   // Opened before tokenizing, so an existing output (without --force) fails before the work.
   data::CorpusWriter writer(out, attributes, v.count("force") > 0);
 
@@ -197,10 +256,15 @@ int run_prepare(int argc, char** argv) {
     for (int64_t i = 0; i < total; ++i) {
       const data::Example& example = examples[static_cast<size_t>(i)];
       Tokenized& t = tokenized[static_cast<size_t>(i)];
-      t.input = tokenizer.encode_with_eos(example.input);
-      t.target = tokenizer.encode_with_eos(example.target);
-      t.input_truncated = truncate(t.input, max_input, tokenizer.eos_id());
-      t.target_truncated = truncate(t.target, max_target, tokenizer.eos_id());
+      if (span) {
+        span_corrupt_example(tokenizer.encode(example.input), *span, static_cast<uint64_t>(i), t);
+      } else {
+        Tokenized::Record r{tokenizer.encode_with_eos(example.input),
+                            tokenizer.encode_with_eos(example.target)};
+        t.input_truncated = truncate(r.input, max_input, tokenizer.eos_id());
+        t.target_truncated = truncate(r.target, max_target, tokenizer.eos_id());
+        t.records.push_back(std::move(r));
+      }
       const int64_t now_done = done.fetch_add(1, std::memory_order_relaxed) + 1;
       if (show_progress && omp_get_thread_num() == 0 && seconds_since(last_draw) > 0.1) {
         draw_progress(now_done, total, seconds_since(tokenize_start));
@@ -213,15 +277,22 @@ int run_prepare(int argc, char** argv) {
     std::fputc('\n', stderr);
   }
 
-  int64_t input_tokens = 0, target_tokens = 0, inputs_truncated = 0, targets_truncated = 0;
+  int64_t input_tokens = 0, target_tokens = 0, inputs_truncated = 0, targets_truncated = 0,
+          records = 0, short_chunks = 0;
   for (size_t i = 0; i < examples.size(); ++i) {
     const Tokenized& t = tokenized[i];
     const nlohmann::json& gold = examples[i].gold;
-    writer.add(t.input, t.target, examples[i].id, gold.empty() ? std::string() : gold.dump());
-    input_tokens += static_cast<int64_t>(t.input.size());
-    target_tokens += static_cast<int64_t>(t.target.size());
+    for (size_t k = 0; k < t.records.size(); ++k) {
+      const Tokenized::Record& r = t.records[k];
+      const std::string id = span ? examples[i].id + "-c" + std::to_string(k) : examples[i].id;
+      writer.add(r.input, r.target, id, gold.empty() ? std::string() : gold.dump());
+      input_tokens += static_cast<int64_t>(r.input.size());
+      target_tokens += static_cast<int64_t>(r.target.size());
+    }
+    records += static_cast<int64_t>(t.records.size());
     inputs_truncated += t.input_truncated;
     targets_truncated += t.target_truncated;
+    short_chunks += t.short_chunks;
   }
   writer.finish();
   const double elapsed = seconds_since(start);
@@ -240,14 +311,22 @@ int run_prepare(int argc, char** argv) {
     std::printf("    %s\n", reason.c_str());
   if (read_summary.skipped > static_cast<int64_t>(read_summary.skipped_reasons.size()))
     std::printf("    ... (the first %zu shown)\n", read_summary.skipped_reasons.size());
+  if (span)
+    std::printf(
+        "  span corruption: %lld records of at most %lld raw tokens (input %lld), "
+        "%lld chunk%s under 2 tokens dropped\n",
+        static_cast<long long>(records), static_cast<long long>(span->chunk_tokens),
+        static_cast<long long>(max_input ? max_input : 512), static_cast<long long>(short_chunks),
+        short_chunks == 1 ? "" : "s");
   std::printf("  truncated: %lld input%s (%s), %lld target%s (%s)\n",
               static_cast<long long>(inputs_truncated), inputs_truncated == 1 ? "" : "s",
               limit(max_input).c_str(), static_cast<long long>(targets_truncated),
               targets_truncated == 1 ? "" : "s", limit(max_target).c_str());
-  std::printf("  tokens:    %lld input, %lld target, eos included (%.1f and %.1f per example)\n",
-              static_cast<long long>(input_tokens), static_cast<long long>(target_tokens),
-              static_cast<double>(input_tokens) / static_cast<double>(total),
-              static_cast<double>(target_tokens) / static_cast<double>(total));
+  std::printf(
+      "  tokens:    %lld input, %lld target, eos included (%.1f and %.1f per record)\n",
+      static_cast<long long>(input_tokens), static_cast<long long>(target_tokens),
+      static_cast<double>(input_tokens) / static_cast<double>(std::max<int64_t>(records, 1)),
+      static_cast<double>(target_tokens) / static_cast<double>(std::max<int64_t>(records, 1)));
   std::printf("  time:      %.2f s, %.0f examples/s on %d threads\n", elapsed,
               static_cast<double>(total) / std::max(elapsed, 1e-9), omp_get_max_threads());
   return 0;

