@@ -1,12 +1,19 @@
-// stilts train: single-process training on the built-in toy tasks (the corpora of roadmap 2
-// plug into the same BatchStream).
+// stilts train: single-process training on prepared corpora (a mixture of them, through the
+// prefetching loader) or on a built-in toy task.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
 
 #include "core/checkpoint/checkpoint.h"
 #include "core/trainer.h"
+#include "data/tokenizer.h"
 #include "data/toy_task.h"
 #include "launch/commands/commands.h"
+#include "launch/corpus_stream.h"
 #include "launch/model_source.h"
 #include "launch/options.h"
 
@@ -43,6 +50,93 @@ class ToyStream : public BatchStream {
   uint64_t next_example_ = 0;
 };
 
+std::string joined(const nlohmann::json& strings) {
+  std::string out;
+  for (const nlohmann::json& s : strings) out += (out.empty() ? "" : ", ") + s.get<std::string>();
+  return out.empty() ? "none" : out;
+}
+
+// Recorded absolute, so a resume from another working directory still matches.
+nlohmann::json absolute_paths(const std::vector<std::string>& paths) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& p : paths)
+    out.push_back(std::filesystem::absolute(p).lexically_normal().string());
+  return out;
+}
+
+// Options that only the other data source reads would be silently ignored: refuse them.
+void refuse_options(const po::variables_map& v, std::initializer_list<const char*> names,
+                    const std::string& why) {
+  for (const char* name : names)
+    if (v.count(name) && !v[name].defaulted())
+      throw UsageError(std::string("--") + name + ": " + why);
+}
+
+std::vector<double> parse_weights(const std::string& text, size_t corpora) {
+  std::vector<double> weights;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    size_t used = 0;
+    double w = -1;
+    try {
+      w = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || !std::isfinite(w) || w < 0)
+      throw UsageError("--mixture-weights: '" + item + "' is not a non-negative number");
+    weights.push_back(w);
+  }
+  if (weights.size() != corpora)
+    throw UsageError("--mixture-weights: " + std::to_string(weights.size()) + " weights for " +
+                     std::to_string(corpora) + " corpora (one per --corpus, in order)");
+  return weights;
+}
+
+// Token ids a corpus can hold are below the tokenizer's piece count (encode never yields the
+// embedding padding rows), so the model must have at least that many rows.
+void check_vocabulary(const data::Tokenizer& tokenizer, const ModelConfig& config,
+                      bool from_preset) {
+  if (tokenizer.piece_count() <= config.vocab_size) return;
+  std::string message = tokenizer.path() + " has " + std::to_string(tokenizer.piece_count()) +
+                        " pieces, more than the vocabulary of model " + config.name + " (" +
+                        std::to_string(config.vocab_size) + ")";
+  if (from_preset) {
+    std::string fitting;
+    for (const std::string& name : model_preset_names())
+      if (const int64_t vocab = model_preset(name).vocab_size; vocab >= tokenizer.piece_count())
+        fitting += (fitting.empty() ? "" : ", ") + name + " (" + std::to_string(vocab) + ")";
+    message += "; pick a --model whose vocabulary holds them: " + fitting +
+               ", or train a tokenizer of at most " + std::to_string(config.vocab_size) + " pieces";
+  } else {
+    message += "; use a tokenizer of at most " + std::to_string(config.vocab_size) + " pieces";
+  }
+  throw std::invalid_argument(message);
+}
+
+// A resumed run must read the data its checkpoint's stream position refers to.
+void check_same_data(const std::string& run_dir, const nlohmann::json& saved,
+                     const nlohmann::json& now) {
+  const nlohmann::json none = nlohmann::json::array();
+  const nlohmann::json& was = saved.contains("corpora") ? saved["corpora"] : none;
+  const nlohmann::json& is = now.contains("corpora") ? now["corpora"] : none;
+  const std::string advice = "; use another --run-dir for a new run";
+  if (was != is) {
+    if (was.empty())
+      throw std::invalid_argument(run_dir + " holds a run on the built-in task " +
+                                  saved.value("task", std::string("?")) + ", not on corpora" +
+                                  advice);
+    throw std::invalid_argument(run_dir + " holds a run on --corpus " + joined(was) +
+                                "; resume it with the same corpora, in the same order (given: " +
+                                joined(is) + ")" + advice);
+  }
+  if (saved.value("tokenizer_checksum", "") != now.value("tokenizer_checksum", ""))
+    throw std::invalid_argument(run_dir + " holds a run with tokenizer checksum '" +
+                                saved.value("tokenizer_checksum", std::string()) +
+                                "', but --tokenizer has '" +
+                                now.value("tokenizer_checksum", std::string()) + "'" + advice);
+}
+
 }  // namespace
 
 int run_train(int argc, char** argv) {
@@ -53,7 +147,27 @@ int run_train(int argc, char** argv) {
       "start from these weights: a Hugging Face model directory or a stilts checkpoint")(
       "run-dir", po::value<std::string>()->default_value("runs/train"),
       "checkpoints and log.jsonl; a run resumes from its `latest` checkpoint")(
-      "task", po::value<std::string>()->default_value("copy"), "built-in toy task: copy | reverse")(
+      "corpus", po::value<std::vector<std::string>>()->composing(),
+      "train on this prepared corpus (repeat for a mixture); instead of --task. This single "
+      "process reads as data-parallel rank 0 of 1")(
+      "tokenizer", po::value<std::string>(),
+      "with --corpus: the model the corpora were prepared with")(
+      "mixture-alpha", po::value<double>()->default_value(0.3, "0.3"),
+      "with --corpus: sample corpora in proportion to size^alpha")(
+      "mixture-weights", po::value<std::string>(),
+      "with --corpus: sampling weights, one per --corpus in order (\"1,2\"); instead of alpha")(
+      "max-tokens", po::value<int64_t>()->default_value(8192),
+      "with --corpus: batch budget, examples x (padded input + target length)")(
+      "max-input-len", po::value<int64_t>()->default_value(1024),
+      "with --corpus: inputs are truncated to this many tokens")(
+      "max-target-len", po::value<int64_t>()->default_value(256),
+      "with --corpus: targets are truncated to this many tokens")(
+      "prefetch", po::value<int64_t>()->default_value(4), "with --corpus: batches read ahead")(
+      "eval-corpus", po::value<std::vector<std::string>>()->composing(),
+      "with --corpus: held-out corpus evaluated on its first --eval-batches batches (repeat for "
+      "several, mixed by --mixture-alpha); without it, no evaluation")(
+      "task", po::value<std::string>()->default_value("copy"),
+      "built-in toy task: copy | reverse (the default data when --corpus is not given)")(
       "toy-tokens", po::value<int>()->default_value(32), "toy task: distinct content tokens")(
       "toy-min-length", po::value<int>()->default_value(4), "toy task: shortest sequence")(
       "toy-max-length", po::value<int>()->default_value(12), "toy task: longest sequence")(
@@ -88,6 +202,23 @@ int run_train(int argc, char** argv) {
   const po::variables_map& v = cmd.values;
   apply_thread_option(v);
 
+  const bool use_corpus = v.count("corpus") > 0;
+  if (use_corpus) {
+    if (!v["task"].defaulted())
+      throw UsageError("--task and --corpus: give one of them, a built-in toy task or corpora");
+    refuse_options(v, {"batch", "toy-tokens", "toy-min-length", "toy-max-length"},
+                   "applies to --task only; corpus batches are sized by --max-tokens");
+    if (!v.count("tokenizer"))
+      throw UsageError("--corpus needs --tokenizer, the model the corpora were prepared with");
+    if (v.count("mixture-weights") && !v["mixture-alpha"].defaulted())
+      throw UsageError("--mixture-weights and --mixture-alpha: give one of them");
+  } else {
+    refuse_options(v,
+                   {"tokenizer", "mixture-alpha", "mixture-weights", "max-tokens", "max-input-len",
+                    "max-target-len", "prefetch", "eval-corpus"},
+                   "applies only with --corpus");
+  }
+
   const std::string run_dir = v["run-dir"].as<std::string>();
   std::string resume_from;
   if (std::filesystem::exists(std::filesystem::path(run_dir) / "latest"))
@@ -109,16 +240,72 @@ int run_train(int argc, char** argv) {
   if (v.count("dropout")) config.dropout_rate = v["dropout"].as<float>();
   config.validate();
 
+  const uint64_t seed = v["seed"].as<uint64_t>();
   data::ToyTaskOptions toy;
   toy.kind = v["task"].as<std::string>();
   toy.num_tokens = v["toy-tokens"].as<int>();
   toy.min_length = v["toy-min-length"].as<int>();
   toy.max_length = v["toy-max-length"].as<int>();
   toy.eos_id = config.eos_token_id;
-  toy.seed = v["seed"].as<uint64_t>();
-  toy.validate(config.vocab_size);
+  toy.seed = seed;
   const int64_t batch = v["batch"].as<int64_t>();
-  if (batch <= 0) throw UsageError("--batch: must be positive");
+  if (!use_corpus) {
+    toy.validate(config.vocab_size);
+    if (batch <= 0) throw UsageError("--batch: must be positive");
+  }
+
+  std::vector<std::string> corpora, eval_corpora;
+  data::SamplerOptions sampler;
+  data::BatcherOptions batcher;
+  int64_t prefetch = 0;
+  // Corpora record the tokenizer's embedding rows, as prepare does; check_compatible matches
+  // them and the checksum against every corpus.
+  int64_t corpus_vocab = 0;
+  std::string tokenizer_checksum;
+  nlohmann::json data_config;
+  if (use_corpus) {
+    corpora = v["corpus"].as<std::vector<std::string>>();
+    if (v.count("eval-corpus")) eval_corpora = v["eval-corpus"].as<std::vector<std::string>>();
+    for (const auto& path : corpora)
+      if (!std::filesystem::is_regular_file(path))
+        throw UsageError("--corpus: '" + path + "' is not a readable file");
+    for (const auto& path : eval_corpora)
+      if (!std::filesystem::is_regular_file(path))
+        throw UsageError("--eval-corpus: '" + path + "' is not a readable file");
+    sampler.alpha = v["mixture-alpha"].as<double>();
+    if (!(sampler.alpha >= 0)) throw UsageError("--mixture-alpha: must be >= 0");
+    if (v.count("mixture-weights"))
+      sampler.weights = parse_weights(v["mixture-weights"].as<std::string>(), corpora.size());
+    sampler.seed = seed;
+    batcher.max_tokens = v["max-tokens"].as<int64_t>();
+    batcher.max_input_length = v["max-input-len"].as<int64_t>();
+    batcher.max_target_length = v["max-target-len"].as<int64_t>();
+    batcher.pad_id = config.pad_token_id;
+    try {
+      batcher.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--max-tokens, --max-input-len, --max-target-len: ") + e.what());
+    }
+    prefetch = v["prefetch"].as<int64_t>();
+    if (prefetch < 1) throw UsageError("--prefetch: must be at least 1");
+
+    // Training reads token ids only: the sentinels were checked when the corpora were
+    // prepared, and not asking for them here accepts tokenizers with any --extra-ids.
+    data::TokenizerOptions tokenizer_options;
+    tokenizer_options.num_extra_ids = 0;
+    const data::Tokenizer tokenizer =
+        data::Tokenizer::load(v["tokenizer"].as<std::string>(), tokenizer_options);
+    check_vocabulary(tokenizer, config, resume_from.empty() && !v.count("init-from"));
+    corpus_vocab = tokenizer.model_vocab_size();
+    tokenizer_checksum = tokenizer.checksum();
+    data_config = {{"max_tokens", batcher.max_tokens},
+                   {"max_input_len", batcher.max_input_length},
+                   {"max_target_len", batcher.max_target_length}};
+    if (sampler.weights.empty())
+      data_config["mixture_alpha"] = sampler.alpha;
+    else
+      data_config["mixture_weights"] = sampler.weights;
+  }
 
   TrainerOptions t;
   t.steps = v["steps"].as<int64_t>();
@@ -141,14 +328,18 @@ int run_train(int argc, char** argv) {
   t.log_every = v["log-every"].as<int64_t>();
   t.save_every = v["save-every"].as<int64_t>();
   t.eval_every = v["eval-every"].as<int64_t>();
-  t.run_config = {{"model", model_config_to_json(config)},
-                  {"task", toy.kind},
-                  {"batch", batch},
-                  {"steps", t.steps},
-                  {"optimizer", t.optimizer.name},
-                  {"lr", t.schedule.lr},
-                  {"schedule", t.schedule.kind},
-                  {"seed", t.seed}};
+  t.run_config = {{"model", model_config_to_json(config)}, {"steps", t.steps},
+                  {"optimizer", t.optimizer.name},         {"lr", t.schedule.lr},
+                  {"schedule", t.schedule.kind},           {"seed", t.seed}};
+  if (use_corpus) {
+    t.run_config["corpora"] = absolute_paths(corpora);
+    t.run_config["eval_corpora"] = absolute_paths(eval_corpora);
+    t.run_config["tokenizer_checksum"] = tokenizer_checksum;
+    t.run_config["data"] = data_config;
+  } else {
+    t.run_config["task"] = toy.kind;
+    t.run_config["batch"] = batch;
+  }
   try {
     t.schedule.validate();
     t.optimizer.validate();
@@ -156,11 +347,41 @@ int run_train(int argc, char** argv) {
     throw UsageError(e.what());
   }
 
+  if (!resume_from.empty())
+    check_same_data(run_dir, read_checkpoint_run_config(resume_from), t.run_config);
+
+  // Read up front and the held-out loader dropped, so its thread and buffers do not live on
+  // beside the training loader's.
+  std::vector<Batch> eval_set;
+  const int64_t eval_batches = v["eval-batches"].as<int64_t>();
+  if (use_corpus) {
+    if (!eval_corpora.empty()) {
+      data::SamplerOptions held_out_sampler;
+      held_out_sampler.alpha = sampler.alpha;
+      held_out_sampler.seed = seed;
+      CorpusStream held_out(eval_corpora, corpus_vocab, tokenizer_checksum, held_out_sampler,
+                            batcher, static_cast<size_t>(prefetch));
+      for (int64_t i = 0; i < eval_batches; ++i) eval_set.push_back(held_out.next());
+    }
+  } else {
+    data::ToyTaskOptions held_out = toy;
+    held_out.seed = toy.seed ^ 0x5EEDF00Dull;
+    const data::ToyTask eval_task(held_out);
+    for (int64_t i = 0; i < eval_batches; ++i)
+      eval_set.push_back(toy_batch(eval_task, static_cast<uint64_t>(i * batch), batch));
+  }
+
+  std::unique_ptr<BatchStream> stream;
+  if (use_corpus)
+    stream = std::make_unique<CorpusStream>(corpora, corpus_vocab, tokenizer_checksum, sampler,
+                                            batcher, static_cast<size_t>(prefetch));
+  else
+    stream = std::make_unique<ToyStream>(toy, batch);
+
   Parameters params(config, Device::cpu);
   Trainer trainer(params, t);
-  ToyStream stream(toy, batch);
   if (!resume_from.empty()) {
-    trainer.resume(resume_from, stream);
+    trainer.resume(resume_from, *stream);
     std::printf("resuming %s at step %lld\n", resume_from.c_str(),
                 static_cast<long long>(trainer.step()));
   } else if (v.count("init-from")) {
@@ -168,17 +389,15 @@ int run_train(int argc, char** argv) {
   } else {
     params.initialize(t.seed);
   }
-  std::printf("model %s (%s), %lld parameters, task %s, batch %lld\n", config.name.c_str(),
-              config.shape_summary().c_str(), static_cast<long long>(params.numel()),
-              toy.kind.c_str(), static_cast<long long>(batch));
-
-  data::ToyTaskOptions held_out = toy;
-  held_out.seed = toy.seed ^ 0x5EEDF00Dull;
-  const data::ToyTask eval_task(held_out);
-  std::vector<Batch> eval_set;
-  for (int64_t i = 0; i < v["eval-batches"].as<int64_t>(); ++i)
-    eval_set.push_back(toy_batch(eval_task, static_cast<uint64_t>(i * batch), batch));
-  trainer.run(stream, eval_set);
+  std::printf("model %s (%s), %lld parameters, ", config.name.c_str(),
+              config.shape_summary().c_str(), static_cast<long long>(params.numel()));
+  if (use_corpus)
+    std::printf("corpora %s, up to %lld tokens per batch\n",
+                joined(t.run_config["corpora"]).c_str(),
+                static_cast<long long>(batcher.max_tokens));
+  else
+    std::printf("task %s, batch %lld\n", toy.kind.c_str(), static_cast<long long>(batch));
+  trainer.run(*stream, eval_set);
   return 0;
 }
 
