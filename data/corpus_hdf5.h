@@ -4,6 +4,11 @@
 
 #include <hdf5.h>
 
+// Training reads corpora on the loader's thread while checkpoints are written on the main one.
+#if !defined(H5_HAVE_THREADSAFE)
+#error "stilts needs HDF5's thread-safe build (Debian 12's libhdf5-dev is one)"
+#endif
+
 #include <algorithm>
 #include <concepts>
 #include <cstdint>

@@ -9,8 +9,9 @@
 // example for input and target on one core); random access beyond the cache decompresses up to
 // one chunk (kCorpusChunkBytes) per example (about 130 us).
 //
-// Threads: HDF5 is not thread-safe in Debian's build. Only one thread of the process may call
-// a reader (or anything else that calls HDF5), e.g. the data loader's prefetch thread.
+// Threads: one reader is used from one thread (the data loader's prefetch thread). Other
+// threads may call HDF5 meanwhile (the trainer writes checkpoints), which needs HDF5's
+// thread-safe build: Debian 12's is one, and corpus_hdf5.h refuses to compile against another.
 #pragma once
 
 #include <cstddef>

@@ -1,8 +1,7 @@
 // Writes a corpus file (layout in data/corpus_format.h) one example at a time. The file
 // appears under its name only when finish() has written, fsynced and renamed it, so a reader
 // never sees a half-written corpus and an interrupted `stilts prepare` leaves the old one.
-// HDF5 is not thread-safe in Debian's build: use a writer from one thread, and call HDF5 from
-// no other thread of the process meanwhile.
+// A writer is used from one thread.
 #pragma once
 
 #include <cstdint>

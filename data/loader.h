@@ -1,10 +1,11 @@
 // Prefetches batches on a background thread into a bounded queue, so reading and padding
 // overlap the training step.
 //
-// The batch source is built, used and destroyed on that thread only: HDF5 is not thread-safe in
-// Debian's build, and a CorpusStore then never meets another thread. Every queued batch
-// carries the source's state after it, so state() is the position of the consumer, not of the
-// prefetcher, and restoring it replays exactly the batches the consumer has not taken.
+// The batch source is built, used and destroyed on that thread only, so one CorpusStore never
+// meets two threads (HDF5 itself serializes calls across threads: see corpus_reader.h). Every
+// queued batch carries the source's state after it, so state() is the position of the
+// consumer, not of the prefetcher, and restoring it replays exactly the batches the consumer
+// has not taken.
 // One consumer thread calls next(), state() and restore().
 #pragma once
 

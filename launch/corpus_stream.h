@@ -5,7 +5,8 @@
 // Threads: the loader reads the corpora with HDF5 on its own thread while the trainer reads
 // and writes checkpoints with HDF5 on the calling one. That is safe only because Debian 12's
 // serial libhdf5 is built thread-safe (H5_HAVE_THREADSAFE; H5is_library_threadsafe says 1),
-// which serializes the calls behind one library-wide lock.
+// which serializes the calls behind one library-wide lock (data/corpus_hdf5.h refuses to
+// compile against a build without it).
 #pragma once
 
 #include <cstddef>

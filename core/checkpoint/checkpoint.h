@@ -10,8 +10,9 @@
 //            /config.json                the run config (the caller's; includes the model)
 //
 // A step directory is written under a temporary name, fsynced and renamed; `latest` is
-// replaced (tmp + rename) only afterwards, so it never names a partial directory. HDF5 (the
-// serial Debian build) is not thread-safe: call these from one thread.
+// replaced (tmp + rename) only afterwards, so it never names a partial directory. These may run
+// while the data loader's thread reads corpora: HDF5's thread-safe build (Debian 12's)
+// serializes the two.
 #pragma once
 
 #include <cstdint>
