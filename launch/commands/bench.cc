@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/trainer.h"
+#include "data/corpus_preparation.h"
 #include "data/corpus_reader.h"
 #include "data/corpus_writer.h"
 #include "data/loader.h"
@@ -117,11 +118,27 @@ int bench_data(const po::variables_map& v) {
   const std::string scratch =
       (std::filesystem::temp_directory_path() / ("stilts-bench-" + std::to_string(getpid())))
           .string();
-  if (corpora.empty()) {
-    std::filesystem::create_directories(scratch);
+  std::filesystem::create_directories(scratch);
+  if (v.count("prepare-input")) {
+    if (!v.count("prepare-task") || !v.count("tokenizer"))
+      throw UsageError("--prepare-input needs --prepare-task and --tokenizer");
+    data::PreparationOptions preparation;
+    preparation.task = v["prepare-task"].as<std::string>();
+    preparation.inputs = v["prepare-input"].as<std::vector<std::string>>();
+    preparation.out = scratch + "/prepared.h5";
+    preparation.read.split = "train";
+    const data::PreparationSummary prepared =
+        data::prepare_corpus(preparation, data::Tokenizer::load(v["tokenizer"].as<std::string>()));
+    std::printf("prepare examples/s: %.0f (%lld examples, %lld tokens, %d threads)\n",
+                static_cast<double>(prepared.examples) / prepared.seconds,
+                static_cast<long long>(prepared.examples),
+                static_cast<long long>(prepared.input_tokens + prepared.target_tokens),
+                prepared.threads);
+    if (corpora.empty()) corpora.push_back(preparation.out);
+  }
+  if (corpora.empty())
     corpora.push_back(write_synthetic_corpus(scratch, v["synthetic-examples"].as<int64_t>(),
                                              v["seed"].as<uint64_t>()));
-  }
   data::BatcherOptions batching;
   batching.max_tokens = v["max-tokens"].as<int64_t>();
   batching.max_input_length = v["max-input-len"].as<int64_t>();
@@ -176,7 +193,10 @@ int run_bench(int argc, char** argv) {
       "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw");
   po::options_description data_options("--what data");
   data_options.add_options()("corpus", po::value<std::vector<std::string>>(),
-                             "corpus files (repeat); default: a synthetic corpus")(
+                             "corpus files (repeat); default: the prepared or a synthetic corpus")(
+      "prepare-task", po::value<std::string>(), "time `stilts prepare` of this task first")(
+      "prepare-input", po::value<std::vector<std::string>>(), "its native files (repeat)")(
+      "tokenizer", po::value<std::string>(), "SentencePiece model for the preparation")(
       "synthetic-examples", po::value<int64_t>()->default_value(20000),
       "examples of the synthetic corpus")("batches", po::value<int64_t>()->default_value(300),
                                           "batches to time")(

