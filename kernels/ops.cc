@@ -362,6 +362,69 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const T
   });
 }
 
+void cross_entropy_partial_forward(const Tensor& logits, const Tensor& targets, int64_t vocab_start,
+                                   int64_t vocab_size, int ignore_index, Tensor& row_max,
+                                   Tensor& target_logit) {
+  const char* op = "cross_entropy_partial_forward";
+  const int64_t v = last_dim(op, "logits", logits), n = flat_rows(logits);
+  if (v < 1) fail(op, "logits have no columns: " + logits.describe());
+  if (vocab_start < 0 || vocab_start + v > vocab_size)
+    fail(op, "the slice [" + str(vocab_start) + ", " + str(vocab_start + v) + ") of logits " +
+                 logits.describe() + " is not inside the vocabulary [0, " + str(vocab_size) + ")");
+  expect_numel(op, "targets", targets, n, DType::i32);
+  expect_numel(op, "row_max", row_max, n);
+  expect_numel(op, "target_logit", target_logit, n);
+  dispatch(op, {&logits, &targets, &row_max, &target_logit}, [&] {
+    cpu::cross_entropy_partial_forward(logits, targets, vocab_start, vocab_size, ignore_index,
+                                       row_max, target_logit);
+  });
+}
+
+void cross_entropy_sum_exp(const Tensor& logits, const Tensor& targets, int ignore_index,
+                           const Tensor& row_max, Tensor& sum_exp) {
+  const char* op = "cross_entropy_sum_exp";
+  last_dim(op, "logits", logits);
+  const int64_t n = flat_rows(logits);
+  expect_numel(op, "targets", targets, n, DType::i32);
+  expect_numel(op, "row_max", row_max, n);
+  expect_numel(op, "sum_exp", sum_exp, n);
+  dispatch(op, {&logits, &targets, &row_max, &sum_exp},
+           [&] { cpu::cross_entropy_sum_exp(logits, targets, ignore_index, row_max, sum_exp); });
+}
+
+void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const Tensor& row_max,
+                                  const Tensor& sum_exp, const Tensor& target_logit, float z_loss,
+                                  Tensor& losses) {
+  const char* op = "cross_entropy_combine_losses";
+  expect_dtype(op, "targets", targets, DType::i32);
+  const int64_t n = targets.numel();
+  expect_numel(op, "row_max", row_max, n);
+  expect_numel(op, "sum_exp", sum_exp, n);
+  expect_numel(op, "target_logit", target_logit, n);
+  expect_numel(op, "losses", losses, n);
+  dispatch(op, {&targets, &row_max, &sum_exp, &target_logit, &losses}, [&] {
+    cpu::cross_entropy_combine_losses(targets, ignore_index, row_max, sum_exp, target_logit, z_loss,
+                                      losses);
+  });
+}
+
+void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
+                                    int64_t vocab_start, int ignore_index, const Tensor& row_max,
+                                    const Tensor& sum_exp, float z_loss, float grad_scale,
+                                    Tensor& dlogits) {
+  const char* op = "cross_entropy_partial_backward";
+  const int64_t v = last_dim(op, "logits", logits), n = flat_rows(logits);
+  if (vocab_start < 0) fail(op, "vocab_start must be >= 0, got " + str(vocab_start));
+  expect_numel(op, "targets", targets, n, DType::i32);
+  expect_numel(op, "row_max", row_max, n);
+  expect_numel(op, "sum_exp", sum_exp, n);
+  expect_matrix(op, "dlogits", dlogits, n, v);
+  dispatch(op, {&logits, &targets, &row_max, &sum_exp, &dlogits}, [&] {
+    cpu::cross_entropy_partial_backward(logits, targets, vocab_start, ignore_index, row_max,
+                                        sum_exp, z_loss, grad_scale, dlogits);
+  });
+}
+
 void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
                       Tensor& momentum, const AdafactorStep& s) {
   const char* op = "adafactor_update";

@@ -8,8 +8,8 @@
 // - Forward ops overwrite their outputs.
 // - Backward ops ACCUMULATE (+=) into every gradient they produce, so a tensor used in
 //   several places (the shared position bias, a residual stream) collects its gradient
-//   without extra buffers. Callers zero gradients once per step. cross_entropy_backward is
-//   the one exception: it writes dlogits, a fresh buffer.
+//   without extra buffers. Callers zero gradients once per step. cross_entropy_backward and
+//   cross_entropy_partial_backward are the exceptions: they write dlogits, a fresh buffer.
 // - Reductions use a fixed order (static OpenMP schedules, fixed thread counts), so the
 //   same inputs always give bit-identical outputs.
 #pragma once
@@ -120,6 +120,36 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int igno
 // WRITES dlogits = grad_scale * d(losses[i])/d(logits) for kept rows, 0 for ignored rows.
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& logsumexp,
                             int ignore_index, float z_loss, float grad_scale, Tensor& dlogits);
+
+// ---- vocab-parallel cross-entropy pieces -------------------------------------------------
+// The per-row work of the cross-entropy above when each rank holds a slice of the vocabulary:
+// logits [N, Vl] are columns [vocab_start, vocab_start + Vl) of the full [N, V] logits and
+// targets i32 [N] index the full vocabulary. The caller combines the partial statistics over
+// the slices between the calls (MAX of row_max, SUM of target_logit, SUM of sum_exp, which
+// each slice computes against the combined row_max), so the results equal
+// cross_entropy_forward/backward on the full logits. Ignored rows are skipped and get 0 in every
+// output.
+//
+// row_max[i] = max_j logits[i, j]; target_logit[i] = logits[i, target - vocab_start] when this
+// slice owns the target, else 0. A target outside [0, vocab_size) that is not ignore_index is
+// an error naming the row and the value.
+void cross_entropy_partial_forward(const Tensor& logits, const Tensor& targets, int64_t vocab_start,
+                                   int64_t vocab_size, int ignore_index, Tensor& row_max,
+                                   Tensor& target_logit);
+// sum_exp[i] = sum_j exp(logits[i, j] - row_max[i]), with row_max the maximum over every slice.
+void cross_entropy_sum_exp(const Tensor& logits, const Tensor& targets, int ignore_index,
+                           const Tensor& row_max, Tensor& sum_exp);
+// From the combined statistics of every slice, all f32 [N]:
+//   logsumexp = row_max + log(sum_exp); losses = logsumexp - target_logit + z_loss logsumexp^2
+void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const Tensor& row_max,
+                                  const Tensor& sum_exp, const Tensor& target_logit, float z_loss,
+                                  Tensor& losses);
+// WRITES this slice's dlogits [N, Vl] = grad_scale * d(losses[i])/d(logits), from the combined
+// row_max and sum_exp: no communication, the owner of the target subtracts the one-hot.
+void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
+                                    int64_t vocab_start, int ignore_index, const Tensor& row_max,
+                                    const Tensor& sum_exp, float z_loss, float grad_scale,
+                                    Tensor& dlogits);
 
 // ---- optimizers ------------------------------------------------------------------------
 // Hugging Face's Adafactor step for one parameter (transformers.optimization.Adafactor):

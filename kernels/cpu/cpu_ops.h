@@ -59,6 +59,18 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int igno
                            float z_loss, Tensor& losses, Tensor& logsumexp);
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& logsumexp,
                             int ignore_index, float z_loss, float grad_scale, Tensor& dlogits);
+void cross_entropy_partial_forward(const Tensor& logits, const Tensor& targets, int64_t vocab_start,
+                                   int64_t vocab_size, int ignore_index, Tensor& row_max,
+                                   Tensor& target_logit);
+void cross_entropy_sum_exp(const Tensor& logits, const Tensor& targets, int ignore_index,
+                           const Tensor& row_max, Tensor& sum_exp);
+void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const Tensor& row_max,
+                                  const Tensor& sum_exp, const Tensor& target_logit, float z_loss,
+                                  Tensor& losses);
+void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
+                                    int64_t vocab_start, int ignore_index, const Tensor& row_max,
+                                    const Tensor& sum_exp, float z_loss, float grad_scale,
+                                    Tensor& dlogits);
 
 void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
                       Tensor& momentum, const AdafactorStep& s);
