@@ -14,13 +14,10 @@
 #include "parallel/counting_communicator.h"
 #include "parallel/grid.h"
 #include "parallel/mpi_communicator.h"
+#include "tests/mpi/mpi_checks.h"
 
 namespace stilts {
 namespace {
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) throw std::runtime_error(what);
-}
 
 template <class T>
 std::string show(T value) {
@@ -205,27 +202,16 @@ void check_shape_errors(Communicator& world) {
 }  // namespace stilts
 
 int main(int argc, char** argv) {
-  stilts::MpiSession session(&argc, &argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  try {
-    auto world = stilts::MpiCommunicator::world();
-    stilts::check_all_reduce<float>(*world);
-    stilts::check_all_reduce<int32_t>(*world);
-    stilts::check_all_reduce<int64_t>(*world);
-    stilts::check_all_reduce_bits(*world);
-    stilts::check_broadcast(*world);
-    stilts::check_all_gather(*world);
-    stilts::check_reduce_scatter(*world);
-    stilts::check_grid(*world);
-    stilts::check_counting(*world);
-    stilts::check_shape_errors(*world);
-    world->barrier();
-    if (rank == 0) std::printf("communicator: all checks passed on %d ranks\n", world->size());
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, error.what());
-    std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  return 0;
+  return stilts::run_checks(argc, argv, "communicator", [](stilts::MpiCommunicator& world) {
+    stilts::check_all_reduce<float>(world);
+    stilts::check_all_reduce<int32_t>(world);
+    stilts::check_all_reduce<int64_t>(world);
+    stilts::check_all_reduce_bits(world);
+    stilts::check_broadcast(world);
+    stilts::check_all_gather(world);
+    stilts::check_reduce_scatter(world);
+    stilts::check_grid(world);
+    stilts::check_counting(world);
+    stilts::check_shape_errors(world);
+  });
 }

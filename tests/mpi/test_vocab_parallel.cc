@@ -17,15 +17,12 @@
 #include "parallel/mpi_communicator.h"
 #include "parallel/tensor_parallel.h"
 #include "parallel/vocab_parallel_cross_entropy.h"
+#include "tests/mpi/mpi_checks.h"
 
 namespace stilts {
 namespace {
 
 constexpr int kIgnore = -100;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) throw std::runtime_error(what);
-}
 
 void expect_close(float actual, float expected, const std::string& what) {
   const double tolerance = 1e-5 * std::max(1.0, std::abs(static_cast<double>(expected)));
@@ -122,21 +119,10 @@ void check_cross_entropy(CountingCommunicator& tp, float z_loss, float grad_scal
 }  // namespace stilts
 
 int main(int argc, char** argv) {
-  stilts::MpiSession session(&argc, &argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  try {
-    auto world = stilts::MpiCommunicator::world();
-    stilts::CountingCommunicator tp(world->split(0, world->rank()));
+  return stilts::run_checks(argc, argv, "vocab_parallel", [](stilts::MpiCommunicator& world) {
+    stilts::CountingCommunicator tp(world.split(0, world.rank()));
     stilts::check_mappings(tp);
     stilts::check_cross_entropy(tp, 0.0f, 1.0f);
     stilts::check_cross_entropy(tp, 1e-2f, 0.25f);
-    world->barrier();
-    if (rank == 0) std::printf("vocab_parallel: all checks passed on %d ranks\n", world->size());
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, error.what());
-    std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  return 0;
+  });
 }
