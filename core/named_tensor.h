@@ -3,13 +3,18 @@
 
 #include <string>
 
+#include "core/tensor_shard.h"
 #include "kernels/tensor.h"
 
 namespace stilts {
 
 struct NamedTensor {
   std::string name;
-  Tensor tensor;
+  Tensor tensor;  // this rank's shard
+  // How the tensor-parallel ranks split the full tensor (a moment of a rows-split parameter is
+  // split by rows; Adafactor's row statistics of it too, its column statistics are
+  // replicated), so a checkpoint can be loaded at another TP size.
+  SplitAxis split = SplitAxis::none;
 };
 
 }  // namespace stilts

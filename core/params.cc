@@ -2,22 +2,11 @@
 
 #include "kernels/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 namespace stilts {
-
-const char* split_axis_name(SplitAxis axis) {
-  switch (axis) {
-    case SplitAxis::none:
-      return "none";
-    case SplitAxis::rows:
-      return "rows";
-    case SplitAxis::cols:
-      return "cols";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -96,20 +85,40 @@ int64_t param_count(const ModelConfig& config) {
   return n;
 }
 
-Parameters::Parameters(const ModelConfig& config, Device device)
-    : config_(config), specs_(param_specs(config)) {
+Parameters::Parameters(const ModelConfig& config, Device device, TensorShard shard,
+                       int partitions)
+    : config_(config), shard_(shard), partitions_(partitions), specs_(param_specs(config)) {
+  if (partitions < 1)
+    throw std::invalid_argument("parameter partitions " + std::to_string(partitions) +
+                                " must be >= 1");
+  std::vector<Shape> local;
   int64_t total = 0;
   for (size_t i = 0; i < specs_.size(); ++i) {
     index_[specs_[i].name] = i;
-    total += shape_numel(specs_[i].shape);
+    local.push_back(shard_shape(specs_[i].shape, specs_[i].split, shard));
+    total += shape_numel(local.back());
   }
-  flat_values_ = Tensor({total}, DType::f32, device);
-  flat_grads_ = Tensor({total}, DType::f32, device);
-  int64_t offset = 0;
-  for (const ParamSpec& p : specs_) {
-    values_.push_back(flat_values_.slice(offset, p.shape));
-    grads_.push_back(flat_grads_.slice(offset, p.shape));
-    offset += shape_numel(p.shape);
+  // Parameter i goes to the partition its first element falls in when the unpadded buffer is
+  // cut into equal runs.
+  const int64_t target = (total + partitions - 1) / partitions;
+  std::vector<int64_t> partition_numel(partitions, 0);
+  int64_t unpadded = 0;
+  for (const Shape& shape : local) {
+    const int p = static_cast<int>(std::min<int64_t>(unpadded / target, partitions - 1));
+    partition_of_.push_back(p);
+    partition_numel[p] += shape_numel(shape);
+    unpadded += shape_numel(shape);
+  }
+  partition_size_ = *std::max_element(partition_numel.begin(), partition_numel.end());
+  flat_values_ = Tensor({partition_size_ * partitions}, DType::f32, device);
+  flat_grads_ = Tensor({partition_size_ * partitions}, DType::f32, device);
+  std::vector<int64_t> next(partitions);
+  for (int p = 0; p < partitions; ++p) next[p] = p * partition_size_;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    int64_t& offset = next[partition_of_[i]];
+    values_.push_back(flat_values_.slice(offset, local[i]));
+    grads_.push_back(flat_grads_.slice(offset, local[i]));
+    offset += shape_numel(local[i]);
   }
 }
 
@@ -129,10 +138,24 @@ Tensor& Parameters::grad(const std::string& name) {
 
 void Parameters::initialize(uint64_t seed) {
   for (size_t i = 0; i < specs_.size(); ++i) {
-    if (specs_[i].is_norm)
-      ops::fill(values_[i], 1.0f);
-    else
-      ops::fill_normal(values_[i], 0.0f, specs_[i].init_std, RngKey{seed, kInitStream | i});
+    const ParamSpec& spec = specs_[i];
+    Tensor& value = values_[i];
+    if (spec.is_norm) {
+      ops::fill(value, 1.0f);
+      continue;
+    }
+    const RngKey key{seed, kInitStream | i};
+    const int64_t begin = shard_begin(spec.shape, spec.split, shard_);
+    if (spec.split != SplitAxis::cols) {
+      const int64_t row_size = spec.split == SplitAxis::rows ? spec.shape[1] : 0;
+      ops::fill_normal(value, 0.0f, spec.init_std, key, begin * row_size);
+      continue;
+    }
+    const int64_t local_cols = value.dim(1);
+    for (int64_t r = 0; r < value.dim(0); ++r) {
+      Tensor row = value.slice(r * local_cols, {local_cols});
+      ops::fill_normal(row, 0.0f, spec.init_std, key, r * spec.shape[1] + begin);
+    }
   }
 }
 

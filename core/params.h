@@ -1,7 +1,13 @@
 // The parameter registry: every mT5 weight under its Hugging Face name, with its shape, the
-// axis tensor parallelism splits it along, and its initializer. Values and gradients live in
-// two flat buffers (one allocation each) with one view per parameter, so zeroing gradients,
-// the global norm and data-parallel bucketing work on contiguous memory.
+// axis tensor parallelism splits it along, and its initializer. A process holds its tensor
+// shard of each parameter. Values and gradients live in two flat buffers (one allocation each)
+// with one view per parameter, so zeroing gradients, the global norm and data-parallel
+// bucketing work on contiguous memory.
+//
+// For ZeRO-1 the parameters are cut, in registry order, into `partitions` contiguous runs of
+// about equal size, and each run is padded to the largest, so partition p of a flat buffer is
+// exactly elements [p * partition_size, (p + 1) * partition_size): the layout a
+// reduce-scatter and an all-gather of equal blocks need.
 #pragma once
 
 #include <cstdint>
@@ -10,19 +16,14 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/tensor_shard.h"
 #include "kernels/tensor.h"
 
 namespace stilts {
 
-// Megatron layout: q, k, v, wi_0, wi_1, the embedding, lm_head split by output rows; o and
-// wo by input columns; the [buckets, heads] bias table by heads (its columns); norms
-// replicated.
-enum class SplitAxis { none, rows, cols };
-const char* split_axis_name(SplitAxis axis);
-
 struct ParamSpec {
   std::string name;  // HF name, e.g. "encoder.block.3.layer.1.DenseReluDense.wi_0.weight"
-  Shape shape;       // HF [out, in]
+  Shape shape;       // HF [out, in], unsharded
   SplitAxis split = SplitAxis::none;
   float init_std = 1.0f;  // Hugging Face _init_weights (factor 1); norms are constant 1
   bool is_norm = false;
@@ -34,12 +35,18 @@ int64_t param_count(const ModelConfig& config);
 
 class Parameters {
  public:
-  Parameters(const ModelConfig& config, Device device);
+  // Throws std::invalid_argument when a split dimension does not divide by shard.size.
+  Parameters(const ModelConfig& config, Device device, TensorShard shard = {}, int partitions = 1);
 
   const ModelConfig& config() const { return config_; }
   const std::vector<ParamSpec>& specs() const { return specs_; }
   size_t size() const { return specs_.size(); }
+  TensorShard shard() const { return shard_; }
+  // Elements of the flat buffers, padding between ZeRO partitions included.
   int64_t numel() const { return flat_values_.numel(); }
+  int partitions() const { return partitions_; }
+  int64_t partition_size() const { return partition_size_; }
+  int partition_of(size_t index) const { return partition_of_[index]; }
 
   // Throws std::out_of_range naming the missing parameter.
   Tensor& value(const std::string& name);
@@ -55,11 +62,16 @@ class Parameters {
   Tensor& flat_grads() { return flat_grads_; }
 
   // Hugging Face's initialization scheme, deterministic from the seed: parameter i draws
-  // from its own Philox stream, so adding parameters never shifts the others.
+  // from its own Philox stream, so adding parameters never shifts the others, and element
+  // (r, c) of the full matrix is the same draw at every tensor-parallel size.
   void initialize(uint64_t seed);
 
  private:
   ModelConfig config_;
+  TensorShard shard_;
+  int partitions_;
+  int64_t partition_size_ = 0;
+  std::vector<int> partition_of_;
   std::vector<ParamSpec> specs_;
   std::map<std::string, size_t> index_;
   Tensor flat_values_, flat_grads_;

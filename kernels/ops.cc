@@ -169,9 +169,10 @@ void scale_inplace(Tensor& x, float alpha) {
   dispatch("scale_inplace", {&x}, [&] { cpu::scale_inplace(x, alpha); });
 }
 
-void fill_normal(Tensor& x, float mean, float std, RngKey key) {
+void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first) {
   expect_dtype("fill_normal", "x", x, DType::f32);
-  dispatch("fill_normal", {&x}, [&] { cpu::fill_normal(x, mean, std, key); });
+  if (first < 0) throw std::invalid_argument("fill_normal: first must be >= 0");
+  dispatch("fill_normal", {&x}, [&] { cpu::fill_normal(x, mean, std, key, first); });
 }
 
 double sum(const Tensor& x) {
@@ -199,20 +200,41 @@ void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
   dispatch(op, {&x, &index, &out}, [&] { cpu::gather_rows(x, index, out); });
 }
 
-void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out) {
+namespace {
+
+// The full vocabulary size, after checking that the table's rows are a slice of it.
+int64_t embedding_vocab(const char* op, const Tensor& table, int64_t vocab_start,
+                        int64_t vocab_size) {
+  if (vocab_size == 0) vocab_size = table.dim(0);
+  if (vocab_start < 0 || vocab_start + table.dim(0) > vocab_size)
+    throw std::invalid_argument(std::string(op) + ": table rows [" + std::to_string(vocab_start) +
+                                ", " + std::to_string(vocab_start + table.dim(0)) +
+                                ") are not inside a vocabulary of " + std::to_string(vocab_size));
+  return vocab_size;
+}
+
+}  // namespace
+
+void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int64_t vocab_start,
+                       int64_t vocab_size) {
   const char* op = "embedding_forward";
   expect_dtype(op, "ids", ids, DType::i32);
   expect_rank(op, "table", table, 2);
   expect_matrix(op, "out", out, ids.numel(), table.dim(1));
-  dispatch(op, {&ids, &table, &out}, [&] { cpu::embedding_forward(ids, table, out); });
+  vocab_size = embedding_vocab(op, table, vocab_start, vocab_size);
+  dispatch(op, {&ids, &table, &out},
+           [&] { cpu::embedding_forward(ids, table, out, vocab_start, vocab_size); });
 }
 
-void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
+                        int64_t vocab_start, int64_t vocab_size) {
   const char* op = "embedding_backward";
   expect_dtype(op, "ids", ids, DType::i32);
   expect_rank(op, "dtable", dtable, 2);
   expect_matrix(op, "dout", dout, ids.numel(), dtable.dim(1));
-  dispatch(op, {&ids, &dout, &dtable}, [&] { cpu::embedding_backward(ids, dout, dtable); });
+  vocab_size = embedding_vocab(op, dtable, vocab_start, vocab_size);
+  dispatch(op, {&ids, &dout, &dtable},
+           [&] { cpu::embedding_backward(ids, dout, dtable, vocab_start, vocab_size); });
 }
 
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd) {

@@ -33,9 +33,10 @@ void fill(Tensor& x, float value);
 void copy(const Tensor& src, Tensor& dst);                           // same numel, same dtype
 void add_inplace(Tensor& acc, const Tensor& x, float alpha = 1.0f);  // acc += alpha * x
 void scale_inplace(Tensor& x, float alpha);
-// x[i] = mean + std * N(0,1) from Philox (Box-Muller), element i drawn from the uniforms
-// (key, 2i) and (key, 2i+1): the same on every device and thread count.
-void fill_normal(Tensor& x, float mean, float std, RngKey key);
+// x[i] = mean + std * N(0,1) from Philox (Box-Muller), element i being element first + i of
+// the draw, which comes from the uniforms (key, 2(first+i)) and (key, 2(first+i)+1): the same
+// on every device and thread count, and a slice of a tensor can be drawn alone.
+void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first = 0);
 double sum(const Tensor& x);          // f32 input, f64 accumulation
 double sum_squares(const Tensor& x);  // f32 input, f64 accumulation
 // out[i] = argmax_j x[i, j] (first maximum on ties). x [N, V] f32, out i32 [N].
@@ -45,9 +46,14 @@ void argmax_rows(const Tensor& x, Tensor& out);
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
 
 // ---- embedding ------------------------------------------------------------------------
-// ids i32 [N], table [V, d], out [N, d]. An id outside [0, V) is an error naming the id.
-void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out);
-void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable);
+// ids i32 [N] over a vocabulary of vocab_size (0: the table's rows), out [N, d]. The table
+// holds rows [vocab_start, vocab_start + rows) of it (a vocab-parallel shard): an id in that
+// range reads its row, any other id of the vocabulary gives a zero row (forward) or nothing
+// (backward), and an id outside [0, vocab_size) is an error naming the id.
+void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out,
+                       int64_t vocab_start = 0, int64_t vocab_size = 0);
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
+                        int64_t vocab_start = 0, int64_t vocab_size = 0);
 
 // ---- RMSNorm (T5LayerNorm) ------------------------------------------------------------
 // out = weight * x * rstd, rstd[i] = 1/sqrt(mean_j x[i,j]^2 + eps), statistics in f32.

@@ -21,14 +21,16 @@ void fill(Tensor& x, float value);
 void copy(const Tensor& src, Tensor& dst);
 void add_inplace(Tensor& acc, const Tensor& x, float alpha);
 void scale_inplace(Tensor& x, float alpha);
-void fill_normal(Tensor& x, float mean, float std, RngKey key);
+void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first);
 double sum(const Tensor& x);
 double sum_squares(const Tensor& x);
 void argmax_rows(const Tensor& x, Tensor& out);
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
 
-void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out);
-void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable);
+void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int64_t vocab_start,
+                       int64_t vocab_size);
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
+                        int64_t vocab_start, int64_t vocab_size);
 
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd);
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,

@@ -39,12 +39,12 @@ void scale_inplace(Tensor& x, float alpha) {
 
 // Box-Muller: element i takes the uniforms (key, 2i) and (key, 2i + 1). 1 - u lies in (0, 1],
 // so the logarithm is finite.
-void fill_normal(Tensor& x, float mean, float std, RngKey key) {
+void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first) {
   float* px = x.data<float>();
   constexpr int64_t kNormals = 1024;
   for_blocks(x.numel(), kNormals, [&](int64_t begin, int64_t end) {
     float u[2 * kNormals];
-    uniform_range(key, 2 * static_cast<uint64_t>(begin), 2 * (end - begin), u);
+    uniform_range(key, 2 * static_cast<uint64_t>(first + begin), 2 * (end - begin), u);
     for (int64_t i = begin; i < end; ++i) {
       const float u1 = u[2 * (i - begin)], u2 = u[2 * (i - begin) + 1];
       const float z =

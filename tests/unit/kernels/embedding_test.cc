@@ -23,6 +23,33 @@ TEST(Embedding, ForwardCopiesRows) {
       EXPECT_EQ(out.data<float>()[n * 3 + j], table.data<float>()[rows[n] * 3 + j]);
 }
 
+// Two vocab-parallel shards of a table: each reads and trains only its own rows, and the sum
+// of the shards' outputs is the whole table's output.
+TEST(Embedding, ShardsOfTheVocabularySumToTheWholeTable) {
+  const Tensor table = random_tensor({6, 3}, 5);
+  const Tensor ids = test::int_tensor({5}, {5, 0, 2, 3, 5});
+  const Tensor dout = random_tensor({5, 3}, 6);
+  Tensor whole({5, 3}), whole_grad({6, 3});
+  ops::embedding_forward(ids, table, whole);
+  ops::embedding_backward(ids, dout, whole_grad);
+  Tensor summed({5, 3});
+  for (int64_t start : {0, 3}) {
+    const Tensor shard = table.rows(start, start + 3).clone();
+    Tensor out({5, 3}), grad({3, 3});
+    ops::embedding_forward(ids, shard, out, start, 6);
+    ops::add_inplace(summed, out);
+    ops::embedding_backward(ids, dout, grad, start, 6);
+    for (int64_t i = 0; i < 9; ++i)
+      EXPECT_EQ(grad.data<float>()[i], whole_grad.data<float>()[start * 3 + i]);
+  }
+  for (int64_t i = 0; i < 15; ++i) EXPECT_EQ(summed.data<float>()[i], whole.data<float>()[i]);
+  Tensor out({5, 3}), one({1, 3});
+  const Tensor shard = table.rows(3, 6).clone();
+  EXPECT_THROW(ops::embedding_forward(test::int_tensor({1}, {6}), shard, one, 3, 6),
+               std::out_of_range);
+  EXPECT_THROW(ops::embedding_forward(ids, shard, out, 4, 6), std::invalid_argument);
+}
+
 TEST(Embedding, BackwardAccumulatesTheGradient) {
   Tensor table = random_tensor({6, 4}, 2);
   const Tensor ids = test::int_tensor({7}, {3, 1, 3, 5, 3, 0, 1});  // repeats, row 2 and 4 unused
