@@ -6,6 +6,7 @@
 #include "core/optim/adafactor.h"
 #include "core/optim/adamw.h"
 #include "kernels/ops.h"
+#include "parallel/self_communicator.h"
 
 namespace stilts {
 
@@ -20,14 +21,19 @@ void OptimizerOptions::validate() const {
     throw std::invalid_argument("--adam-beta1/--adam-beta2: must be in [0, 1)");
 }
 
+OptimizerGroups OptimizerGroups::single() {
+  static SelfCommunicator tp, zero;
+  return {tp, zero};
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options,
-                                          const Parameters& params) {
+                                          const Parameters& params, OptimizerGroups) {
   options.validate();
   if (options.name == "adamw") return std::make_unique<AdamW>(options, params);
   return std::make_unique<Adafactor>(options, params);
 }
 
-double clip_grad_norm(Parameters& params, float max_norm) {
+double clip_grad_norm(Parameters& params, float max_norm, OptimizerGroups) {
   const double norm = std::sqrt(ops::sum_squares(params.flat_grads()));
   if (max_norm > 0) {
     const double coefficient = static_cast<double>(max_norm) / (norm + 1e-6);

@@ -7,6 +7,7 @@
 
 #include "core/named_tensor.h"
 #include "core/params.h"
+#include "parallel/communicator.h"
 
 namespace stilts {
 
@@ -29,6 +30,18 @@ struct OptimizerOptions {
   void validate() const;
 };
 
+// The groups an optimizer's reductions span. tp: the tensor-parallel group, over which the
+// statistics of split parameters are summed so that every TP size takes the single-rank step.
+// zero: with ZeRO-1, the data-parallel group; this rank then updates (and keeps state for)
+// only the parameters of partition zero.rank(), and params.partitions() must equal
+// zero.size(). Without ZeRO-1 it is a group of one and the rank updates every parameter.
+struct OptimizerGroups {
+  Communicator& tp;
+  Communicator& zero;
+  // Both groups of a lone rank.
+  static OptimizerGroups single();
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -46,11 +59,17 @@ class Optimizer {
   int64_t steps_ = 0;
 };
 
+// The groups must outlive the optimizer.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options,
-                                          const Parameters& params);
+                                          const Parameters& params,
+                                          OptimizerGroups groups = OptimizerGroups::single());
 
-// torch.nn.utils.clip_grad_norm_: scales every gradient by min(1, max_norm / (norm + 1e-6))
-// and returns the global L2 norm before clipping. max_norm <= 0 only measures.
-double clip_grad_norm(Parameters& params, float max_norm);
+// torch.nn.utils.clip_grad_norm_ over the whole model: the L2 norm of every gradient of every
+// shard (each split parameter's shards summed over groups.tp, each replicated one counted
+// once; with ZeRO-1 each partition's over groups.zero). Scales the gradients this rank updates
+// by min(1, max_norm / (norm + 1e-6)) and returns the norm before clipping. max_norm <= 0
+// only measures. Collective over both groups.
+double clip_grad_norm(Parameters& params, float max_norm,
+                      OptimizerGroups groups = OptimizerGroups::single());
 
 }  // namespace stilts
