@@ -1,6 +1,11 @@
 #include "core/model.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "parallel/tensor_parallel.h"
+#include "parallel/vocab_parallel_argmax.h"
 
 namespace stilts {
 namespace {
@@ -16,13 +21,27 @@ Tensor host_tensor(const std::vector<T>& values, Shape shape) {
 
 }  // namespace
 
-Mt5Model::Mt5Model(Parameters& params)
-    : params_(params),
-      embedding_(params, "shared.weight"),
-      decoder_embedding_(params, "shared.weight"),
-      encoder_(params, "encoder"),
-      decoder_(params, "decoder"),
-      head_(params, "lm_head.weight") {}
+namespace {
+
+Parameters& check_group(Parameters& params, Communicator& tp) {
+  if (tp.size() != params.shard().size || tp.rank() != params.shard().rank)
+    throw std::invalid_argument("Mt5Model: parameters of tensor shard " +
+                                std::to_string(params.shard().rank) + "/" +
+                                std::to_string(params.shard().size) + " cannot run in " +
+                                tp.name() + " of size " + std::to_string(tp.size()));
+  return params;
+}
+
+}  // namespace
+
+Mt5Model::Mt5Model(Parameters& params, Communicator& tp)
+    : params_(check_group(params, tp)),
+      tp_(tp),
+      embedding_(params, "shared.weight", tp),
+      decoder_embedding_(params, "shared.weight", tp),
+      encoder_(params, "encoder", tp),
+      decoder_(params, "decoder", tp),
+      head_(params, "lm_head.weight", tp) {}
 
 HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
   const ModelConfig& c = params_.config();
@@ -38,30 +57,41 @@ HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
   encoder_mask_ = host_tensor(mask, {b, t});
 
   DropoutPlan dropout{options.training ? static_cast<float>(c.dropout_rate) : 0.0f, options.seed,
-                      options.step};
+                      options.step, static_cast<uint32_t>(tp_.rank())};
   encoder_out_ =
       encoder_.forward(embedding_.forward(input_ids_), encoder_mask_, no_mask_, no_mask_, dropout);
   const Tensor& decoder_out = decoder_.forward(decoder_embedding_.forward(decoder_ids_), no_mask_,
                                                encoder_out_, encoder_mask_, dropout);
-  return head_.forward(decoder_out.reshape({b * u, c.d_model}), targets_, options.z_loss);
+  const HeadLoss loss =
+      head_.forward(decoder_out.reshape({b * u, c.d_model}), targets_, options.z_loss);
+  last_tokens_ = loss.tokens;
+  return loss;
 }
 
-void Mt5Model::backward() {
+void Mt5Model::backward(float loss_scale) {
   const ModelConfig& c = params_.config();
   const int64_t b = decoder_ids_.dim(0), u = decoder_ids_.dim(1), t = input_ids_.dim(1);
   ops::fill(ensure_shape(ddecoder_out_, {b, u, c.d_model}), 0.0f);
   Tensor ddecoder_flat = ddecoder_out_.reshape({b * u, c.d_model});
-  head_.backward(ddecoder_flat);
+  head_.backward(loss_scale, ddecoder_flat);
+  copy_to_tp_backward(tp_, ddecoder_out_);
 
   ops::fill(ensure_shape(ddecoder_embedded_, {b, u, c.d_model}), 0.0f);
   ops::fill(ensure_shape(dencoder_out_, {b, t, c.d_model}), 0.0f);
   decoder_.backward(ddecoder_out_, ddecoder_embedded_, dencoder_out_);
   decoder_embedding_.backward(ddecoder_embedded_);
+  // Every decoder layer's cross-attention added its partial K/V input gradient; all-reduce
+  // is linear, so one reduction of the sum stands for one per layer.
+  copy_to_tp_backward(tp_, dencoder_out_);
 
   ops::fill(ensure_shape(dencoder_embedded_, {b, t, c.d_model}), 0.0f);
   Tensor unused;
   encoder_.backward(dencoder_out_, dencoder_embedded_, unused);
   embedding_.backward(dencoder_embedded_);
+}
+
+void Mt5Model::predicted_tokens(Tensor& out) {
+  vocab_parallel_argmax(tp_, head_.logits(), head_.vocab_start(), out);
 }
 
 }  // namespace stilts

@@ -1,11 +1,16 @@
 // mT5 for conditional generation: shared embedding, encoder and decoder stacks, untied
 // lm_head and the loss, with a hand-written backward pass (no autograd), llm.c style.
+//
+// Under tensor parallelism every rank of the TP group runs the model on the same batch with
+// its shard of the parameters (core/params.h) and the collectives of the Megatron layout
+// (parallel/README.md lists them per layer). A lone rank uses a group of one.
 #pragma once
 
 #include "core/batch.h"
 #include "core/layers/embedding.h"
 #include "core/layers/lm_head.h"
 #include "core/layers/stack.h"
+#include "parallel/self_communicator.h"
 
 namespace stilts {
 
@@ -18,22 +23,35 @@ struct ForwardOptions {
 
 class Mt5Model {
  public:
-  // The parameters must outlive the model; gradients accumulate into params.grad(...).
-  explicit Mt5Model(Parameters& params);
+  // The parameters and the group must outlive the model; gradients accumulate into
+  // params.grad(...). tp's size and rank must be the parameters' shard (else
+  // std::invalid_argument).
+  explicit Mt5Model(Parameters& params, Communicator& tp = single_rank_group());
 
   // Runs the encoder, decoder and head on the batch and returns the loss. Keeps every
   // activation for backward().
   HeadLoss forward(const Batch& batch, const ForwardOptions& options);
-  // Gradients of the token-mean loss of the last forward, accumulated into the registry.
-  void backward();
+  // Gradients of loss_scale * loss_sum of the last forward, accumulated into the registry:
+  // loss_scale = 1 / tokens gives the token mean; data parallelism passes 1 / the tokens of
+  // the global batch so that summing the ranks' gradients gives the global token mean.
+  void backward(float loss_scale);
+  // The token-mean gradient of the last forward.
+  void backward() { backward(last_tokens_ ? 1.0f / static_cast<float>(last_tokens_) : 0.0f); }
 
-  const Tensor& logits() const { return head_.logits(); }              // [B*U, V]
+  Communicator& tp() { return tp_; }
+  const Tensor& logits() const { return head_.logits(); }  // [B*U, V/tp], this rank's slice
+  int64_t logits_vocab_start() const { return head_.vocab_start(); }
+  // out i32 [B*U]: each target position's most likely token of the last forward (collective
+  // over the TP group).
+  void predicted_tokens(Tensor& out);
   const Tensor& token_losses() const { return head_.token_losses(); }  // [B*U]
   const Tensor& encoder_output() const { return encoder_out_; }        // [B, T, d]
   Parameters& params() { return params_; }
 
  private:
   Parameters& params_;
+  Communicator& tp_;
+  int64_t last_tokens_ = 0;
   // The two stacks look up the shared table into separate buffers.
   Embedding embedding_, decoder_embedding_;
   Stack encoder_, decoder_;

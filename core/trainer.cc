@@ -31,7 +31,7 @@ EvalResult evaluate(Mt5Model& model, const std::vector<Batch>& batches) {
     loss_sum += loss.loss_sum;
     r.tokens += loss.tokens;
     Tensor predicted({batch.batch_size * batch.target_len}, DType::i32);
-    ops::argmax_rows(model.logits(), predicted);
+    model.predicted_tokens(predicted);
     const int32_t* p = predicted.data<int32_t>();
     for (size_t i = 0; i < batch.labels.size(); ++i)
       correct += batch.labels[i] != kIgnoreIndex && batch.labels[i] == p[i];

@@ -20,4 +20,8 @@ class SelfCommunicator : public Communicator {
   std::unique_ptr<Communicator> split(int color, int key) override;
 };
 
+// A process-wide group of one (the communicator is stateless), the default group of a model
+// or optimizer built without tensor or data parallelism.
+Communicator& single_rank_group();
+
 }  // namespace stilts

@@ -8,21 +8,21 @@
 namespace stilts {
 
 VocabParallelCrossEntropy::VocabParallelCrossEntropy(Communicator& tp, int64_t vocab_size,
-                                                     int ignore_index, float z_loss)
+                                                     int ignore_index)
     : tp_(tp),
       vocab_size_(vocab_size),
       slice_size_(vocab_size / tp.size()),
       vocab_start_(tp.rank() * slice_size_),
-      ignore_index_(ignore_index),
-      z_loss_(z_loss) {
+      ignore_index_(ignore_index) {
   if (vocab_size < 1 || vocab_size % tp.size() != 0)
     throw std::invalid_argument("VocabParallelCrossEntropy: a vocabulary of " +
                                 std::to_string(vocab_size) + " does not split evenly over " +
                                 tp.name() + " (size " + std::to_string(tp.size()) + ")");
 }
 
-void VocabParallelCrossEntropy::forward(const Tensor& logits, const Tensor& targets,
+void VocabParallelCrossEntropy::forward(const Tensor& logits, const Tensor& targets, float z_loss,
                                         Tensor& losses) {
+  z_loss_ = z_loss;
   if (logits.rank() < 1 || logits.dim(-1) != slice_size_)
     throw std::invalid_argument("VocabParallelCrossEntropy forward: logits must have " +
                                 std::to_string(slice_size_) + " columns (vocabulary " +

@@ -18,7 +18,7 @@ class VocabParallelCrossEntropy {
  public:
   // `tp` is the tensor-parallel group, whose rank r holds vocabulary slice r; it must outlive
   // this object. Throws std::invalid_argument unless tp.size() divides vocab_size.
-  VocabParallelCrossEntropy(Communicator& tp, int64_t vocab_size, int ignore_index, float z_loss);
+  VocabParallelCrossEntropy(Communicator& tp, int64_t vocab_size, int ignore_index);
 
   int64_t vocab_start() const { return vocab_start_; }
   int64_t slice_size() const { return slice_size_; }
@@ -26,7 +26,7 @@ class VocabParallelCrossEntropy {
   // logits [N, V/tp] f32, targets i32 [N] over the full vocabulary; WRITES losses [N]
   // (nll + z_loss * logsumexp^2, 0 for ignored rows), as cross_entropy_forward. Collective
   // over tp. Keeps the combined row statistics for backward.
-  void forward(const Tensor& logits, const Tensor& targets, Tensor& losses);
+  void forward(const Tensor& logits, const Tensor& targets, float z_loss, Tensor& losses);
   // WRITES this rank's dlogits [N, V/tp] = grad_scale * d(losses)/d(logits) for the logits and
   // targets of the last forward. Local: no collective.
   void backward(const Tensor& logits, const Tensor& targets, float grad_scale,
@@ -38,7 +38,7 @@ class VocabParallelCrossEntropy {
   int64_t slice_size_;
   int64_t vocab_start_;
   int ignore_index_;
-  float z_loss_;
+  float z_loss_ = 0.0f;  // of the last forward
   Tensor row_max_;  // [N], the maximum over every slice
   Tensor sum_exp_;  // [N], sum over every slice of exp(logit - row_max)
 };

@@ -1,13 +1,16 @@
 #include "core/layers/attention.h"
 
+#include "parallel/tensor_parallel.h"
+
 namespace stilts {
 
-Attention::Attention(Parameters& params, const std::string& prefix)
-    : q_{ParamRef::bind(params, prefix + ".q.weight")},
+Attention::Attention(Parameters& params, const std::string& prefix, Communicator& tp)
+    : tp_(tp),
+      q_{ParamRef::bind(params, prefix + ".q.weight")},
       k_{ParamRef::bind(params, prefix + ".k.weight")},
       v_{ParamRef::bind(params, prefix + ".v.weight")},
       o_{ParamRef::bind(params, prefix + ".o.weight")},
-      num_heads_(params.config().num_heads) {}
+      num_heads_(params.config().num_heads / params.shard().size) {}
 
 const Tensor& Attention::forward(const Tensor& x, const Tensor& kv, const Tensor& bias,
                                  const Tensor& key_mask, const ops::AttentionShape& shape) {
@@ -23,12 +26,15 @@ const Tensor& Attention::forward(const Tensor& x, const Tensor& kv, const Tensor
   ensure_shape(context_, {batch, q_len, inner});
   ops::attention_forward(q_out_, k_out_, v_out_, bias, key_mask, shape, probs_, context_);
   o_.forward(context_, ensure_shape(out_, {batch, q_len, o_.out_features()}));
+  reduce_from_tp_forward(tp_, out_);
   return out_;
 }
 
 void Attention::backward(const Tensor& dout, Tensor& dx, Tensor& dkv, Tensor& dbias) {
+  Tensor replicated = dout;
+  reduce_from_tp_backward(tp_, replicated);
   ops::fill(ensure_shape(dcontext_, context_.shape()), 0.0f);
-  o_.backward(context_, dout, dcontext_);
+  o_.backward(context_, replicated, dcontext_);
   ops::fill(ensure_shape(dq_, q_out_.shape()), 0.0f);
   ops::fill(ensure_shape(dk_, k_out_.shape()), 0.0f);
   ops::fill(ensure_shape(dv_, v_out_.shape()), 0.0f);

@@ -10,28 +10,38 @@
 
 namespace stilts {
 
-// Where a block draws its dropout masks from; see dropout_stream() in kernels/philox.h.
+// Where a block draws its dropout masks from; see dropout_stream() in kernels/philox.h. A
+// tensor every TP rank holds whole (the residual stream) must get the same mask on every rank;
+// one split over the ranks (attention probabilities by heads, the FFN hidden by d_ff) gets a
+// stream per rank.
 struct DropoutPlan {
   float rate = 0.0f;
   uint64_t seed = 0;
   int64_t step = 0;
+  uint32_t tp_rank = 0;
   RngKey key(uint32_t layer, uint32_t site) const {
     return {seed, dropout_stream(static_cast<uint64_t>(step), layer, site, 0)};
+  }
+  RngKey sharded_key(uint32_t layer, uint32_t site) const {
+    return {seed, dropout_stream(static_cast<uint64_t>(step), layer, site, tp_rank)};
   }
 };
 
 class Block {
  public:
   // prefix: "encoder.block.3" or "decoder.block.3"; layer_id: distinct per block of the model.
-  Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id);
+  // tp: the tensor-parallel group the block's sublayers are split over.
+  Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id,
+        Communicator& tp);
 
   // h [B, L, d] is kept by reference until backward. encoder_out and encoder_mask are used
-  // only by decoder blocks. position_bias [H, L, L] is the stack's shared bias.
+  // only by decoder blocks. position_bias [H/tp, L, L] is the stack's shared bias for this
+  // rank's heads.
   const Tensor& forward(const Tensor& h, const Tensor& position_bias, const Tensor& self_mask,
                         bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
                         const DropoutPlan& dropout);
   // On entry dh is the gradient of the block output; on return, of the block input.
-  // Accumulates dposition_bias and (decoder) dencoder_out.
+  // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out.
   void backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out);
 
  private:
@@ -39,8 +49,9 @@ class Block {
   void residual_forward(const Tensor& h_in, const Tensor& sublayer_out, RngKey key,
                         Tensor& h_out) const;
 
+  Communicator& tp_;
   uint32_t layer_id_;
-  int64_t num_heads_;
+  int64_t num_heads_;  // this rank's
   RMSNorm self_norm_;
   Attention self_attention_;
   std::optional<RMSNorm> cross_norm_;

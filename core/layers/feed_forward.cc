@@ -1,9 +1,12 @@
 #include "core/layers/feed_forward.h"
 
+#include "parallel/tensor_parallel.h"
+
 namespace stilts {
 
-FeedForward::FeedForward(Parameters& params, const std::string& prefix)
-    : wi_0_{ParamRef::bind(params, prefix + ".wi_0.weight")},
+FeedForward::FeedForward(Parameters& params, const std::string& prefix, Communicator& tp)
+    : tp_(tp),
+      wi_0_{ParamRef::bind(params, prefix + ".wi_0.weight")},
       wi_1_{ParamRef::bind(params, prefix + ".wi_1.weight")},
       wo_{ParamRef::bind(params, prefix + ".wo.weight")} {}
 
@@ -20,12 +23,15 @@ const Tensor& FeedForward::forward(const Tensor& x, float dropout_rate, RngKey d
   Shape out_shape = x.shape();
   out_shape.back() = wo_.out_features();
   wo_.forward(dropped_, ensure_shape(out_, out_shape));
+  reduce_from_tp_forward(tp_, out_);
   return out_;
 }
 
 void FeedForward::backward(const Tensor& dout, Tensor& dx) {
+  Tensor replicated = dout;
+  reduce_from_tp_backward(tp_, replicated);
   ops::fill(ensure_shape(ddropped_, hidden_.shape()), 0.0f);
-  wo_.backward(dropped_, dout, ddropped_);
+  wo_.backward(dropped_, replicated, ddropped_);
   ops::fill(ensure_shape(dhidden_, hidden_.shape()), 0.0f);
   ops::dropout_backward(ddropped_, dropout_rate_, dropout_key_, dhidden_);
   ops::fill(ensure_shape(dgate_, gate_.shape()), 0.0f);

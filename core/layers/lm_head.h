@@ -1,8 +1,14 @@
-// The untied output projection and the token-mean cross-entropy (with ignore index and
-// optional z-loss). mT5 applies no d_model^-0.5 rescale before the head.
+// The untied output projection and the token cross-entropy (with ignore index and optional
+// z-loss). mT5 applies no d_model^-0.5 rescale before the head.
+//
+// Vocab-parallel: the projection is column-parallel over the vocabulary, so this rank's logits
+// are [N, V/tp] and the loss combines the slices with VocabParallelCrossEntropy; the full
+// logits are never gathered. dx is a partial sum over the TP group (copy_to's backward) that
+// the caller all-reduces.
 #pragma once
 
 #include "core/layers/linear.h"
+#include "parallel/vocab_parallel_cross_entropy.h"
 
 namespace stilts {
 
@@ -14,21 +20,23 @@ struct HeadLoss {
 
 class LmHead {
  public:
-  LmHead(Parameters& params, const std::string& name);
+  LmHead(Parameters& params, const std::string& name, Communicator& tp);
 
   // x [N, d] (kept by reference), targets i32 [N] with kIgnoreIndex for ignored positions.
+  // Collective over the TP group.
   HeadLoss forward(const Tensor& x, const Tensor& targets, float z_loss);
-  // Gradient of the token-mean loss: dx += d(loss_sum / tokens)/dx.
-  void backward(Tensor& dx);
+  // The gradient of loss_scale * loss_sum: dx += this rank's partial d/dx. The token mean is
+  // loss_scale = 1 / tokens; under data parallelism, 1 / the tokens of the global batch.
+  void backward(float loss_scale, Tensor& dx);
 
-  const Tensor& logits() const { return logits_; }              // [N, V]
+  const Tensor& logits() const { return logits_; }              // [N, V/tp], this rank's slice
+  int64_t vocab_start() const { return loss_.vocab_start(); }   // of the slice
   const Tensor& token_losses() const { return token_losses_; }  // [N], 0 where ignored
 
  private:
   Linear projection_;
-  Tensor x_, targets_, logits_, token_losses_, logsumexp_, dlogits_;
-  float z_loss_ = 0.0f;
-  int64_t tokens_ = 0;
+  VocabParallelCrossEntropy loss_;
+  Tensor x_, targets_, logits_, token_losses_, dlogits_;
 };
 
 }  // namespace stilts

@@ -11,10 +11,11 @@ enum StackSite : uint32_t { kEmbeddingOut = 6, kFinalOut = 7 };
 
 }  // namespace
 
-Stack::Stack(Parameters& params, const std::string& name)
+Stack::Stack(Parameters& params, const std::string& name, Communicator& tp)
     : is_decoder_(name == "decoder"),
       stack_id_(kStackLayerBase + (is_decoder_ ? 1 : 0)),
       config_(params.config()),
+      num_heads_(config_.num_heads / params.shard().size),
       bias_table_(ParamRef::bind(
           params, name + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight")),
       final_norm_(params, name + ".final_layer_norm.weight") {
@@ -22,7 +23,7 @@ Stack::Stack(Parameters& params, const std::string& name)
   blocks_.reserve(layers);
   for (int64_t i = 0; i < layers; ++i)
     blocks_.emplace_back(params, name + ".block." + std::to_string(i), is_decoder_,
-                         static_cast<uint32_t>(i) + (is_decoder_ ? kDecoderLayerBase : 0));
+                         static_cast<uint32_t>(i) + (is_decoder_ ? kDecoderLayerBase : 0), tp);
 }
 
 const Tensor& Stack::forward(const Tensor& embedded, const Tensor& key_mask,
@@ -35,7 +36,7 @@ const Tensor& Stack::forward(const Tensor& embedded, const Tensor& key_mask,
                                               config_.relative_attention_num_buckets,
                                               config_.relative_attention_max_distance);
   ops::position_bias_forward(buckets_, bias_table_.value,
-                             ensure_shape(position_bias_, {config_.num_heads, len, len}));
+                             ensure_shape(position_bias_, {num_heads_, len, len}));
 
   ops::dropout_forward(embedded, dropout.rate, dropout.key(stack_id_, kEmbeddingOut),
                        ensure_shape(input_, embedded.shape()));

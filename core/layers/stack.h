@@ -10,20 +10,22 @@ namespace stilts {
 
 class Stack {
  public:
-  // name: "encoder" or "decoder".
-  Stack(Parameters& params, const std::string& name);
+  // name: "encoder" or "decoder"; tp: the tensor-parallel group.
+  Stack(Parameters& params, const std::string& name, Communicator& tp);
 
   // embedded [B, L, d] (kept by reference until backward). key_mask f32 [B, L] or undefined
   // (the decoder's self-attention is causal instead). encoder_out / encoder_mask: decoder only.
   const Tensor& forward(const Tensor& embedded, const Tensor& key_mask, const Tensor& encoder_out,
                         const Tensor& encoder_mask, const DropoutPlan& dropout);
-  // dout: gradient of the stack output. Accumulates dembedded and (decoder) dencoder_out.
+  // dout: gradient of the stack output. Accumulates dembedded and (decoder) this rank's
+  // partial dencoder_out.
   void backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out);
 
  private:
   bool is_decoder_;
   uint32_t stack_id_;
   const ModelConfig& config_;
+  int64_t num_heads_;  // this rank's
   ParamRef bias_table_;
   std::vector<Block> blocks_;
   RMSNorm final_norm_;

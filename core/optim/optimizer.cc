@@ -22,8 +22,7 @@ void OptimizerOptions::validate() const {
 }
 
 OptimizerGroups OptimizerGroups::single() {
-  static SelfCommunicator tp, zero;
-  return {tp, zero};
+  return {single_rank_group(), single_rank_group()};
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options,

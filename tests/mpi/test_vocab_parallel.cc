@@ -82,7 +82,7 @@ void check_cross_entropy(CountingCommunicator& tp, float z_loss, float grad_scal
   ops::cross_entropy_forward(logits, targets, kIgnore, z_loss, ref_losses, ref_lse);
   ops::cross_entropy_backward(logits, targets, ref_lse, kIgnore, z_loss, grad_scale, ref_dlogits);
 
-  VocabParallelCrossEntropy loss(tp, vocab, kIgnore, z_loss);
+  VocabParallelCrossEntropy loss(tp, vocab, kIgnore);
   expect(loss.vocab_start() == tp.rank() * slice, "vocab_start of rank " + tp.name());
   Tensor local({kRows, slice});
   for (int64_t i = 0; i < kRows; ++i)
@@ -90,7 +90,7 @@ void check_cross_entropy(CountingCommunicator& tp, float z_loss, float grad_scal
                 local.data<float>() + i * slice);
 
   Tensor losses({kRows});
-  loss.forward(local, targets, losses);
+  loss.forward(local, targets, z_loss, losses);
   expect_count(tp, Collective::all_reduce, 3, 3 * kRows * 4, "forward");
   expect(tp.total().calls == 3, "forward issued collectives other than 3 all-reduces");
   for (int64_t i = 0; i < kRows; ++i)
