@@ -1,6 +1,12 @@
 #include "parallel/nccl_communicator.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 namespace stilts {
@@ -44,7 +50,48 @@ void check_cuda(cudaError_t error, const char* call) {
     throw std::runtime_error(std::string(call) + " failed: " + cudaGetErrorString(error));
 }
 
+constexpr const char* kTimeoutVariable = "STILTS_NCCL_TIMEOUT";
+
+ncclConfig_t non_blocking_config() {
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  return config;
+}
+
+// Polls `done` until it returns true or `timeout_s` have passed (then returns false): spins
+// with a yield first, so a short wait costs microseconds, then sleeps a millisecond per poll.
+template <class Done>
+bool poll_until(double timeout_s, Done&& done) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  for (int polls = 0;; ++polls) {
+    if (done()) return true;
+    if (Clock::now() > deadline) return false;
+    if (polls < 1000)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+std::string seconds(double s) {
+  std::ostringstream text;
+  text << s << " s (" << kTimeoutVariable << ")";
+  return text.str();
+}
+
 }  // namespace
+
+double NcclCommunicator::timeout_from_environment() {
+  const char* value = std::getenv(kTimeoutVariable);
+  if (!value || !*value) return 300;
+  char* end = nullptr;
+  double timeout = std::strtod(value, &end);
+  if (*end != '\0' || !(timeout > 0))
+    throw std::invalid_argument(std::string(kTimeoutVariable) + "=\"" + value +
+                                "\": expected a positive number of seconds");
+  return timeout;
+}
 
 NcclCommunicator::Stream::Stream() {
   check_cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
@@ -59,22 +106,48 @@ NcclCommunicator::NcclCommunicator(const MpiCommunicator& bootstrap)
       group_("world"),
       rank_(bootstrap.rank()),
       size_(bootstrap.size()) {
+  stream_->timeout_s = timeout_from_environment();
   ncclUniqueId id;
   if (rank_ == 0) check(ncclGetUniqueId(&id), "ncclGetUniqueId");
   if (MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, bootstrap.comm()) != MPI_SUCCESS)
     throw std::runtime_error("MPI_Bcast of the NCCL unique id failed on " + bootstrap.name());
-  check(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+  ncclConfig_t config = non_blocking_config();
+  ncclResult_t result = ncclCommInitRankConfig(&comm_, size_, id, rank_, &config);
+  if (comm_) stream_->comms.push_back(comm_);
+  check(result, "ncclCommInitRankConfig");
 }
 
 NcclCommunicator::NcclCommunicator(ncclComm_t comm, std::shared_ptr<Stream> stream,
                                    std::string group)
     : comm_(comm), stream_(std::move(stream)), group_(std::move(group)) {
+  stream_->comms.push_back(comm_);
   check(ncclCommUserRank(comm_, &rank_), "ncclCommUserRank");
   check(ncclCommCount(comm_, &size_), "ncclCommCount");
 }
 
 NcclCommunicator::~NcclCommunicator() {
-  if (comm_) ncclCommDestroy(comm_);
+  if (!comm_) return;
+  auto& comms = stream_->comms;
+  comms.erase(std::remove(comms.begin(), comms.end(), comm_), comms.end());
+  if (stream_->aborted) return;  // ncclCommAbort freed it
+  // Unwinding after a failure (or a flush that fails or times out): abort, never wait on peers
+  // that may be gone.
+  bool flushed = false;
+  if (std::uncaught_exceptions() == 0) {
+    ncclResult_t result = ncclCommFinalize(comm_);
+    ncclResult_t state = result;
+    if (result == ncclSuccess || result == ncclInProgress)
+      flushed = poll_until(stream_->timeout_s,
+                           [&] {
+                             return ncclCommGetAsyncError(comm_, &state) != ncclSuccess ||
+                                    state != ncclInProgress;
+                           }) &&
+                state == ncclSuccess;
+  }
+  if (flushed)
+    ncclCommDestroy(comm_);
+  else
+    ncclCommAbort(comm_);
 }
 
 std::string NcclCommunicator::name() const {
@@ -83,11 +156,79 @@ std::string NcclCommunicator::name() const {
 
 void NcclCommunicator::check(ncclResult_t result, const char* call) const {
   if (result == ncclSuccess) return;
+  if (result == ncclInProgress && comm_) return settle(comm_, call);
   const char* last = comm_ ? ncclGetLastError(comm_) : nullptr;
   std::string detail = last ? last : "";
-  throw std::runtime_error(std::string(call) + " failed on " + name() + ": " +
-                           ncclGetErrorString(result) +
-                           (detail.empty() ? "" : " (" + detail + ")"));
+  fail(call, std::string("failed: ") + ncclGetErrorString(result) +
+                 (detail.empty() ? "" : " (" + detail + ")"));
+}
+
+void NcclCommunicator::settle(ncclComm_t comm, const std::string& what) const {
+  ncclResult_t state = ncclInProgress;
+  ncclResult_t query = ncclSuccess;
+  bool settled = poll_until(stream_->timeout_s, [&] {
+    query = ncclCommGetAsyncError(comm, &state);
+    return query != ncclSuccess || state != ncclInProgress;
+  });
+  if (!settled)
+    fail(what, "did not complete within " + seconds(stream_->timeout_s) +
+                   "; a peer rank has probably died or hangs");
+  if (query != ncclSuccess) state = query;
+  if (state != ncclSuccess) {
+    const char* last = ncclGetLastError(comm);
+    fail(what, std::string("failed: ") + ncclGetErrorString(state) +
+                   (last && *last ? std::string(" (") + last + ")" : std::string()));
+  }
+}
+
+void NcclCommunicator::fail(const std::string& what, const std::string& reason) const {
+  std::string aborted;
+  if (!stream_->aborted) {
+    for (ncclComm_t comm : stream_->comms) ncclCommAbort(comm);
+    stream_->aborted = true;
+    aborted = "; aborted the NCCL communicators";
+  }
+  throw std::runtime_error(name() + ": " + what + " " + reason + aborted);
+}
+
+void NcclCommunicator::enqueue(const char* collective, const Tensor& tensor) {
+  if (stream_->aborted)
+    throw std::runtime_error(name() + " " + collective +
+                             ": the NCCL communicators were aborted after an earlier failure");
+  stream_->last = std::string(collective) + " of " + tensor.describe() + " on " + name();
+}
+
+void NcclCommunicator::synchronize() {
+  if (stream_->aborted)
+    throw std::runtime_error(name() +
+                             " synchronize: the NCCL communicators were aborted after an earlier "
+                             "failure");
+  cudaError_t error = cudaSuccess;
+  ncclResult_t state = ncclSuccess;
+  ncclComm_t failed = nullptr;
+  bool done = poll_until(stream_->timeout_s, [&] {
+    error = cudaStreamQuery(stream());
+    if (error != cudaErrorNotReady) return true;
+    for (ncclComm_t comm : stream_->comms) {
+      if (ncclCommGetAsyncError(comm, &state) != ncclSuccess) state = ncclInternalError;
+      if (state != ncclSuccess && state != ncclInProgress) {
+        failed = comm;
+        return true;
+      }
+    }
+    return false;
+  });
+  const std::string what = "waiting for " + stream_->last + " (the last collective enqueued)";
+  if (failed) {
+    const char* last = ncclGetLastError(failed);
+    fail(what, std::string("failed: ") + ncclGetErrorString(state) +
+                   (last && *last ? std::string(" (") + last + ")" : std::string()));
+  }
+  if (!done)
+    fail(what, "did not complete within " + seconds(stream_->timeout_s) +
+                   "; a peer rank has probably died or hangs");
+  if (error != cudaSuccess)
+    fail(what, std::string("failed: CUDA error ") + cudaGetErrorString(error));
 }
 
 void NcclCommunicator::check_device(const char* collective, const Tensor& tensor) const {
@@ -100,6 +241,7 @@ void NcclCommunicator::check_device(const char* collective, const Tensor& tensor
 
 void NcclCommunicator::all_reduce(Tensor& tensor, ReduceOp op) {
   check_device("all_reduce", tensor);
+  enqueue("ncclAllReduce", tensor);
   check(ncclAllReduce(tensor.raw(), tensor.raw(), static_cast<size_t>(tensor.numel()),
                       type_of(tensor), nccl_op(op), comm_, stream()),
         "ncclAllReduce");
@@ -108,6 +250,7 @@ void NcclCommunicator::all_reduce(Tensor& tensor, ReduceOp op) {
 void NcclCommunicator::broadcast(Tensor& tensor, int root) {
   check_device("broadcast", tensor);
   collective_checks::check_root(name(), root, size_);
+  enqueue("ncclBroadcast", tensor);
   check(ncclBroadcast(tensor.raw(), tensor.raw(), static_cast<size_t>(tensor.numel()),
                       type_of(tensor), root, comm_, stream()),
         "ncclBroadcast");
@@ -117,6 +260,7 @@ void NcclCommunicator::all_gather(const Tensor& local, Tensor& gathered) {
   check_device("all_gather", local);
   check_device("all_gather", gathered);
   check_leading_split(name(), "all_gather", "local", local, "gathered", gathered, size_);
+  enqueue("ncclAllGather", local);
   check(ncclAllGather(local.raw(), gathered.raw(), static_cast<size_t>(local.numel()),
                       type_of(local), comm_, stream()),
         "ncclAllGather");
@@ -126,6 +270,7 @@ void NcclCommunicator::reduce_scatter(const Tensor& full, Tensor& local, ReduceO
   check_device("reduce_scatter", full);
   check_device("reduce_scatter", local);
   check_leading_split(name(), "reduce_scatter", "local", local, "full", full, size_);
+  enqueue("ncclReduceScatter", full);
   check(ncclReduceScatter(full.raw(), local.raw(), static_cast<size_t>(local.numel()),
                           type_of(local), nccl_op(op), comm_, stream()),
         "ncclReduceScatter");
@@ -133,19 +278,36 @@ void NcclCommunicator::reduce_scatter(const Tensor& full, Tensor& local, ReduceO
 
 void NcclCommunicator::barrier() {
   // NCCL has no barrier: a one-element all-reduce that the host waits for is one.
+  if (stream_->aborted)
+    throw std::runtime_error(name() +
+                             " barrier: the NCCL communicators were aborted after an earlier "
+                             "failure");
   int* flag = nullptr;
   check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&flag), sizeof(int), stream()),
              "cudaMallocAsync");
+  stream_->last = "ncclAllReduce (barrier) on " + name();
   ncclResult_t result = ncclAllReduce(flag, flag, 1, ncclInt32, ncclSum, comm_, stream());
   cudaFreeAsync(flag, stream());
   check(result, "ncclAllReduce (barrier)");
-  check_cuda(cudaStreamSynchronize(stream()), "cudaStreamSynchronize (barrier)");
+  synchronize();
 }
 
 std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {
   collective_checks::check_color(name(), color);
+  if (stream_->aborted)
+    throw std::runtime_error(name() +
+                             " split: the NCCL communicators were aborted after an earlier "
+                             "failure");
   ncclComm_t child = nullptr;
-  check(ncclCommSplit(comm_, color, key, &child, nullptr), "ncclCommSplit");
+  ncclConfig_t config = non_blocking_config();
+  stream_->last = "ncclCommSplit on " + name();
+  ncclResult_t result = ncclCommSplit(comm_, color, key, &child, &config);
+  // Registered at once, so a failure below aborts it with the others.
+  if (child) stream_->comms.push_back(child);
+  check(result, "ncclCommSplit");
+  if (!child) fail("ncclCommSplit", "returned no communicator");
+  settle(child, "ncclCommSplit");
+  stream_->comms.pop_back();  // the constructor registers it again
   return std::unique_ptr<Communicator>(
       new NcclCommunicator(child, stream_, group_ + ".split(" + std::to_string(color) + ")"));
 }

@@ -1,6 +1,18 @@
 // Collectives over NCCL on device (Device::cuda) tensors of f32, bf16, f16, i32 or i64.
-// Collectives are enqueued on stream() and return before they complete; synchronize the stream
+// Collectives are enqueued on stream() and return before they complete; call synchronize()
 // (or make another stream wait on it) before reading a result on the host or another stream.
+//
+// A dead peer: an NCCL collective whose peer is gone never completes, and a plain
+// cudaStreamSynchronize would wait forever. So the communicators are non-blocking
+// (ncclConfig_t blocking = 0), and every wait here (initialization, split, enqueueing,
+// synchronize(), barrier(), finalization) polls the stream and ncclCommGetAsyncError with a
+// deadline of STILTS_NCCL_TIMEOUT seconds (default 300). On an NCCL error or at the deadline
+// every communicator sharing the stream is aborted (ncclCommAbort) and a std::runtime_error
+// names the rank, the collective and the reason; the program's catch hands it to abort_job
+// (parallel/failure.h), which ends the job. Wait on the host through synchronize(), never
+// cudaStreamSynchronize or a blocking copy, wherever a collective may still be in flight.
+// A communicator destroyed while an exception is in flight is aborted rather than finalized,
+// so unwinding after a failure never waits on a peer.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -8,6 +20,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "parallel/communicator.h"
 #include "parallel/mpi_communicator.h"
@@ -41,14 +54,36 @@ class NcclCommunicator : public Communicator {
 
   cudaStream_t stream() const { return stream_->stream; }
 
+  // Waits until everything enqueued on stream() has completed. Throws (after aborting the
+  // communicators) on an NCCL or CUDA error, or when it has not completed within the timeout.
+  void synchronize();
+
+  // STILTS_NCCL_TIMEOUT in seconds (a positive number; default 300); a malformed value is an
+  // std::invalid_argument naming the variable.
+  static double timeout_from_environment();
+
  private:
+  // What the communicators on one stream share: the stream, every live communicator on it
+  // (all are aborted together: which of them a stuck stream waits on is unknown), the last
+  // collective enqueued, for messages, and the timeout.
   struct Stream {
     Stream();
     ~Stream();
     cudaStream_t stream = nullptr;
+    std::vector<ncclComm_t> comms;
+    std::string last = "nothing yet";
+    bool aborted = false;
+    double timeout_s = 300;
   };
   NcclCommunicator(ncclComm_t comm, std::shared_ptr<Stream> stream, std::string group);
+  // A call's result: ncclInProgress (non-blocking communicators) is waited for; an error
+  // aborts the communicators and throws.
   void check(ncclResult_t result, const char* call) const;
+  // Polls comm's asynchronous state until it is no longer ncclInProgress.
+  void settle(ncclComm_t comm, const std::string& what) const;
+  // Notes the collective about to be enqueued and refuses to enqueue on aborted communicators.
+  void enqueue(const char* collective, const Tensor& tensor);
+  [[noreturn]] void fail(const std::string& what, const std::string& reason) const;
   void check_device(const char* collective, const Tensor& tensor) const;
 
   ncclComm_t comm_ = nullptr;
