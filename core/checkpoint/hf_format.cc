@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/checkpoint/file_io.h"
@@ -156,12 +157,28 @@ void load_hf_weights(const std::string& dir, Parameters& params) {
     check_loadable(*s.file, s.name, spec.shape, model);
     sources.push_back(s);
   }
-  for (size_t i = 0; i < sources.size(); ++i)
-    sources[i].file->read_f32_into(sources[i].name, params.value(i));
+  // A sharded process reads each full tensor, one at a time, and keeps its slice.
+  const TensorShard shard = params.shard();
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (shard.size == 1) {
+      sources[i].file->read_f32_into(sources[i].name, params.value(i));
+      continue;
+    }
+    Tensor full(params.specs()[i].shape);
+    sources[i].file->read_f32_into(sources[i].name, full);
+    extract_shard(full, params.specs()[i].split, shard, params.value(i));
+  }
 }
 
 void save_hf_model(const std::string& dir, const Parameters& params, DType dtype,
                    int64_t max_shard_bytes, bool overwrite) {
+  if (params.shard().size != 1)
+    throw std::invalid_argument(dir +
+                                ": Hugging Face weights are whole tensors, but these "
+                                "parameters are tensor-parallel shard " +
+                                std::to_string(params.shard().rank) + " of " +
+                                std::to_string(params.shard().size) +
+                                " (load the checkpoint at tp 1 to gather them)");
   json config = to_hf_config(params.config());
   config["torch_dtype"] = torch_dtype_name(dtype);
   if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir)) && !overwrite)

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "tests/unit/checkpoint/test_util.h"
 
@@ -34,7 +35,7 @@ std::unique_ptr<Parameters> make_params(const std::string& preset, uint64_t seed
 // Optimizer state with names an HDF5 path would split ('/') and the escape character itself.
 std::vector<NamedTensor> optimizer_state(float base) {
   std::vector<NamedTensor> state = {
-      {"shared.weight/row", Tensor({320})},
+      {"shared.weight/row", Tensor({320}), SplitAxis::rows},
       {"encoder.block.0.layer.0.SelfAttention.q.weight/full", Tensor({192, 64})},
       {"odd%2Fname/with//slashes%", Tensor({3, 2})},
       {"scalar", Tensor(Shape{})}};
@@ -46,7 +47,7 @@ std::vector<NamedTensor> optimizer_state(float base) {
 
 std::vector<NamedTensor> zeroed_like(const std::vector<NamedTensor>& state) {
   std::vector<NamedTensor> out;
-  for (const NamedTensor& s : state) out.push_back({s.name, Tensor(s.tensor.shape())});
+  for (const NamedTensor& s : state) out.push_back({s.name, Tensor(s.tensor.shape()), s.split});
   return out;
 }
 
@@ -160,6 +161,16 @@ std::string string_attribute(hid_t object, const char* name) {
   return value.substr(0, value.find('\0'));
 }
 
+Shape int_array_attribute(hid_t object, const char* name) {
+  const hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
+  const hid_t space = H5Aget_space(attribute);
+  Shape value(static_cast<size_t>(H5Sget_simple_extent_npoints(space)));
+  H5Aread(attribute, H5T_NATIVE_INT64, value.data());
+  H5Sclose(space);
+  H5Aclose(attribute);
+  return value;
+}
+
 int64_t int_attribute(hid_t object, const char* name) {
   const hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
   int64_t value = -1;
@@ -173,7 +184,8 @@ TEST(Checkpoint, Hdf5LayoutHasFlatHfNamesAndTensorParallelAttributes) {
   TempDir tmp;
   auto params = make_params("test-tiny", 22);
   const std::string step_dir = save(tmp.path(), 7, *params);
-  const hid_t file = H5Fopen((step_dir + "/model.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t file =
+      H5Fopen((step_dir + "/model-tp00-of-01.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   ASSERT_GE(file, 0);
   EXPECT_EQ(string_attribute(file, "format"), "stilts-checkpoint");
   EXPECT_EQ(int_attribute(file, "version"), 1);
@@ -192,6 +204,7 @@ TEST(Checkpoint, Hdf5LayoutHasFlatHfNamesAndTensorParallelAttributes) {
     EXPECT_EQ(int_attribute(dataset, "tp_rank"), 0);
     EXPECT_EQ(int_attribute(dataset, "tp_size"), 1);
     EXPECT_EQ(int_attribute(dataset, "offset"), 0);
+    EXPECT_EQ(int_array_attribute(dataset, "full_shape"), params->value(name).shape());
     Tensor values(params->value(name).shape());
     H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.raw());
     EXPECT_TRUE(same_tensor(values, params->value(name))) << name;
@@ -200,12 +213,31 @@ TEST(Checkpoint, Hdf5LayoutHasFlatHfNamesAndTensorParallelAttributes) {
   H5Fclose(file);
 
   const hid_t optimizer =
-      H5Fopen((step_dir + "/optimizer.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+      H5Fopen((step_dir + "/optimizer-tp00-dp00.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   ASSERT_GE(optimizer, 0);
   H5Gget_info(optimizer, &info);
   EXPECT_EQ(info.nlinks, 4u);  // no groups were created by the '/' in names
   EXPECT_GT(H5Lexists(optimizer, "shared.weight%2Frow", H5P_DEFAULT), 0);
+  const hid_t row = H5Dopen2(optimizer, "shared.weight%2Frow", H5P_DEFAULT);
+  EXPECT_EQ(string_attribute(row, "split_axis"), "rows");
+  EXPECT_EQ(int_array_attribute(row, "full_shape"), Shape{320});
+  H5Dclose(row);
+  const hid_t scalar = H5Dopen2(optimizer, "scalar", H5P_DEFAULT);
+  EXPECT_EQ(int_array_attribute(scalar, "full_shape"), Shape{});
+  H5Dclose(scalar);
   H5Fclose(optimizer);
+
+  EXPECT_EQ(json::parse(read_bytes(step_dir + "/layout.json")),
+            json({{"format", "stilts-checkpoint"},
+                  {"version", 2},
+                  {"tp", 1},
+                  {"dp", 1},
+                  {"zero", false}}));
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(step_dir)) files.insert(e.path().filename());
+  EXPECT_EQ(files,
+            (std::set<std::string>{"layout.json", "model-tp00-of-01.h5", "optimizer-tp00-dp00.h5",
+                                   "trainer.json", "config.json"}));
 }
 
 TEST(Checkpoint, LatestNamesTheNewestSaveAndLeftoversAreIgnored) {
@@ -251,7 +283,7 @@ TEST(Checkpoint, AnotherPresetIsRefusedAsAnotherModelShape) {
   auto small = make_params("test-small", 0);
   const std::string message = message_of([&] { load_checkpoint_params(step_dir, *small); });
   EXPECT_CONTAINS(message, step_dir +
-                               "/model.h5: tensor shared.weight has shape [320,64], "
+                               "/model-tp00-of-01.h5: tensor shared.weight has shape [320,64], "
                                "expected [256,96]");
   EXPECT_CONTAINS(message, "the checkpoint is of another model shape");
   EXPECT_CONTAINS(message, tiny->config().shape_summary());
@@ -283,7 +315,7 @@ TEST(Checkpoint, TruncatedOrCorruptModelFileIsRefused) {
   TempDir tmp;
   auto params = make_params("test-tiny", 28);
   const std::string step_dir = save(tmp.path(), 1, *params);
-  const std::string model = step_dir + "/model.h5";
+  const std::string model = step_dir + "/model-tp00-of-01.h5";
   const std::string whole = read_bytes(model);
   for (size_t length : {whole.size() / 2, whole.size() - 1, size_t{100}, size_t{0}}) {
     write_bytes(model, whole.substr(0, length));
@@ -302,7 +334,7 @@ TEST(Checkpoint, OptimizerStateMustMatchByNameAndShape) {
   TempDir tmp;
   auto params = make_params("test-tiny", 29);
   const std::string step_dir = save(tmp.path(), 1, *params);
-  const std::string file = step_dir + "/optimizer.h5";
+  const std::string file = step_dir + "/optimizer-tp00-dp00.h5";
 
   std::vector<NamedTensor> state = zeroed_like(optimizer_state(0));
   state.push_back({"decoder.final_layer_norm.weight/full", Tensor({64})});
@@ -316,9 +348,16 @@ TEST(Checkpoint, OptimizerStateMustMatchByNameAndShape) {
   EXPECT_CONTAINS(message, "optimizer state shared.weight/row has shape [320], expected [321]");
 
   state = zeroed_like(optimizer_state(0));
-  state.pop_back();
+  state[1].split = SplitAxis::cols;
   message = message_of([&] { load_optimizer_state(step_dir, state); });
-  EXPECT_CONTAINS(message, "holds optimizer state scalar, which was not expected");
+  EXPECT_CONTAINS(message, "q.weight/full is split by none, expected cols");
+
+  // A ZeRO-1 rank asks for its partition only; the rest of the file is someone else's.
+  const std::vector<NamedTensor> expected = optimizer_state(1.0f);
+  state = zeroed_like(expected);
+  state.erase(state.begin());
+  load_optimizer_state(step_dir, state);
+  EXPECT_TRUE(same_tensor(state[0].tensor, expected[1].tensor));
 }
 
 TEST(Checkpoint, FailedSaveKeepsThePreviousStepAndLatest) {
