@@ -85,8 +85,7 @@ int64_t param_count(const ModelConfig& config) {
   return n;
 }
 
-Parameters::Parameters(const ModelConfig& config, Device device, TensorShard shard,
-                       int partitions)
+Parameters::Parameters(const ModelConfig& config, Device device, TensorShard shard, int partitions)
     : config_(config), shard_(shard), partitions_(partitions), specs_(param_specs(config)) {
   if (partitions < 1)
     throw std::invalid_argument("parameter partitions " + std::to_string(partitions) +

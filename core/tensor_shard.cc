@@ -55,8 +55,8 @@ void check_pair(const char* what, const Tensor& full, SplitAxis axis, TensorShar
                 const Tensor& local) {
   const Shape expected = shard_shape(full.shape(), axis, shard);
   if (local.shape() != expected || local.dtype() != full.dtype())
-    throw std::invalid_argument(std::string(what) + ": shard " + std::to_string(shard.rank) +
-                                "/" + std::to_string(shard.size) + " of " + full.describe() +
+    throw std::invalid_argument(std::string(what) + ": shard " + std::to_string(shard.rank) + "/" +
+                                std::to_string(shard.size) + " of " + full.describe() +
                                 " split by " + split_axis_name(axis) + " is " +
                                 shape_string(expected) + ", got " + local.describe());
 }

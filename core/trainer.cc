@@ -8,6 +8,7 @@
 
 #include "core/checkpoint/checkpoint.h"
 #include "kernels/ops.h"
+#include "parallel/self_communicator.h"
 
 namespace stilts {
 namespace {
@@ -43,11 +44,36 @@ EvalResult evaluate(Mt5Model& model, const std::vector<Batch>& batches) {
   return r;
 }
 
-Trainer::Trainer(Parameters& params, TrainerOptions options)
+TrainingGroups TrainingGroups::single() {
+  return {single_rank_group(), single_rank_group(), single_rank_group(), false};
+}
+
+namespace {
+
+const TrainingGroups& check_groups(const TrainingGroups& g, const Parameters& params) {
+  if (g.world.size() != g.tp.size() * g.dp.size())
+    throw std::invalid_argument(
+        "Trainer: " + g.world.name() + " of size " + std::to_string(g.world.size()) +
+        " is not TP " + std::to_string(g.tp.size()) + " x DP " + std::to_string(g.dp.size()));
+  const int partitions = g.zero ? g.dp.size() : 1;
+  if (params.partitions() != partitions)
+    throw std::invalid_argument(
+        "Trainer: the parameters have " + std::to_string(params.partitions()) +
+        " ZeRO partitions; " + (g.zero ? "ZeRO-1 over " : "without ZeRO-1, ") +
+        std::to_string(g.dp.size()) + " data-parallel ranks needs " + std::to_string(partitions));
+  return g;
+}
+
+}  // namespace
+
+Trainer::Trainer(Parameters& params, TrainerOptions options, TrainingGroups groups)
     : params_(params),
       options_(std::move(options)),
-      model_(params),
-      optimizer_(make_optimizer(options_.optimizer, params)) {
+      groups_(check_groups(groups, params)),
+      model_(params, groups.tp),
+      gradient_sync_(groups.dp),
+      optimizer_(make_optimizer(options_.optimizer, params,
+                                {groups.tp, groups.zero ? groups.dp : single_rank_group()})) {
   options_.schedule.validate();
   if (options_.steps <= 0) throw std::invalid_argument("--steps: must be positive");
 }
@@ -67,13 +93,33 @@ StepRecord Trainer::train_step(const Batch& batch, bool measure_grad_norm) {
   ops::fill(params_.flat_grads(), 0.0f);
   ForwardOptions forward{true, options_.z_loss, options_.seed, step_};
   HeadLoss loss = model_.forward(batch, forward);
-  model_.backward();
-  const double norm = options_.clip_norm > 0 || measure_grad_norm
-                          ? clip_grad_norm(params_, options_.clip_norm)
-                          : std::nan("");
+  // The global batch's kept target tokens normalize every rank's loss before backward; the
+  // loss sum and the padded size are only reported.
+  Tensor counts({2}, DType::i64);
+  counts.data<int64_t>()[0] = loss.tokens;
+  counts.data<int64_t>()[1] = batch.batch_size * (batch.input_len + batch.target_len);
+  groups_.dp.all_reduce(counts);
+  const int64_t global_tokens = counts.data<int64_t>()[0];
+  global_batch_tokens_ = counts.data<int64_t>()[1];
+  Tensor loss_sum({1});
+  loss_sum.data<float>()[0] = static_cast<float>(loss.loss_sum);
+  groups_.dp.all_reduce(loss_sum);
+
+  model_.backward(global_tokens > 0 ? 1.0f / static_cast<float>(global_tokens) : 0.0f);
+  if (groups_.zero)
+    gradient_sync_.reduce_scatter_gradients(params_.flat_grads());
+  else
+    gradient_sync_.all_reduce_gradients(params_.flat_grads());
+  const double norm =
+      options_.clip_norm > 0 || measure_grad_norm
+          ? clip_grad_norm(params_, options_.clip_norm,
+                           {groups_.tp, groups_.zero ? groups_.dp : single_rank_group()})
+          : std::nan("");
   const float lr = learning_rate(options_.schedule, step_);
   optimizer_->step(params_, lr);
-  return {step_, loss.mean(), norm, lr};
+  if (groups_.zero) gradient_sync_.all_gather_values(params_.flat_values());
+  const double mean = global_tokens > 0 ? loss_sum.data<float>()[0] / global_tokens : 0.0;
+  return {step_, mean, norm, lr};
 }
 
 std::string Trainer::save(const BatchStream& data) {
@@ -86,7 +132,7 @@ std::string Trainer::save(const BatchStream& data) {
 }
 
 void Trainer::log(const nlohmann::json& record) const {
-  if (options_.run_dir.empty()) return;
+  if (options_.run_dir.empty() || groups_.world.rank() != 0) return;
   std::filesystem::create_directories(options_.run_dir);
   std::ofstream out(options_.run_dir + "/log.jsonl", std::ios::app);
   out << record.dump() << '\n';
@@ -101,8 +147,9 @@ void Trainer::run(BatchStream& data, const std::vector<Batch>& eval_set) {
   auto report_eval = [&] {
     if (eval_set.empty()) return;
     EvalResult e = evaluate(model_, eval_set);
-    std::printf("eval step %lld | loss %.4f | token accuracy %.4f\n", static_cast<long long>(step_),
-                e.loss, e.token_accuracy);
+    if (groups_.world.rank() == 0)
+      std::printf("eval step %lld | loss %.4f | token accuracy %.4f\n",
+                  static_cast<long long>(step_), e.loss, e.token_accuracy);
     log({{"step", step_},
          {"eval_loss", e.loss},
          {"eval_token_accuracy", e.token_accuracy},
@@ -110,14 +157,14 @@ void Trainer::run(BatchStream& data, const std::vector<Batch>& eval_set) {
   };
   while (step_ < options_.steps) {
     Batch batch = data.next();
-    tokens += batch.batch_size * (batch.input_len + batch.target_len);
     const int64_t next = step_ + 1;
     const bool last = next == options_.steps;
     const bool log_now = options_.log_every > 0 && (next % options_.log_every == 0 || last);
     StepRecord r = train_step(batch, log_now);
+    tokens += global_batch_tokens_;
     const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
     const double tokens_per_s = elapsed > 0 ? static_cast<double>(tokens) / elapsed : 0.0;
-    if (log_now) {
+    if (log_now && groups_.world.rank() == 0) {
       const double per_step = elapsed / static_cast<double>(step_ - first_step);
       std::printf("step %lld/%lld | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | ETA %s\n",
                   static_cast<long long>(step_), static_cast<long long>(options_.steps), r.loss,
@@ -135,7 +182,7 @@ void Trainer::run(BatchStream& data, const std::vector<Batch>& eval_set) {
     if (!options_.run_dir.empty() &&
         ((options_.save_every > 0 && step_ % options_.save_every == 0) || last)) {
       const std::string dir = save(data);
-      std::printf("saved %s\n", dir.c_str());
+      if (groups_.world.rank() == 0) std::printf("saved %s\n", dir.c_str());
     }
   }
 }

@@ -12,6 +12,7 @@
 #include "core/model.h"
 #include "core/optim/optimizer.h"
 #include "core/optim/schedule.h"
+#include "parallel/data_parallel.h"
 
 namespace stilts {
 
@@ -39,23 +40,36 @@ struct TrainerOptions {
   nlohmann::json run_config;  // saved with every checkpoint
 };
 
+// The groups a rank trains in: world = TP x DP (parallel/grid.h). Every rank of a TP group
+// sees the same batches; the DP ranks see disjoint shares of the global batch.
+struct TrainingGroups {
+  Communicator& world;
+  Communicator& tp;
+  Communicator& dp;
+  bool zero = false;  // ZeRO-1 over dp: the parameters must have dp.size() partitions
+  static TrainingGroups single();
+};
+
 struct EvalResult {
   double loss = 0;            // token mean
   double token_accuracy = 0;  // teacher-forced argmax accuracy over kept target tokens
   int64_t tokens = 0;
 };
+// Every rank of the model's TP group must evaluate the same batches.
 EvalResult evaluate(Mt5Model& model, const std::vector<Batch>& batches);
 
 struct StepRecord {
   int64_t step;
-  double loss;
+  double loss;       // token mean over the global batch
   double grad_norm;  // before clipping; NaN when neither measured nor clipped
   float lr;
 };
 
 class Trainer {
  public:
-  Trainer(Parameters& params, TrainerOptions options);
+  // The groups must outlive the trainer. Only world rank 0 prints and writes log.jsonl.
+  Trainer(Parameters& params, TrainerOptions options,
+          TrainingGroups groups = TrainingGroups::single());
 
   // Continues from a checkpoint step directory: parameters, optimizer state, step counter
   // and the data stream position.
@@ -63,6 +77,7 @@ class Trainer {
   // One optimizer step on one batch (forward, backward, clipping, update). The global
   // gradient norm costs a pass over every gradient, so it is computed only when clipping
   // needs it or the caller asks.
+  // `batch` is this DP rank's share of the global batch.
   StepRecord train_step(const Batch& batch, bool measure_grad_norm = false);
   // Steps until options.steps, logging, evaluating on eval_set and checkpointing.
   void run(BatchStream& data, const std::vector<Batch>& eval_set);
@@ -77,9 +92,12 @@ class Trainer {
 
   Parameters& params_;
   TrainerOptions options_;
+  TrainingGroups groups_;
   Mt5Model model_;
+  GradientSync gradient_sync_;
   std::unique_ptr<Optimizer> optimizer_;
   int64_t step_ = 0;
+  int64_t global_batch_tokens_ = 0;  // padded input + target tokens of the last global batch
 };
 
 }  // namespace stilts

@@ -9,14 +9,13 @@ void SelfCommunicator::broadcast(Tensor&, int root) {
 }
 
 void SelfCommunicator::all_gather(const Tensor& local, Tensor& gathered) {
-  collective_checks::check_leading_split(name(), "all_gather", "local", local, "gathered",
-                                         gathered, 1);
+  collective_checks::check_leading_split(name(), "all_gather", "local", local, "gathered", gathered,
+                                         1);
   ops::copy(local, gathered);
 }
 
 void SelfCommunicator::reduce_scatter(const Tensor& full, Tensor& local, ReduceOp) {
-  collective_checks::check_leading_split(name(), "reduce_scatter", "local", local, "full", full,
-                                         1);
+  collective_checks::check_leading_split(name(), "reduce_scatter", "local", local, "full", full, 1);
   ops::copy(full, local);
 }
 

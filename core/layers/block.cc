@@ -46,16 +46,16 @@ const Tensor& Block::forward(const Tensor& h, const Tensor& position_bias, const
   dropout_ = dropout;
   const float rate = dropout.rate;
   const Tensor& normed = self_norm_.forward(h);
-  const Tensor& attended =
-      self_attention_.forward(normed, normed, position_bias, self_mask,
-                              {num_heads_, causal, rate, dropout.sharded_key(layer_id_, kSelfProbs)});
+  const Tensor& attended = self_attention_.forward(
+      normed, normed, position_bias, self_mask,
+      {num_heads_, causal, rate, dropout.sharded_key(layer_id_, kSelfProbs)});
   residual_forward(h, attended, dropout.key(layer_id_, kSelfOut), after_self_);
   const Tensor* current = &after_self_;
   if (cross_attention_) {
     const Tensor& cross_normed = cross_norm_->forward(after_self_);
-    const Tensor& crossed =
-        cross_attention_->forward(cross_normed, encoder_out, Tensor(), encoder_mask,
-                                  {num_heads_, false, rate, dropout.sharded_key(layer_id_, kCrossProbs)});
+    const Tensor& crossed = cross_attention_->forward(
+        cross_normed, encoder_out, Tensor(), encoder_mask,
+        {num_heads_, false, rate, dropout.sharded_key(layer_id_, kCrossProbs)});
     residual_forward(after_self_, crossed, dropout.key(layer_id_, kCrossOut), after_cross_);
     current = &after_cross_;
   }

@@ -27,8 +27,7 @@ class Embedding {
     ids_ = ids;
     Shape shape = ids.shape();
     shape.push_back(table_.value.dim(1));
-    ops::embedding_forward(ids, table_.value, ensure_shape(out_, shape), vocab_start_,
-                           vocab_size_);
+    ops::embedding_forward(ids, table_.value, ensure_shape(out_, shape), vocab_start_, vocab_size_);
     reduce_from_tp_forward(tp_, out_);
     return out_;
   }

@@ -1,0 +1,266 @@
+// Tensor x data parallel training equals one rank: under mpirun, every layout of the world
+// (TP x DP, with and without ZeRO-1) trains test-small from the same initialization on the
+// same global batches as a single-rank run that every rank also performs in-process, and
+// checks the loss and the gradients of the first step and the losses and parameters after 5
+// Adafactor and 5 AdamW steps (dropout off) to 1e-5 relative. It also counts every collective
+// of one step against the Megatron layout.
+//
+// usage: mpi_parallel_training TP [TP ...]   (each TP runs with DP = world / TP, ZeRO-1 off
+// and on)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/trainer.h"
+#include "kernels/ops.h"
+#include "parallel/counting_communicator.h"
+#include "parallel/grid.h"
+#include "tests/mpi/mpi_checks.h"
+
+namespace stilts {
+namespace {
+
+constexpr int64_t kGlobalBatch = 8;
+constexpr int kSteps = 5;
+constexpr double kTolerance = 1e-5;
+
+ModelConfig test_config() {
+  ModelConfig c = model_preset("test-small");
+  c.dropout_rate = 0.0;
+  return c;
+}
+
+// Example i of step s: a random-length token sequence and a target of another length, so
+// the global batch pads differently from its DP shares.
+std::vector<int32_t> tokens(uint64_t key, int64_t length, int64_t vocab) {
+  Tensor u({length});
+  ops::fill_normal(u, 0.0f, 1.0f, RngKey{key, 99});
+  std::vector<int32_t> out;
+  for (int64_t i = 0; i < length; ++i)
+    out.push_back(3 + static_cast<int32_t>(std::fabs(u.data<float>()[i]) * 1000.0f) %
+                          static_cast<int32_t>(vocab - 3));
+  out.push_back(1);
+  return out;
+}
+
+Batch global_examples(int step, int64_t first, int64_t count, int64_t vocab) {
+  std::vector<std::vector<int32_t>> inputs, labels;
+  for (int64_t i = first; i < first + count; ++i) {
+    const uint64_t key = static_cast<uint64_t>(step) * 1000 + static_cast<uint64_t>(i);
+    inputs.push_back(tokens(2 * key, 3 + (i * 5 + step) % 11, vocab));
+    labels.push_back(tokens(2 * key + 1, 2 + (i * 3 + step) % 7, vocab));
+  }
+  return make_batch(inputs, labels, 0);
+}
+
+Batch global_batch(int step, int64_t vocab) {
+  return global_examples(step, 0, kGlobalBatch, vocab);
+}
+Batch dp_share(int step, int dp_rank, int dp, int64_t vocab) {
+  const int64_t local = kGlobalBatch / dp;
+  return global_examples(step, dp_rank * local, local, vocab);
+}
+
+double relative_error(const Tensor& got, const Tensor& want) {
+  Tensor diff = got.clone();
+  ops::add_inplace(diff, want, -1.0f);
+  return std::sqrt(ops::sum_squares(diff) / std::max(ops::sum_squares(want), 1e-30));
+}
+
+// Compares this rank's shard of every parameter (those of owned_partition only when it is
+// >= 0: ZeRO-1's gradients) with the single-rank tensors; returns the worst relative error.
+double expect_shards(const std::string& what, Parameters& local, Parameters& full, bool grads,
+                     int owned_partition) {
+  double worst = 0;
+  for (size_t i = 0; i < local.size(); ++i) {
+    if (owned_partition >= 0 && local.partition_of(i) != owned_partition) continue;
+    const ParamSpec& spec = local.specs()[i];
+    Tensor want(local.value(i).shape());
+    extract_shard(grads ? full.grad(i) : full.value(i), spec.split, local.shard(), want);
+    const double e = relative_error(grads ? local.grad(i) : local.value(i), want);
+    expect(e <= kTolerance, what + ": " + spec.name + " differs from one rank by " +
+                                std::to_string(e) + " (relative)");
+    worst = std::max(worst, e);
+  }
+  return worst;
+}
+
+struct Layout {
+  int tp, dp;
+  bool zero;
+  std::string name() const {
+    return "TP=" + std::to_string(tp) + " x DP=" + std::to_string(dp) + (zero ? " ZeRO-1" : "");
+  }
+};
+
+TrainerOptions trainer_options(const std::string& optimizer) {
+  TrainerOptions t;
+  t.steps = kSteps;
+  t.optimizer.name = optimizer;
+  // Both optimizers divide gradients by their own running RMS (AdamW per element, Adafactor
+  // per row and column), and on the first steps that RMS is the gradient itself: an element
+  // whose gradient is rounding noise moves by about lr whatever its sign, so the rounding of
+  // the parallel sums shows in the parameters in proportion to lr. Fine-tuning rates (the T5
+  // recipe's 1e-3 for Adafactor, 1e-4 for AdamW) keep five steps within the tolerance.
+  t.schedule.lr = optimizer == "adamw" ? 1e-4f : 1e-3f;
+  t.clip_norm = optimizer == "adamw" ? 1.0f : 0.0f;
+  t.log_every = 0;
+  return t;
+}
+
+void check_layout(Communicator& world, const Layout& layout) {
+  const ModelConfig config = test_config();
+  const ProcessGrid grid(world.size(), world.rank(), layout.tp);
+  grid.validate_model(config.num_heads, config.d_ff, config.vocab_size);
+  ProcessGrid::Groups groups = grid.make_communicators(world);
+  const TensorShard shard{grid.tp(), grid.tp_rank()};
+  const int partitions = layout.zero ? grid.dp() : 1;
+  const int owned = layout.zero ? grid.dp_rank() : -1;
+  const TrainingGroups training{world, *groups.tp, *groups.dp, layout.zero};
+  double worst_loss = 0, worst_grad = 0, worst_param = 0;
+
+  // The first step's loss and gradients.
+  {
+    Parameters full(config, Device::cpu), local(config, Device::cpu, shard, partitions);
+    full.initialize(7);
+    local.initialize(7);
+    Mt5Model reference(full);
+    const HeadLoss want = reference.forward(global_batch(0, config.vocab_size), {});
+    reference.backward();
+
+    Mt5Model model(local, *groups.tp);
+    HeadLoss got = model.forward(dp_share(0, grid.dp_rank(), grid.dp(), config.vocab_size), {});
+    Tensor totals({2});
+    totals.data<float>()[0] = static_cast<float>(got.loss_sum);
+    totals.data<float>()[1] = static_cast<float>(got.tokens);
+    groups.dp->all_reduce(totals);
+    const float global_tokens = totals.data<float>()[1];
+    expect(global_tokens == static_cast<float>(want.tokens),
+           layout.name() + ": the DP shares hold " + std::to_string(global_tokens) +
+               " target tokens, the global batch " + std::to_string(want.tokens));
+    const double loss = totals.data<float>()[0] / global_tokens;
+    worst_loss = std::max(worst_loss, std::fabs(loss - want.mean()) / std::fabs(want.mean()));
+    expect(std::fabs(loss - want.mean()) <= kTolerance * std::fabs(want.mean()),
+           layout.name() + ": first loss " + std::to_string(loss) + ", one rank " +
+               std::to_string(want.mean()));
+    model.backward(1.0f / global_tokens);
+    GradientSync sync(*groups.dp);
+    if (layout.zero)
+      sync.reduce_scatter_gradients(local.flat_grads());
+    else
+      sync.all_reduce_gradients(local.flat_grads());
+    worst_grad = expect_shards(layout.name() + " gradients", local, full, true, owned);
+  }
+
+  for (const std::string optimizer : {"adafactor", "adamw"}) {
+    Parameters full(config, Device::cpu), local(config, Device::cpu, shard, partitions);
+    full.initialize(7);
+    local.initialize(7);
+    Trainer reference(full, trainer_options(optimizer));
+    Trainer trainer(local, trainer_options(optimizer), training);
+    for (int step = 1; step <= kSteps; ++step) {
+      const StepRecord want = reference.train_step(global_batch(step, config.vocab_size), true);
+      const StepRecord got =
+          trainer.train_step(dp_share(step, grid.dp_rank(), grid.dp(), config.vocab_size), true);
+      const std::string where = layout.name() + " " + optimizer + " step " + std::to_string(step);
+      worst_loss = std::max(worst_loss, std::fabs(got.loss - want.loss) / std::fabs(want.loss));
+      expect(
+          std::fabs(got.loss - want.loss) <= kTolerance * std::fabs(want.loss),
+          where + ": loss " + std::to_string(got.loss) + ", one rank " + std::to_string(want.loss));
+      expect(std::fabs(got.grad_norm - want.grad_norm) <= kTolerance * want.grad_norm,
+             where + ": grad norm " + std::to_string(got.grad_norm) + ", one rank " +
+                 std::to_string(want.grad_norm));
+    }
+    worst_param = std::max(
+        worst_param, expect_shards(layout.name() + " " + optimizer + " parameters after 5 steps",
+                                   local, full, false, -1));
+  }
+  // Rank 0's errors: the others' were checked against the same tolerance.
+  if (world.rank() == 0)
+    std::printf(
+        "%s: equal to one rank (worst relative error: losses %.1e, first-step gradients %.1e, "
+        "parameters after 5 Adafactor and 5 AdamW steps %.1e)\n",
+        layout.name().c_str(), worst_loss, worst_grad, worst_param);
+}
+
+// One training step's collectives over the TP group, against the Megatron layout (parallel/
+// README.md): forward 2 per encoder layer, 3 per decoder layer, one per embedding use and the
+// cross-entropy's 3; backward 2 and 3 per layer, the head's input gradient and the encoder
+// output's.
+void check_collective_counts(Communicator& world, int tp) {
+  const ModelConfig config = test_config();
+  CountingCommunicator counting(MpiCommunicator::world());
+  const ProcessGrid grid(world.size(), world.rank(), tp);
+  ProcessGrid::Groups groups = grid.make_communicators(counting);
+  auto& tp_group = dynamic_cast<CountingCommunicator&>(*groups.tp);
+  auto& dp_group = dynamic_cast<CountingCommunicator&>(*groups.dp);
+  Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()});
+  params.initialize(3);
+  Mt5Model model(params, tp_group);
+  const Batch batch = dp_share(0, grid.dp_rank(), grid.dp(), config.vocab_size);
+  const int64_t enc = batch.batch_size * batch.input_len, dec = batch.batch_size * batch.target_len;
+  const int64_t d = config.d_model, le = config.num_layers, ld = config.num_decoder_layers;
+
+  tp_group.reset();
+  model.forward(batch, {});
+  const CollectiveCount forward = tp_group.count(Collective::all_reduce);
+  tp_group.reset();
+  model.backward();
+  const CollectiveCount backward = tp_group.count(Collective::all_reduce);
+  const std::string at = "TP=" + std::to_string(tp) + ": ";
+  const int64_t want_forward_calls = 2 + 2 * le + 3 * ld + 3;
+  const int64_t want_forward_bytes =
+      4 * ((enc + dec) * d + 2 * le * enc * d + 3 * ld * dec * d + 3 * dec);
+  const int64_t want_backward_calls = 1 + 2 * le + 3 * ld + 1;
+  const int64_t want_backward_bytes = 4 * (dec * d + 2 * le * enc * d + 3 * ld * dec * d + enc * d);
+  expect(forward.calls == want_forward_calls, at + std::to_string(forward.calls) +
+                                                  " forward all-reduces, layout predicts " +
+                                                  std::to_string(want_forward_calls));
+  expect(forward.bytes == want_forward_bytes, at + std::to_string(forward.bytes) +
+                                                  " forward bytes, layout predicts " +
+                                                  std::to_string(want_forward_bytes));
+  expect(backward.calls == want_backward_calls, at + std::to_string(backward.calls) +
+                                                    " backward all-reduces, layout predicts " +
+                                                    std::to_string(want_backward_calls));
+  expect(backward.bytes == want_backward_bytes, at + std::to_string(backward.bytes) +
+                                                    " backward bytes, layout predicts " +
+                                                    std::to_string(want_backward_bytes));
+  expect(tp_group.total().calls == backward.calls,
+         at + "a collective other than all-reduce in the model");
+
+  // The gradient synchronization over DP: one all-reduce per bucket.
+  dp_group.reset();
+  GradientSync sync(dp_group, 64 << 10);
+  sync.all_reduce_gradients(params.flat_grads());
+  const int64_t buckets = (params.numel() * 4 + (64 << 10) - 1) / (64 << 10);
+  const CollectiveCount dp_count = dp_group.count(Collective::all_reduce);
+  expect(dp_count.calls == (grid.dp() > 1 ? buckets : 0), at + std::to_string(dp_count.calls) +
+                                                              " DP all-reduces for " +
+                                                              std::to_string(buckets) + " buckets");
+  if (world.rank() == 0)
+    std::printf(
+        "TP=%d: per step %lld forward + %lld backward TP all-reduces (%lld + %lld bytes), as the "
+        "layout predicts\n",
+        tp, static_cast<long long>(forward.calls), static_cast<long long>(backward.calls),
+        static_cast<long long>(forward.bytes), static_cast<long long>(backward.bytes));
+}
+
+}  // namespace
+}  // namespace stilts
+
+int main(int argc, char** argv) {
+  std::vector<int> tps;
+  for (int i = 1; i < argc; ++i) tps.push_back(std::atoi(argv[i]));
+  return stilts::run_checks(argc, argv, "parallel training", [&](stilts::Communicator& world) {
+    stilts::ops::set_cpu_threads(1);
+    for (int tp : tps) {
+      const int dp = world.size() / tp;
+      stilts::check_layout(world, {tp, dp, false});
+      if (dp > 1) stilts::check_layout(world, {tp, dp, true});
+      if (tp > 1) stilts::check_collective_counts(world, tp);
+    }
+  });
+}
