@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libopenmpi-dev openmpi-bin            # MPI: process grid and host collectives
+  iproute2                              # ip netns: two simulated nodes (tests/mpi/two_node)
   libhdf5-dev                           # corpora and checkpoints
   libsentencepiece-dev sentencepiece    # tokenizer
   libboost-program-options-dev          # command line and INI configs
