@@ -6,7 +6,9 @@
 #   two_node_test.sh [--filter REGEX] [--min-bytes MIN] -- COMMAND [ARGS...]
 #
 # --filter: compare only the stdout lines matching REGEX (grep -E; e.g. the loss lines of a
-# training run); by default all of stdout. Exit status 77 (skip) where two_node_run.sh cannot
+# training run); by default all of stdout. The literal @RUN@ in an argument becomes a fresh
+# directory per run (e.g. --run-dir @RUN@/run, so the second run does not resume the first's
+# checkpoints). Exit status 77 (skip) where two_node_run.sh cannot
 # create namespaces. Environment: MPIEXEC (default mpirun).
 set -uo pipefail
 
@@ -30,7 +32,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-bash "$here/two_node_run.sh" --min-bytes "$min_bytes" "$work/two_nodes.out" -- "$@"
+with_run_dir() {  # with_run_dir DIR ARGS...: the arguments with @RUN@ replaced by DIR
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  run_args=()
+  local arg
+  for arg in "$@"; do run_args+=("${arg//@RUN@/$dir}"); done
+}
+
+with_run_dir "$work/two_nodes.run" "$@"
+bash "$here/two_node_run.sh" --min-bytes "$min_bytes" "$work/two_nodes.out" -- "${run_args[@]}"
 status=$?
 [ "$status" -eq 77 ] && exit 77
 if [ "$status" -ne 0 ]; then
@@ -39,7 +51,9 @@ if [ "$status" -ne 0 ]; then
   exit 1
 fi
 
-"${MPIEXEC:-mpirun}" -np 4 --oversubscribe --mca mpi_yield_when_idle 1 "$@" >"$work/one_host.out"
+with_run_dir "$work/one_host.run" "$@"
+"${MPIEXEC:-mpirun}" -np 4 --oversubscribe --mca mpi_yield_when_idle 1 "${run_args[@]}" \
+  >"$work/one_host.out"
 status=$?
 if [ "$status" -ne 0 ]; then
   echo "two_node_test: FAILED: the one-host run failed (status $status)"
