@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -447,30 +448,109 @@ void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
   });
 }
 
-void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
-                      Tensor& momentum, const AdafactorStep& s) {
-  const char* op = "adafactor_update";
-  expect_dtype(op, "param", param, DType::f32);
-  expect_shape(op, "grad", grad, param.shape());
+namespace {
+
+// Which Adafactor state comes with a parameter (or gradient) x: row [R] and col [C] for a
+// factored matrix, or full [numel]; true when factored.
+bool expect_adafactor_state(const char* op, const Tensor& x, const Tensor& row, const Tensor& col,
+                            const Tensor& full) {
   if (row.defined() || col.defined()) {
     if (full.defined())
       fail(op,
            "either row and col (factored) or full may be given, not both; full " + full.describe());
-    expect_rank(op, "param", param, 2);
-    expect_numel(op, "row", row, param.dim(0));
-    expect_numel(op, "col", col, param.dim(1));
-  } else {
-    expect_numel(op, "full", full, param.numel());
+    expect_rank(op, "grad", x, 2);
+    expect_numel(op, "row", row, x.dim(0));
+    expect_numel(op, "col", col, x.dim(1));
+    return true;
   }
+  expect_numel(op, "full", full, x.numel());
+  return false;
+}
+
+// A one-element f32 output, when defined.
+void expect_scalar(const char* op, const char* name, const Tensor& t) {
+  if (t.defined()) expect_numel(op, name, t, 1);
+}
+
+}  // namespace
+
+void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor& row_sums,
+                    Tensor& col_sums, Tensor& param_sum_squares) {
+  const char* op = "adafactor_sums";
+  expect_dtype(op, "param", param, DType::f32);
+  expect_shape(op, "grad", grad, param.shape());
+  if (row_sums.defined() || col_sums.defined()) {
+    expect_rank(op, "grad", grad, 2);
+    expect_numel(op, "row_sums", row_sums, grad.dim(0));
+    expect_numel(op, "col_sums", col_sums, grad.dim(1));
+  }
+  expect_scalar(op, "param_sum_squares", param_sum_squares);
+  dispatch(op, {&param, &grad, &row_sums, &col_sums, &param_sum_squares},
+           [&] { cpu::adafactor_sums(param, grad, eps1, row_sums, col_sums, param_sum_squares); });
+}
+
+void adafactor_average(Tensor& stat, const Tensor& sums, int64_t count, const AdafactorStep& s,
+                       Tensor& total) {
+  const char* op = "adafactor_average";
+  expect_dtype(op, "stat", stat, DType::f32);
+  expect_numel(op, "sums", sums, stat.numel());
+  if (count < 1) fail(op, "count must be positive, got " + str(count));
+  expect_step(op, s.step);
+  expect_scalar(op, "total", total);
+  dispatch(op, {&stat, &sums, &total},
+           [&] { cpu::adafactor_average(stat, sums, count, s, total); });
+}
+
+void adafactor_average_squares(Tensor& full, const Tensor& grad, const AdafactorStep& s) {
+  const char* op = "adafactor_average_squares";
+  expect_dtype(op, "grad", grad, DType::f32);
+  expect_numel(op, "full", full, grad.numel());
+  expect_step(op, s.step);
+  dispatch(op, {&full, &grad}, [&] { cpu::adafactor_average_squares(full, grad, s); });
+}
+
+void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const Tensor& col,
+                                  const Tensor& full, const AdafactorTotals& t,
+                                  Tensor& update_sum_squares) {
+  const char* op = "adafactor_update_sum_squares";
+  expect_dtype(op, "grad", grad, DType::f32);
+  const bool factored = expect_adafactor_state(op, grad, row, col, full);
+  if (factored && !(t.row_mean > 0.0))
+    fail(op, "row_mean must be positive, got " + std::to_string(t.row_mean));
+  expect_numel(op, "update_sum_squares", update_sum_squares, 1);
+  dispatch(op, {&grad, &row, &col, &full, &update_sum_squares}, [&] {
+    cpu::adafactor_update_sum_squares(grad, row, col, full, t.row_mean, update_sum_squares);
+  });
+}
+
+void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
+                     const Tensor& full, Tensor& momentum, const AdafactorTotals& t,
+                     const AdafactorStep& s) {
+  const char* op = "adafactor_apply";
+  expect_dtype(op, "param", param, DType::f32);
+  expect_shape(op, "grad", grad, param.shape());
+  const bool factored = expect_adafactor_state(op, grad, row, col, full);
+  if (factored && !(t.row_mean > 0.0))
+    fail(op, "row_mean must be positive, got " + std::to_string(t.row_mean));
   if ((s.beta1 > 0.0f) != momentum.defined())
     fail(op,
          "momentum must be given exactly when beta1 > 0 (beta1 " + std::to_string(s.beta1) + ")");
   if (momentum.defined()) expect_numel(op, "momentum", momentum, param.numel());
-  expect_step(op, s.step);
+  if (t.numel < param.numel())
+    fail(op, "numel " + str(t.numel) + " of the whole parameter is less than this block's " +
+                 param.describe());
   if (!(s.clip_threshold > 0.0f))
     fail(op, "clip_threshold must be positive, got " + std::to_string(s.clip_threshold));
-  dispatch(op, {&param, &grad, &row, &col, &full, &momentum},
-           [&] { cpu::adafactor_update(param, grad, row, col, full, momentum, s); });
+  // The scalars of the step, the same for every backend and every block of the parameter.
+  const auto numel = static_cast<double>(t.numel);
+  double rho = s.lr;
+  if (s.scale_parameter) rho *= std::max<double>(s.eps2, std::sqrt(t.param_sum_squares / numel));
+  const double update_rms = std::sqrt(t.update_sum_squares / numel);
+  const auto scale = static_cast<float>(rho / std::max(1.0, update_rms / s.clip_threshold));
+  const auto decay = static_cast<float>(s.weight_decay * rho);
+  dispatch(op, {&param, &grad, &row, &col, &full, &momentum}, [&] {
+    cpu::adafactor_apply(param, grad, row, col, full, momentum, t.row_mean, scale, decay, s.beta1);
+  });
 }
 
 void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& s) {

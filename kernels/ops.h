@@ -161,14 +161,28 @@ void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
 // Hugging Face's Adafactor step for one parameter (transformers.optimization.Adafactor):
 //   rho = lr, times max(eps2, RMS(param)) when scale_parameter
 //   beta2t = 1 - step^decay_rate; u = grad^2 + eps1
-//   factored (param rank 2, row [R] and col [C] defined):
+//   factored (param rank 2 [R, C], state row [R] and col [C]):
 //     row = beta2t row + (1-beta2t) mean_cols(u); col = beta2t col + (1-beta2t) mean_rows(u)
 //     update = grad * rsqrt(row / mean(row))[:, None] * rsqrt(col)[None, :]
-//   otherwise (full [numel] defined): full = beta2t full + (1-beta2t) u; update = grad*rsqrt(full)
+//   otherwise (state full [numel]): full = beta2t full + (1-beta2t) u; update = grad*rsqrt(full)
 //   update /= max(1, RMS(update) / clip_threshold); update *= rho
-//   if beta1 > 0 (momentum defined): momentum = beta1 m + (1-beta1) update; update = momentum
+//   if beta1 > 0 (momentum state): momentum = beta1 m + (1-beta1) update; update = momentum
 //   if weight_decay: param -= weight_decay * rho * param
 //   param -= update
+//
+// The step comes in four stages, so that a matrix split over tensor-parallel ranks (each holding
+// a block of its rows or of its columns, with the matching slice of row or col) takes exactly
+// the step of the whole matrix: every mean and RMS above spans the whole matrix, so the stages
+// write this block's SUMS (f64 accumulation, f32 results) and the caller adds them over the
+// ranks between stages; the counts and totals passed in are the whole matrix's.
+//   1. adafactor_sums: u summed per row and per column of the block, and param^2 summed.
+//      (caller: sum the partial ones over the ranks)
+//   2. adafactor_average (row, col) or adafactor_average_squares (full): the second moments;
+//      the sum of the new row statistic for mean(row). (caller: sum it when row is split)
+//   3. adafactor_update_sum_squares: the sum of the unclipped update squared.
+//      (caller: sum it over the ranks)
+//   4. adafactor_apply: clipping, scaling, momentum, weight decay, the update.
+// On one rank, with nothing to add, the four in a row are the whole step.
 struct AdafactorStep {
   float lr;
   int64_t step;  // 1-based
@@ -180,8 +194,36 @@ struct AdafactorStep {
   float weight_decay = 0.0f;
   bool scale_parameter = false;
 };
-void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
-                      Tensor& momentum, const AdafactorStep& s);
+// Stage 1. factored (grad [R, C], row_sums f32 [R] and col_sums f32 [C] both defined):
+// row_sums[i] = sum_j u[i, j], col_sums[j] = sum_i u[i, j]; unfactored: both undefined.
+// param_sum_squares f32 [1] (when defined) = sum param^2.
+void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor& row_sums,
+                    Tensor& col_sums, Tensor& param_sum_squares);
+// Stage 2, factored: stat = beta2t stat + (1-beta2t) sums / count for row (sums = row_sums,
+// count = the whole matrix's columns) and for col (col_sums, its rows). total f32 [1] (when
+// defined) = sum of the new stat.
+void adafactor_average(Tensor& stat, const Tensor& sums, int64_t count, const AdafactorStep& s,
+                       Tensor& total);
+// Stage 2, unfactored: full = beta2t full + (1-beta2t) (grad^2 + eps1).
+void adafactor_average_squares(Tensor& full, const Tensor& grad, const AdafactorStep& s);
+// The whole parameter's sums that stages 3 and 4 need.
+struct AdafactorTotals {
+  int64_t numel = 1;                // elements of the whole parameter
+  double row_mean = 1.0;            // mean of the whole row statistic (factored)
+  double param_sum_squares = 0.0;   // sum of the whole param^2 (scale_parameter)
+  double update_sum_squares = 0.0;  // sum of the whole unclipped update^2 (stage 4)
+};
+// Stage 3: update_sum_squares f32 [1] = sum of the unclipped update^2 over this block, from
+// the new row and col (factored, with t.row_mean) or full.
+void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const Tensor& col,
+                                  const Tensor& full, const AdafactorTotals& t,
+                                  Tensor& update_sum_squares);
+// Stage 4: the update of param from the unclipped update of stage 3, clipped by
+// t.update_sum_squares / t.numel and scaled by rho (from t.param_sum_squares); momentum f32
+// [numel] exactly when s.beta1 > 0.
+void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
+                     const Tensor& full, Tensor& momentum, const AdafactorTotals& t,
+                     const AdafactorStep& s);
 
 // PyTorch's AdamW step (decoupled weight decay, bias-corrected):
 //   param *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2

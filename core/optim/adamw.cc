@@ -4,26 +4,30 @@
 
 namespace stilts {
 
-AdamW::AdamW(const OptimizerOptions& options, const Parameters& params) : options_(options) {
-  for (const ParamSpec& spec : params.specs()) {
-    names_.push_back(spec.name);
-    exp_avg_.emplace_back(spec.shape);
-    exp_avg_sq_.emplace_back(spec.shape);
+AdamW::AdamW(const OptimizerOptions& options, const Parameters& params, OptimizerGroups groups)
+    : options_(options) {
+  check_optimizer_groups(params, groups);
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!updates_parameter(params, groups, i)) continue;
+    const ParamSpec& spec = params.specs()[i];
+    const Shape& local = params.value(i).shape();
+    slots_.push_back({i, spec.name, spec.split, Tensor(local), Tensor(local)});
   }
 }
 
 void AdamW::step(Parameters& params, float lr) {
   ++steps_;
   ops::AdamWStep s{lr, steps_, options_.beta1, options_.beta2, options_.eps, options_.weight_decay};
-  for (size_t i = 0; i < names_.size(); ++i)
-    ops::adamw_update(params.value(i), params.grad(i), exp_avg_[i], exp_avg_sq_[i], s);
+  for (Slot& slot : slots_)
+    ops::adamw_update(params.value(slot.index), params.grad(slot.index), slot.exp_avg,
+                      slot.exp_avg_sq, s);
 }
 
 std::vector<NamedTensor> AdamW::state() {
   std::vector<NamedTensor> out;
-  for (size_t i = 0; i < names_.size(); ++i) {
-    out.push_back({names_[i] + "/exp_avg", exp_avg_[i]});
-    out.push_back({names_[i] + "/exp_avg_sq", exp_avg_sq_[i]});
+  for (const Slot& slot : slots_) {
+    out.push_back({slot.name + "/exp_avg", slot.exp_avg, slot.split});
+    out.push_back({slot.name + "/exp_avg_sq", slot.exp_avg_sq, slot.split});
   }
   return out;
 }

@@ -59,9 +59,17 @@ class Optimizer {
   int64_t steps_ = 0;
 };
 
-// The groups must outlive the optimizer.
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options,
-                                          const Parameters& params,
+// Throws std::invalid_argument unless the groups fit the parameters: groups.tp's size and rank
+// are params.shard()'s and params.partitions() equals groups.zero.size().
+void check_optimizer_groups(const Parameters& params, OptimizerGroups groups);
+// Whether this rank updates (and keeps state for) parameter `index`: with ZeRO-1 only those of
+// partition groups.zero.rank(), else every one.
+inline bool updates_parameter(const Parameters& params, OptimizerGroups groups, size_t index) {
+  return params.partition_of(index) == groups.zero.rank();
+}
+
+// The groups must outlive the optimizer; check_optimizer_groups holds.
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, const Parameters& params,
                                           OptimizerGroups groups = OptimizerGroups::single());
 
 // torch.nn.utils.clip_grad_norm_ over the whole model: the L2 norm of every gradient of every

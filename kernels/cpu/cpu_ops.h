@@ -74,8 +74,18 @@ void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
                                     const Tensor& sum_exp, float z_loss, float grad_scale,
                                     Tensor& dlogits);
 
-void adafactor_update(Tensor& param, const Tensor& grad, Tensor& row, Tensor& col, Tensor& full,
-                      Tensor& momentum, const AdafactorStep& s);
+void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor& row_sums,
+                    Tensor& col_sums, Tensor& param_sum_squares);
+void adafactor_average(Tensor& stat, const Tensor& sums, int64_t count, const AdafactorStep& s,
+                       Tensor& total);
+void adafactor_average_squares(Tensor& full, const Tensor& grad, const AdafactorStep& s);
+void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const Tensor& col,
+                                  const Tensor& full, double row_mean, Tensor& update_sum_squares);
+// scale and decay: rho / max(1, RMS(update) / clip_threshold) and weight_decay * rho, which
+// ops::adafactor_apply computes from the totals.
+void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
+                     const Tensor& full, Tensor& momentum, double row_mean, float scale,
+                     float decay, float beta1);
 void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& s);
 
 void set_cpu_threads(int threads);

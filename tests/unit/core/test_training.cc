@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <map>
+#include <stdexcept>
+#include <string>
+
 #include "core/batch.h"
 #include "core/optim/optimizer.h"
 #include "core/optim/schedule.h"
@@ -79,6 +83,43 @@ TEST(Optimizer, StateNamesFollowHuggingFace) {
   OptimizerOptions bad;
   bad.name = "sgd";
   EXPECT_THROW(make_optimizer(bad, params), std::invalid_argument);
+}
+
+TEST(Optimizer, StateCarriesTheSplitAxis) {
+  Parameters params(model_preset("test-tiny"), Device::cpu);
+  OptimizerOptions adafactor;
+  adafactor.momentum = 0.9f;
+  std::map<std::string, SplitAxis> split;
+  for (const NamedTensor& t : make_optimizer(adafactor, params)->state()) split[t.name] = t.split;
+  // Rows-split shared.weight: row statistic split, column statistic replicated; cols-split o:
+  // the converse, its column statistic a vector split along its only dimension.
+  EXPECT_EQ(split.at("shared.weight/exp_avg_sq_row"), SplitAxis::rows);
+  EXPECT_EQ(split.at("shared.weight/exp_avg_sq_col"), SplitAxis::none);
+  EXPECT_EQ(split.at("shared.weight/exp_avg"), SplitAxis::rows);
+  const std::string o = "encoder.block.0.layer.0.SelfAttention.o.weight";
+  EXPECT_EQ(split.at(o + "/exp_avg_sq_row"), SplitAxis::none);
+  EXPECT_EQ(split.at(o + "/exp_avg_sq_col"), SplitAxis::rows);
+  EXPECT_EQ(split.at(o + "/exp_avg"), SplitAxis::cols);
+  EXPECT_EQ(split.at("encoder.final_layer_norm.weight/exp_avg_sq"), SplitAxis::none);
+  OptimizerOptions adamw;
+  adamw.name = "adamw";
+  for (const NamedTensor& t : make_optimizer(adamw, params)->state())
+    EXPECT_EQ(t.split, params.specs()[params.index_of(t.name.substr(0, t.name.find('/')))].split)
+        << t.name;
+}
+
+TEST(Optimizer, RefusesGroupsThatDoNotFitTheParameters) {
+  // A group of one for parameters sharded two ways, or cut into two ZeRO partitions.
+  Parameters sharded(model_preset("test-small"), Device::cpu, TensorShard{2, 0});
+  EXPECT_THROW(make_optimizer(OptimizerOptions{}, sharded), std::invalid_argument);
+  EXPECT_THROW(clip_grad_norm(sharded, 1.0f), std::invalid_argument);
+  Parameters partitioned(model_preset("test-tiny"), Device::cpu, TensorShard{}, 2);
+  try {
+    make_optimizer(OptimizerOptions{}, partitioned);
+    FAIL() << "accepted 2 ZeRO partitions for a ZeRO group of one";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("ZeRO"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ToyTask, ExamplesAreDeterministicPerIndex) {
