@@ -1,13 +1,16 @@
 #include "core/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "core/checkpoint/checkpoint.h"
 #include "kernels/ops.h"
+#include "parallel/fault_injection.h"
 #include "parallel/self_communicator.h"
 
 namespace stilts {
@@ -19,6 +22,25 @@ std::string format_duration(double seconds) {
   std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
                 static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
   return buf;
+}
+
+// Every rank's text, in rank order (the DP ranks' data positions for the checkpoint, which
+// world rank 0 writes): the lengths, then the bytes padded to the longest, as i32 words.
+std::vector<std::string> all_gather_text(Communicator& group, const std::string& text) {
+  Tensor length({1}, DType::i64), lengths({group.size()}, DType::i64);
+  length.data<int64_t>()[0] = static_cast<int64_t>(text.size());
+  group.all_gather(length, lengths);
+  const int64_t* all = lengths.data<int64_t>();
+  const int64_t words = (*std::max_element(all, all + group.size()) + 3) / 4;
+  Tensor mine({1, std::max<int64_t>(words, 1)}, DType::i32);
+  std::memcpy(mine.raw(), text.data(), text.size());
+  Tensor gathered({group.size(), mine.dim(1)}, DType::i32);
+  group.all_gather(mine, gathered);
+  std::vector<std::string> out;
+  for (int r = 0; r < group.size(); ++r)
+    out.emplace_back(static_cast<const char*>(gathered.rows(r, r + 1).raw()),
+                     static_cast<size_t>(all[r]));
+  return out;
 }
 
 }  // namespace
@@ -81,15 +103,25 @@ Trainer::Trainer(Parameters& params, TrainerOptions options, TrainingGroups grou
 void Trainer::resume(const std::string& step_dir, BatchStream& data) {
   load_checkpoint_params(step_dir, params_);
   std::vector<NamedTensor> state = optimizer_->state();
-  load_optimizer_state(step_dir, state);
+  load_optimizer_state(step_dir, state, params_.shard());
   const nlohmann::json trainer = read_trainer_state(step_dir);
   step_ = trainer.at("step").get<int64_t>();
   optimizer_->set_steps(trainer.at("optimizer_steps").get<int64_t>());
-  data.restore(trainer.at("data"));
+  // A single-process checkpoint of the first format holds one position, not a list.
+  const nlohmann::json& saved = trainer.at("data");
+  const nlohmann::json positions = saved.is_array() ? saved : nlohmann::json::array({saved});
+  if (positions.size() != static_cast<size_t>(groups_.dp.size()))
+    throw std::invalid_argument(step_dir + " holds the data positions of " +
+                                std::to_string(positions.size()) +
+                                " data-parallel ranks; resume it with as many (the world size "
+                                "divided by --tp), here " +
+                                std::to_string(groups_.dp.size()));
+  data.restore(positions.at(groups_.dp.rank()));
 }
 
 StepRecord Trainer::train_step(const Batch& batch, bool measure_grad_norm) {
   ++step_;
+  maybe_inject_fault(groups_.world.rank(), step_);
   ops::fill(params_.flat_grads(), 0.0f);
   ForwardOptions forward{true, options_.z_loss, options_.seed, step_};
   HeadLoss loss = model_.forward(batch, forward);
@@ -123,12 +155,16 @@ StepRecord Trainer::train_step(const Batch& batch, bool measure_grad_norm) {
 }
 
 std::string Trainer::save(const BatchStream& data) {
+  nlohmann::json positions = nlohmann::json::array();
+  for (const std::string& state : all_gather_text(groups_.dp, data.state().dump()))
+    positions.push_back(nlohmann::json::parse(state));
   nlohmann::json trainer = {{"step", step_},
                             {"optimizer_steps", optimizer_->steps()},
                             {"seed", options_.seed},
-                            {"data", data.state()}};
+                            {"data", positions}};
   return save_checkpoint(options_.run_dir, step_, params_, optimizer_->state(), trainer,
-                         options_.run_config);
+                         options_.run_config,
+                         {groups_.world, groups_.dp.rank(), groups_.dp.size(), groups_.zero});
 }
 
 void Trainer::log(const nlohmann::json& record) const {

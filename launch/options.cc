@@ -1,5 +1,7 @@
 #include "launch/options.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -45,13 +47,22 @@ ParsedCommand parse_command(const std::string& usage, po::options_description& o
 
 void add_thread_option(po::options_description& options) {
   options.add_options()("threads", po::value<int>()->default_value(0),
-                        "CPU threads for kernels and BLAS (0 = every core of the machine)");
+                        "CPU threads for kernels and BLAS (0 = the cores of the machine divided "
+                        "among the MPI ranks on it)");
 }
 
 void apply_thread_option(const po::variables_map& values) {
   int threads = values["threads"].as<int>();
   if (threads < 0) throw UsageError("--threads: must be >= 0");
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads == 0) {
+    // The ranks an MPI launcher starts on this node share its cores (OpenMPI and MPICH name
+    // their count in the environment); one pool per rank of its share avoids oversubscribing.
+    int local_ranks = 1;
+    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+      if (const char* value = std::getenv(name)) local_ranks = std::max(1, std::atoi(value));
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::max(1, cores / local_ranks);
+  }
   ops::set_cpu_threads(threads);
 }
 

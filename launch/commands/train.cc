@@ -1,5 +1,6 @@
-// stilts train: single-process training on prepared corpora (a mixture of them, through the
-// prefetching loader) or on a built-in toy task.
+// stilts train: training on prepared corpora (a mixture of them, through the prefetching
+// loader) or on a built-in toy task, as one process or as the ranks of an mpirun job
+// (tensor x data parallel, parallel/grid.h).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,9 @@
 #include "launch/corpus_stream.h"
 #include "launch/model_source.h"
 #include "launch/options.h"
+#include "parallel/failure.h"
+#include "parallel/grid.h"
+#include "parallel/mpi_communicator.h"
 
 namespace stilts::launch {
 namespace {
@@ -30,12 +34,17 @@ Batch toy_batch(const data::ToyTask& task, uint64_t first, int64_t size) {
   return make_batch(inputs, labels, 0);
 }
 
+// Global batch g holds examples [g * batch, (g + 1) * batch) of the task; DP rank r of w
+// takes the r-th of w equal slices of it.
 class ToyStream : public BatchStream {
  public:
-  ToyStream(data::ToyTaskOptions options, int64_t batch_size)
-      : task_(std::move(options)), batch_size_(batch_size) {}
+  ToyStream(data::ToyTaskOptions options, int64_t batch_size, int dp_rank, int dp_size)
+      : task_(std::move(options)),
+        batch_size_(batch_size),
+        share_(batch_size / dp_size),
+        first_(static_cast<uint64_t>(dp_rank * share_)) {}
   Batch next() override {
-    Batch b = toy_batch(task_, next_example_, batch_size_);
+    Batch b = toy_batch(task_, next_example_ + first_, share_);
     next_example_ += static_cast<uint64_t>(batch_size_);
     return b;
   }
@@ -46,7 +55,8 @@ class ToyStream : public BatchStream {
 
  private:
   data::ToyTask task_;
-  int64_t batch_size_;
+  int64_t batch_size_, share_;
+  uint64_t first_;
   uint64_t next_example_ = 0;
 };
 
@@ -137,6 +147,8 @@ void check_same_data(const std::string& run_dir, const nlohmann::json& saved,
                                 now.value("tokenizer_checksum", std::string()) + "'" + advice);
 }
 
+int train(const po::variables_map& v, Communicator& world);
+
 }  // namespace
 
 int run_train(int argc, char** argv) {
@@ -195,12 +207,44 @@ int run_train(int argc, char** argv) {
       "steps between checkpoints (0 = only the last step)")(
       "eval-every", po::value<int64_t>()->default_value(0),
       "steps between evaluations (0 = only after the last step)")(
-      "eval-batches", po::value<int64_t>()->default_value(4), "held-out batches per evaluation");
+      "eval-batches", po::value<int64_t>()->default_value(4), "held-out batches per evaluation")(
+      "tp", po::value<int>()->default_value(1),
+      "tensor-parallel ranks per model replica; the data-parallel size is the number of ranks "
+      "(mpirun -np) divided by it")(
+      "zero", po::value<bool>()->default_value(false),
+      "ZeRO-1: shard the optimizer state and update over the data-parallel ranks");
   add_thread_option(o);
   ParsedCommand cmd = parse_command("stilts train [options]", o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
+
+  // Under mpirun every rank runs this; alone, MPI starts a world of one.
+  MpiSession mpi;
+  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::world();
+  install_failure_handlers(world->rank(), world->size());
+  try {
+    return train(cmd.values, *world);
+  } catch (const UsageError& e) {
+    // Every rank parsed the same options and refuses them alike: one message, a clean exit.
+    if (world->size() == 1 || world->rank() == 0) throw;
+    return 2;
+  } catch (const std::exception& e) {
+    if (world->size() == 1) throw;
+    abort_job(world->rank(), world->size(), e.what());
+  }
+}
+
+namespace {
+
+int train(const po::variables_map& v, Communicator& world) {
   apply_thread_option(v);
+  const bool lead = world.rank() == 0;
+  std::unique_ptr<ProcessGrid> grid;
+  try {
+    grid = std::make_unique<ProcessGrid>(world.size(), world.rank(), v["tp"].as<int>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const bool zero = v["zero"].as<bool>();
 
   const bool use_corpus = v.count("corpus") > 0;
   if (use_corpus) {
@@ -239,6 +283,11 @@ int run_train(int argc, char** argv) {
   }
   if (v.count("dropout")) config.dropout_rate = v["dropout"].as<float>();
   config.validate();
+  try {
+    grid->validate_model(config.num_heads, config.d_ff, config.vocab_size);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(config.name + ": " + e.what());
+  }
 
   const uint64_t seed = v["seed"].as<uint64_t>();
   data::ToyTaskOptions toy;
@@ -251,7 +300,10 @@ int run_train(int argc, char** argv) {
   const int64_t batch = v["batch"].as<int64_t>();
   if (!use_corpus) {
     toy.validate(config.vocab_size);
-    if (batch <= 0) throw UsageError("--batch: must be positive");
+    if (batch <= 0 || batch % grid->dp() != 0)
+      throw UsageError("--batch: " + std::to_string(batch) +
+                       " must be a positive multiple of the " + std::to_string(grid->dp()) +
+                       " data-parallel ranks, each taking an equal share");
   }
 
   std::vector<std::string> corpora, eval_corpora;
@@ -277,6 +329,8 @@ int run_train(int argc, char** argv) {
     if (v.count("mixture-weights"))
       sampler.weights = parse_weights(v["mixture-weights"].as<std::string>(), corpora.size());
     sampler.seed = seed;
+    sampler.rank = grid->dp_rank();
+    sampler.world = grid->dp();
     batcher.max_tokens = v["max-tokens"].as<int64_t>();
     batcher.max_input_length = v["max-input-len"].as<int64_t>();
     batcher.max_target_length = v["max-target-len"].as<int64_t>();
@@ -328,9 +382,13 @@ int run_train(int argc, char** argv) {
   t.log_every = v["log-every"].as<int64_t>();
   t.save_every = v["save-every"].as<int64_t>();
   t.eval_every = v["eval-every"].as<int64_t>();
-  t.run_config = {{"model", model_config_to_json(config)}, {"steps", t.steps},
-                  {"optimizer", t.optimizer.name},         {"lr", t.schedule.lr},
-                  {"schedule", t.schedule.kind},           {"seed", t.seed}};
+  t.run_config = {{"model", model_config_to_json(config)},
+                  {"steps", t.steps},
+                  {"optimizer", t.optimizer.name},
+                  {"lr", t.schedule.lr},
+                  {"schedule", t.schedule.kind},
+                  {"seed", t.seed},
+                  {"parallel", {{"tp", grid->tp()}, {"dp", grid->dp()}, {"zero", zero}}}};
   if (use_corpus) {
     t.run_config["corpora"] = absolute_paths(corpora);
     t.run_config["eval_corpora"] = absolute_paths(eval_corpora);
@@ -376,29 +434,36 @@ int run_train(int argc, char** argv) {
     stream = std::make_unique<CorpusStream>(corpora, corpus_vocab, tokenizer_checksum, sampler,
                                             batcher, static_cast<size_t>(prefetch));
   else
-    stream = std::make_unique<ToyStream>(toy, batch);
+    stream = std::make_unique<ToyStream>(toy, batch, grid->dp_rank(), grid->dp());
 
-  Parameters params(config, Device::cpu);
-  Trainer trainer(params, t);
+  ProcessGrid::Groups groups = grid->make_communicators(world);
+  Parameters params(config, Device::cpu, {grid->tp(), grid->tp_rank()}, zero ? grid->dp() : 1);
+  Trainer trainer(params, t, {world, *groups.tp, *groups.dp, zero});
   if (!resume_from.empty()) {
     trainer.resume(resume_from, *stream);
-    std::printf("resuming %s at step %lld\n", resume_from.c_str(),
-                static_cast<long long>(trainer.step()));
+    if (lead)
+      std::printf("resuming %s at step %lld\n", resume_from.c_str(),
+                  static_cast<long long>(trainer.step()));
   } else if (v.count("init-from")) {
     load_weights(v["init-from"].as<std::string>(), params);
   } else {
     params.initialize(t.seed);
   }
-  std::printf("model %s (%s), %lld parameters, ", config.name.c_str(),
-              config.shape_summary().c_str(), static_cast<long long>(params.numel()));
-  if (use_corpus)
-    std::printf("corpora %s, up to %lld tokens per batch\n",
-                joined(t.run_config["corpora"]).c_str(),
-                static_cast<long long>(batcher.max_tokens));
-  else
-    std::printf("task %s, batch %lld\n", toy.kind.c_str(), static_cast<long long>(batch));
+  if (lead) {
+    std::printf("model %s (%s), %lld parameters, TP %d x DP %d%s, ", config.name.c_str(),
+                config.shape_summary().c_str(), static_cast<long long>(param_count(config)),
+                grid->tp(), grid->dp(), zero ? " (ZeRO-1)" : "");
+    if (use_corpus)
+      std::printf("corpora %s, up to %lld tokens per batch and rank\n",
+                  joined(t.run_config["corpora"]).c_str(),
+                  static_cast<long long>(batcher.max_tokens));
+    else
+      std::printf("task %s, batch %lld\n", toy.kind.c_str(), static_cast<long long>(batch));
+  }
   trainer.run(*stream, eval_set);
   return 0;
 }
+
+}  // namespace
 
 }  // namespace stilts::launch
