@@ -39,6 +39,8 @@ int run_export_hf(int argc, char** argv) {
   if (shard_mb < 0) throw UsageError("--max-shard-mb: must be >= 0");
 
   const std::string source = resolve_checkpoint(v["checkpoint"].as<std::string>());
+  // Whole tensors at tp 1, whatever TP size saved the checkpoint: the loader gathers the
+  // slices of every model-tpXX-of-YY.h5 file.
   std::unique_ptr<Parameters> params = load_model(source);
   const std::string out = v["out"].as<std::string>();
   save_hf_model(out, *params, dtype, shard_mb * 1024 * 1024, v.count("overwrite") != 0);

@@ -33,5 +33,5 @@ for source in "$GOLDEN/model" "$WORK/ckpt"; do
   "$STILTS" train --init-from "$source" --steps 2 --batch 4 --eval-batches 1 --log-every 1 \
     --run-dir "$WORK/finetune" | tee "$WORK/finetune.txt"
   grep -q "model test-tiny" "$WORK/finetune.txt" || fail "--init-from $source: wrong model"
-  [ -f "$WORK/finetune/step-00000002/model.h5" ] || fail "--init-from $source: no checkpoint"
+  [ -f "$WORK/finetune/step-00000002/model-tp00-of-01.h5" ] || fail "--init-from $source: no checkpoint"
 done

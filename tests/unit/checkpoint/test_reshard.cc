@@ -276,6 +276,19 @@ TEST(Reshard, ASingleFileCheckpointStillLoads) {
   for (int tp : {1, 2}) expect_loads_at(step_dir, *full, state, tp);
 }
 
+// export-hf loads at tp 1 and saves: a checkpoint saved at tp 2 exports the same bytes.
+TEST(Reshard, ExportOfATp2CheckpointEqualsTheTp1Export) {
+  TempDir tmp;
+  auto full = full_params(49);
+  write_job(tmp / "tp2", *full, full_state(), 2, 2, true);
+  Parameters gathered(config(), Device::cpu);
+  load_checkpoint_params(tmp / "tp2", gathered);
+  save_hf_model(tmp / "from-tp2", gathered, DType::bf16);
+  save_hf_model(tmp / "from-full", *full, DType::bf16);
+  EXPECT_EQ(testing::read_bytes(tmp / "from-tp2/model.safetensors"),
+            testing::read_bytes(tmp / "from-full/model.safetensors"));
+}
+
 TEST(Reshard, HfWeightsLoadIntoShardsAndExportNeedsWholeTensors) {
   TempDir tmp;
   auto full = full_params(48);
