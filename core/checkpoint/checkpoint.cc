@@ -792,8 +792,7 @@ void load_optimizer_state(const std::string& step_dir, std::vector<NamedTensor>&
         throw std::runtime_error(where + " is split by " + split_axis_name(*stored.split) +
                                  ", expected " + split_axis_name(t.split) + ": " +
                                  kOptimizerMismatch);
-      if (stored.tp_size != (layout.legacy ? 1 : layout.tp) ||
-          stored.tp_rank != (layout.legacy ? 0 : s))
+      if (stored.tp_size != layout.tp || stored.tp_rank != s)
         throw std::runtime_error(where + " is " + shard_text(stored.tp_rank, stored.tp_size) +
                                  ", expected " + shard_text(s, layout.tp) +
                                  " (a file of another checkpoint?)");
