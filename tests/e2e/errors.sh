@@ -38,13 +38,13 @@ c = json.load(open(sys.argv[1]))
 c["model"]["d_model"] = 32
 json.dump(c, open(sys.argv[1], "w"))
 PY
-expect_error 1 "model.h5.*shape" -- "$STILTS" export-hf "$WORK/swapped" --out "$WORK/never"
+expect_error 1 "model-tp00-of-01\.h5.*shape" -- "$STILTS" export-hf "$WORK/swapped" --out "$WORK/never"
 [ ! -e "$WORK/never" ] || fail "a failed export left $WORK/never behind"
 
 # A truncated checkpoint is refused.
 cp -r "$step_dir" "$WORK/truncated"
-truncate -s 2000 "$WORK/truncated/model.h5"
-expect_error 1 "model.h5" -- "$STILTS" export-hf "$WORK/truncated" --out "$WORK/never"
+truncate -s 2000 "$WORK/truncated/model-tp00-of-01.h5"
+expect_error 1 "model-tp00-of-01.h5" -- "$STILTS" export-hf "$WORK/truncated" --out "$WORK/never"
 
 # Safetensors: truncated, wrong shape, wrong dtype.
 cp -r "$GOLDEN/model" "$WORK/hf-truncated"

@@ -5,7 +5,7 @@
 #
 #   two_node_test.sh [--filter REGEX] [--min-bytes MIN] -- COMMAND [ARGS...]
 #
-# --filter: compare only the stdout lines matching REGEX (grep -E; e.g. the loss lines of a
+# --filter: compare only the parts of stdout lines that match REGEX (grep -oE; e.g. the losses of a
 # training run); by default all of stdout. The literal @RUN@ in an argument becomes a fresh
 # directory per run (e.g. --run-dir @RUN@/run, so the second run does not resume the first's
 # checkpoints). Exit status 77 (skip) where two_node_run.sh cannot
@@ -61,7 +61,7 @@ if [ "$status" -ne 0 ]; then
 fi
 
 pick() {
-  if [ -n "$filter" ]; then grep -E -- "$filter" "$1"; else cat "$1"; fi
+  if [ -n "$filter" ]; then grep -oE -- "$filter" "$1"; else cat "$1"; fi
 }
 pick "$work/one_host.out" >"$work/one_host.cmp"
 pick "$work/two_nodes.out" >"$work/two_nodes.cmp"
