@@ -85,30 +85,52 @@ int64_t param_count(const ModelConfig& config) {
   return n;
 }
 
-Parameters::Parameters(const ModelConfig& config, Device device, TensorShard shard, int partitions)
-    : config_(config), shard_(shard), partitions_(partitions), specs_(param_specs(config)) {
+namespace {
+
+struct FlatLayout {
+  std::vector<Shape> local;       // each parameter's shard shape
+  std::vector<int> partition_of;  // each parameter's ZeRO partition
+  int64_t partition_size = 0;     // elements per partition, padding included
+};
+
+FlatLayout flat_layout(const std::vector<ParamSpec>& specs, TensorShard shard, int partitions) {
   if (partitions < 1)
     throw std::invalid_argument("parameter partitions " + std::to_string(partitions) +
                                 " must be >= 1");
-  std::vector<Shape> local;
+  FlatLayout layout;
   int64_t total = 0;
-  for (size_t i = 0; i < specs_.size(); ++i) {
-    index_[specs_[i].name] = i;
-    local.push_back(shard_shape(specs_[i].shape, specs_[i].split, shard));
-    total += shape_numel(local.back());
+  for (const ParamSpec& spec : specs) {
+    layout.local.push_back(shard_shape(spec.shape, spec.split, shard));
+    total += shape_numel(layout.local.back());
   }
   // Parameter i goes to the partition its first element falls in when the unpadded buffer is
   // cut into equal runs.
   const int64_t target = (total + partitions - 1) / partitions;
   std::vector<int64_t> partition_numel(partitions, 0);
   int64_t unpadded = 0;
-  for (const Shape& shape : local) {
+  for (const Shape& shape : layout.local) {
     const int p = static_cast<int>(std::min<int64_t>(unpadded / target, partitions - 1));
-    partition_of_.push_back(p);
+    layout.partition_of.push_back(p);
     partition_numel[p] += shape_numel(shape);
     unpadded += shape_numel(shape);
   }
-  partition_size_ = *std::max_element(partition_numel.begin(), partition_numel.end());
+  layout.partition_size = *std::max_element(partition_numel.begin(), partition_numel.end());
+  return layout;
+}
+
+}  // namespace
+
+int64_t flat_numel(const ModelConfig& config, TensorShard shard, int partitions) {
+  return flat_layout(param_specs(config), shard, partitions).partition_size * partitions;
+}
+
+Parameters::Parameters(const ModelConfig& config, Device device, TensorShard shard, int partitions)
+    : config_(config), shard_(shard), partitions_(partitions), specs_(param_specs(config)) {
+  FlatLayout layout = flat_layout(specs_, shard, partitions);
+  const std::vector<Shape>& local = layout.local;
+  partition_of_ = std::move(layout.partition_of);
+  partition_size_ = layout.partition_size;
+  for (size_t i = 0; i < specs_.size(); ++i) index_[specs_[i].name] = i;
   flat_values_ = Tensor({partition_size_ * partitions}, DType::f32, device);
   flat_grads_ = Tensor({partition_size_ * partitions}, DType::f32, device);
   std::vector<int64_t> next(partitions);

@@ -32,6 +32,8 @@ struct ParamSpec {
 // The ordered list of parameters of a config (encoder, decoder, head; HF order).
 std::vector<ParamSpec> param_specs(const ModelConfig& config);
 int64_t param_count(const ModelConfig& config);
+// The elements of a shard's flat buffers (Parameters::numel) without allocating them.
+int64_t flat_numel(const ModelConfig& config, TensorShard shard, int partitions = 1);
 
 class Parameters {
  public:

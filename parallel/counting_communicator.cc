@@ -1,5 +1,6 @@
 #include "parallel/counting_communicator.h"
 
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
@@ -26,35 +27,36 @@ CountingCommunicator::CountingCommunicator(std::unique_ptr<Communicator> inner)
   if (!inner_) throw std::invalid_argument("CountingCommunicator: no communicator to wrap");
 }
 
-void CountingCommunicator::add(Collective kind, size_t bytes) {
+template <class Call>
+void CountingCommunicator::counted(Collective kind, size_t bytes, Call call) {
+  const auto start = std::chrono::steady_clock::now();
+  call();
+  if (size() == 1) return;  // a group of one moves nothing
   CollectiveCount& count = counts_[static_cast<size_t>(kind)];
   ++count.calls;
   count.bytes += static_cast<int64_t>(bytes);
+  count.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void CountingCommunicator::all_reduce(Tensor& tensor, ReduceOp op) {
-  inner_->all_reduce(tensor, op);
-  add(Collective::all_reduce, tensor.nbytes());
+  counted(Collective::all_reduce, tensor.nbytes(), [&] { inner_->all_reduce(tensor, op); });
 }
 
 void CountingCommunicator::broadcast(Tensor& tensor, int root) {
-  inner_->broadcast(tensor, root);
-  add(Collective::broadcast, tensor.nbytes());
+  counted(Collective::broadcast, tensor.nbytes(), [&] { inner_->broadcast(tensor, root); });
 }
 
 void CountingCommunicator::all_gather(const Tensor& local, Tensor& gathered) {
-  inner_->all_gather(local, gathered);
-  add(Collective::all_gather, gathered.nbytes());
+  counted(Collective::all_gather, gathered.nbytes(), [&] { inner_->all_gather(local, gathered); });
 }
 
 void CountingCommunicator::reduce_scatter(const Tensor& full, Tensor& local, ReduceOp op) {
-  inner_->reduce_scatter(full, local, op);
-  add(Collective::reduce_scatter, full.nbytes());
+  counted(Collective::reduce_scatter, full.nbytes(),
+          [&] { inner_->reduce_scatter(full, local, op); });
 }
 
 void CountingCommunicator::barrier() {
-  inner_->barrier();
-  add(Collective::barrier, 0);
+  counted(Collective::barrier, 0, [&] { inner_->barrier(); });
 }
 
 std::unique_ptr<Communicator> CountingCommunicator::split(int color, int key) {
@@ -66,6 +68,7 @@ CollectiveCount CountingCommunicator::total() const {
   for (const CollectiveCount& count : counts_) {
     sum.calls += count.calls;
     sum.bytes += count.bytes;
+    sum.seconds += count.seconds;
   }
   return sum;
 }

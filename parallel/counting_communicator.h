@@ -1,6 +1,6 @@
-// Counts the collectives issued through another communicator, so a test can check that a
-// layout issues the collectives the Megatron scheme predicts and the bench can report the
-// communication volume.
+// Counts and times the collectives issued through another communicator, so a test can check
+// that a layout issues the collectives the Megatron scheme predicts and the bench can report
+// the communication volume and the time spent communicating.
 #pragma once
 
 #include <array>
@@ -23,6 +23,9 @@ struct CollectiveCount {
   // crosses the wire per rank follows from the algorithm (a ring all-reduce sends
   // 2 (n - 1) / n of it).
   int64_t bytes = 0;
+  // Wall time inside the calls, waiting for slower peers included (on the host, where MPI
+  // collectives block; an asynchronous device collective returns before it is done).
+  double seconds = 0;
 };
 
 class CountingCommunicator : public Communicator {
@@ -42,13 +45,15 @@ class CountingCommunicator : public Communicator {
   // include the child's), so TP and DP traffic are told apart.
   std::unique_ptr<Communicator> split(int color, int key) override;
 
-  // Calls that threw are not counted.
+  // Calls that threw are not counted, nor calls over a group of one (nothing moves).
   const CollectiveCount& count(Collective kind) const { return counts_[static_cast<size_t>(kind)]; }
   CollectiveCount total() const;
   void reset();
 
  private:
-  void add(Collective kind, size_t bytes);
+  // Runs call() and counts it under kind.
+  template <class Call>
+  void counted(Collective kind, size_t bytes, Call call);
 
   std::unique_ptr<Communicator> inner_;
   std::array<CollectiveCount, kCollectiveKinds> counts_{};

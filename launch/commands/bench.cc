@@ -1,7 +1,8 @@
-// stilts bench: times whole training steps (forward, backward, optimizer) after warm-up, or
-// (--what data) the corpus loader that feeds them. bench/pytorch_bench.py does the model's work
-// in PyTorch and prints the same lines, so the two can be compared side by side
-// (bench/compare_cpu.sh).
+// stilts bench: times whole training steps (forward, backward, optimizer) after warm-up, as one
+// process or as the ranks of an mpirun job (--tp; the time inside collectives is reported apart
+// from compute, and the bytes beside what the layout predicts), or (--what data) the corpus
+// loader that feeds them. bench/pytorch_bench.py does the model's work in PyTorch and prints
+// the same lines, so the two can be compared side by side (bench/compare_cpu.sh).
 #include <sys/resource.h>
 
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/communication_plan.h"
 #include "core/trainer.h"
 #include "data/corpus_preparation.h"
 #include "data/corpus_reader.h"
@@ -17,6 +19,9 @@
 #include "data/loader.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"
+#include "parallel/counting_communicator.h"
+#include "parallel/grid.h"
+#include "parallel/mpi_communicator.h"
 
 namespace stilts::launch {
 namespace {
@@ -33,6 +38,12 @@ void print_peak_memory() {
   std::printf("peak memory: %.1f MiB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
 }
 
+// Where one rank's step time goes: inside collectives over the TP and DP groups, the rest.
+struct StepTimes {
+  double step = 0, tp = 0, dp = 0;
+  int64_t tp_bytes = 0, dp_bytes = 0;
+};
+
 int bench_model(const po::variables_map& v) {
   ModelConfig config;
   try {
@@ -45,17 +56,33 @@ int bench_model(const po::variables_map& v) {
                 warmup = v["warmup"].as<int64_t>();
   if (batch <= 0 || input_len <= 0 || target_len <= 0 || steps <= 0 || warmup < 0)
     throw UsageError("--batch, --input-len, --target-len and --steps must be positive");
+  const bool zero = v["zero"].as<bool>();
 
-  Parameters params(config, Device::cpu);
+  // Every collective goes through counting communicators (a negligible clock read per call).
+  MpiSession mpi;
+  CountingCommunicator world(MpiCommunicator::world());
+  std::unique_ptr<ProcessGrid> grid;
+  try {
+    grid = std::make_unique<ProcessGrid>(world.size(), world.rank(), v["tp"].as<int>());
+    grid->validate_model(config.num_heads, config.d_ff, config.vocab_size);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  ProcessGrid::Groups groups = grid->make_communicators(world);
+  auto& tp = dynamic_cast<CountingCommunicator&>(*groups.tp);
+  auto& dp = dynamic_cast<CountingCommunicator&>(*groups.dp);
+
+  Parameters params(config, Device::cpu, {grid->tp(), grid->tp_rank()}, zero ? grid->dp() : 1);
   params.initialize(v["seed"].as<uint64_t>());
   TrainerOptions options;
   options.steps = warmup + steps;
   options.optimizer.name = v["optimizer"].as<std::string>();
   options.seed = v["seed"].as<uint64_t>();
-  Trainer trainer(params, options);
+  Trainer trainer(params, options, {world, tp, dp, zero});
 
   // Random ids without padding, like the PyTorch script: every position is a real token.
-  std::mt19937 gen(static_cast<uint32_t>(options.seed));
+  // Each DP rank draws its own --batch examples.
+  std::mt19937 gen(static_cast<uint32_t>(options.seed) + static_cast<uint32_t>(grid->dp_rank()));
   auto token = [&] { return static_cast<int32_t>(2 + gen() % (config.vocab_size - 2)); };
   Batch b;
   b.batch_size = batch;
@@ -65,16 +92,36 @@ int bench_model(const po::variables_map& v) {
   for (int64_t i = 0; i < batch * target_len; ++i) b.labels.push_back(token());
 
   for (int64_t i = 0; i < warmup; ++i) trainer.train_step(b);
+  tp.reset();
+  dp.reset();
   const auto start = clock_type::now();
   for (int64_t i = 0; i < steps; ++i) trainer.train_step(b);
   const double seconds = seconds_since(start);
 
-  const double step_ms = 1000.0 * seconds / static_cast<double>(steps);
-  const double tokens = static_cast<double>(batch * (input_len + target_len) * steps);
-  std::printf("model %s, batch %lld, input %lld, target %lld, %d threads\n", config.name.c_str(),
-              static_cast<long long>(batch), static_cast<long long>(input_len),
+  const auto per_step = [&](double x) { return x / static_cast<double>(steps); };
+  const auto bytes_per_step = [&](int64_t x) { return x / steps; };
+  const StepTimes mine{per_step(seconds), per_step(tp.total().seconds),
+                       per_step(dp.total().seconds), bytes_per_step(tp.total().bytes),
+                       bytes_per_step(dp.total().bytes)};
+  const CommunicationPlan plan =
+      communication_per_step(config, grid->tp(), grid->dp(), zero, batch, input_len, target_len);
+  const double tokens = static_cast<double>(batch * grid->dp() * (input_len + target_len) * steps);
+  if (world.rank() != 0) return 0;
+  std::printf("model %s, batch %lld per DP rank, input %lld, target %lld, %d threads per rank\n",
+              config.name.c_str(), static_cast<long long>(batch), static_cast<long long>(input_len),
               static_cast<long long>(target_len), ops::cpu_threads());
-  std::printf("step ms: %.2f\n", step_ms);
+  std::printf("layout: TP %d x DP %d%s on %d ranks\n", grid->tp(), grid->dp(),
+              zero ? " (ZeRO-1)" : "", world.size());
+  std::printf("step ms: %.2f\n", 1000.0 * mine.step);
+  std::printf("communication ms per step (rank 0): TP %.2f, DP %.2f; compute ms: %.2f\n",
+              1000.0 * mine.tp, 1000.0 * mine.dp, 1000.0 * (mine.step - mine.tp - mine.dp));
+  std::printf(
+      "communication bytes per step (rank 0): TP %lld measured (model and optimizer), %lld "
+      "predicted for the model; DP %lld measured (gradients and scalars), %lld predicted for "
+      "the gradients\n",
+      static_cast<long long>(mine.tp_bytes),
+      static_cast<long long>(plan.tp_forward_bytes + plan.tp_backward_bytes),
+      static_cast<long long>(mine.dp_bytes), static_cast<long long>(plan.dp_bytes));
   std::printf("tokens/s: %.1f\n", tokens / seconds);
   print_peak_memory();
   return 0;
@@ -190,7 +237,10 @@ int run_bench(int argc, char** argv) {
       "target-len", po::value<int64_t>()->default_value(16), "decoder tokens per example")(
       "steps", po::value<int64_t>()->default_value(10), "timed steps")(
       "warmup", po::value<int64_t>()->default_value(3), "untimed steps first")(
-      "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw");
+      "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw")(
+      "tp", po::value<int>()->default_value(1),
+      "tensor-parallel ranks (under mpirun; DP = ranks / tp)")(
+      "zero", po::value<bool>()->default_value(false), "ZeRO-1 over the data-parallel ranks");
   po::options_description data_options("--what data");
   data_options.add_options()("corpus", po::value<std::vector<std::string>>(),
                              "corpus files (repeat); default: the prepared or a synthetic corpus")(

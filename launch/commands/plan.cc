@@ -29,7 +29,9 @@ int run_plan(int argc, char** argv) {
   po::options_description o("stilts plan");
   o.add_options()("model", po::value<std::string>()->default_value("mt5-small"), "model preset")(
       "list", "list the presets")("write-config", po::value<std::string>(),
-                                  "also write the preset as a Hugging Face config.json here");
+                                  "also write the preset as a Hugging Face config.json here")(
+      "tp", po::value<int>()->default_value(1),
+      "also show one rank's share at this tensor-parallel size");
   ParsedCommand cmd = parse_command("stilts plan --model PRESET", o, argc, argv);
   if (cmd.help) return 0;
   const po::variables_map& v = cmd.values;
@@ -74,6 +76,17 @@ int run_plan(int argc, char** argv) {
       "fp32 weights %.2f GiB, + gradients %.2f GiB, + Adafactor state %.3f GiB or AdamW "
       "state %.2f GiB (activations not included)\n",
       gib(4 * total), gib(4 * total), gib(4 * adafactor_state), gib(8 * total));
+  if (const int tp = v["tp"].as<int>(); tp != 1) {
+    // A rank holds its shard of every split parameter and all of each replicated one.
+    int64_t local = 0;
+    try {
+      local = flat_numel(config, {tp, 0});
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("--tp " + std::to_string(tp) + ": " + e.what());
+    }
+    std::printf("per rank at TP %d: %s parameters, fp32 weights %.2f GiB + gradients %.2f GiB\n",
+                tp, grouped(local).c_str(), gib(4 * local), gib(4 * local));
+  }
   if (v.count("write-config")) {
     const std::string path = v["write-config"].as<std::string>();
     std::ofstream out(path);

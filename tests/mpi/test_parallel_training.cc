@@ -216,18 +216,14 @@ void check_collective_counts(Communicator& world, int tp) {
       4 * ((enc + dec) * d + 2 * le * enc * d + 3 * ld * dec * d + 3 * dec);
   const int64_t want_backward_calls = 1 + 2 * le + 3 * ld + 1;
   const int64_t want_backward_bytes = 4 * (dec * d + 2 * le * enc * d + 3 * ld * dec * d + enc * d);
-  expect(forward.calls == want_forward_calls, at + std::to_string(forward.calls) +
-                                                  " forward all-reduces, layout predicts " +
-                                                  std::to_string(want_forward_calls));
-  expect(forward.bytes == want_forward_bytes, at + std::to_string(forward.bytes) +
-                                                  " forward bytes, layout predicts " +
-                                                  std::to_string(want_forward_bytes));
-  expect(backward.calls == want_backward_calls, at + std::to_string(backward.calls) +
-                                                    " backward all-reduces, layout predicts " +
-                                                    std::to_string(want_backward_calls));
-  expect(backward.bytes == want_backward_bytes, at + std::to_string(backward.bytes) +
-                                                    " backward bytes, layout predicts " +
-                                                    std::to_string(want_backward_bytes));
+  const auto expect_layout = [&](const char* what, int64_t got, int64_t want) {
+    expect(got == want,
+           at + std::to_string(got) + " " + what + ", the layout predicts " + std::to_string(want));
+  };
+  expect_layout("forward all-reduces", forward.calls, want_forward_calls);
+  expect_layout("forward bytes", forward.bytes, want_forward_bytes);
+  expect_layout("backward all-reduces", backward.calls, want_backward_calls);
+  expect_layout("backward bytes", backward.bytes, want_backward_bytes);
   expect(tp_group.total().calls == backward.calls,
          at + "a collective other than all-reduce in the model");
 
