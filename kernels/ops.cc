@@ -227,8 +227,8 @@ void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int6
            [&] { cpu::embedding_forward(ids, table, out, vocab_start, vocab_size); });
 }
 
-void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
-                        int64_t vocab_start, int64_t vocab_size) {
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, int64_t vocab_start,
+                        int64_t vocab_size) {
   const char* op = "embedding_backward";
   expect_dtype(op, "ids", ids, DType::i32);
   expect_rank(op, "dtable", dtable, 2);

@@ -50,8 +50,8 @@ void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
 // holds rows [vocab_start, vocab_start + rows) of it (a vocab-parallel shard): an id in that
 // range reads its row, any other id of the vocabulary gives a zero row (forward) or nothing
 // (backward), and an id outside [0, vocab_size) is an error naming the id.
-void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out,
-                       int64_t vocab_start = 0, int64_t vocab_size = 0);
+void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int64_t vocab_start = 0,
+                       int64_t vocab_size = 0);
 void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
                         int64_t vocab_start = 0, int64_t vocab_size = 0);
 

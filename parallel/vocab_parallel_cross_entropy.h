@@ -39,8 +39,8 @@ class VocabParallelCrossEntropy {
   int64_t vocab_start_;
   int ignore_index_;
   float z_loss_ = 0.0f;  // of the last forward
-  Tensor row_max_;  // [N], the maximum over every slice
-  Tensor sum_exp_;  // [N], sum over every slice of exp(logit - row_max)
+  Tensor row_max_;       // [N], the maximum over every slice
+  Tensor sum_exp_;       // [N], sum over every slice of exp(logit - row_max)
 };
 
 }  // namespace stilts

@@ -29,8 +29,8 @@ void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
 
 void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int64_t vocab_start,
                        int64_t vocab_size);
-void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
-                        int64_t vocab_start, int64_t vocab_size);
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, int64_t vocab_start,
+                        int64_t vocab_size);
 
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd);
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,

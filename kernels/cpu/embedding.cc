@@ -38,8 +38,8 @@ void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int6
 // Positions sorted by id (stably) group the rows that share a table row; each group is
 // summed by one thread in position order, so no two threads touch one row and the order of
 // the additions is fixed.
-void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
-                        int64_t vocab_start, int64_t vocab_size) {
+void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, int64_t vocab_start,
+                        int64_t vocab_size) {
   const int64_t n = ids.numel(), rows = dtable.dim(0), d = dtable.dim(1);
   const int32_t* pi = ids.data<int32_t>();
   check_ids("embedding_backward", pi, n, vocab_size);

@@ -127,7 +127,8 @@ TEST(FillNormal, ElementDependsOnlyOnKeyAndIndex) {
   // whole draw.
   Tensor middle({300});
   ops::fill_normal(middle, 0.0f, 1.0f, RngKey{9, 9}, 501);
-  for (int64_t i = 0; i < 300; ++i) ASSERT_EQ(middle.data<float>()[i], whole.data<float>()[501 + i]);
+  for (int64_t i = 0; i < 300; ++i)
+    ASSERT_EQ(middle.data<float>()[i], whole.data<float>()[501 + i]);
   // Element i from the uniforms (key, 2i) and (key, 2i + 1), by Box-Muller.
   const int64_t i = 777;
   const double u1 = philox_uniform(RngKey{9, 9}, 2 * i),

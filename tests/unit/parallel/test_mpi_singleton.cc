@@ -6,7 +6,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "parallel/counting_communicator.h"
 #include "parallel/grid.h"
 #include "parallel/mpi_communicator.h"
 #include "tests/unit/error_of.h"
@@ -82,42 +81,6 @@ TEST(MpiSingleton, SplitsIntoGridGroups) {
   one.data<float>()[0] = 1.0f;
   groups.dp->all_reduce(one);
   EXPECT_EQ(one.data<float>()[0], 1.0f);
-}
-
-TEST(CountingCommunicator, CountsCallsAndBytesPerKind) {
-  CountingCommunicator counting(world().split(0, 0));
-  Tensor values({4, 2});
-  Tensor gathered({4, 2});
-  counting.all_reduce(values);
-  counting.all_reduce(values, ReduceOp::max);
-  counting.broadcast(values, 0);
-  counting.all_gather(values, gathered);
-  counting.reduce_scatter(gathered, values);
-  counting.barrier();
-  EXPECT_EQ(counting.count(Collective::all_reduce).calls, 2);
-  EXPECT_EQ(counting.count(Collective::all_reduce).bytes, 64);
-  EXPECT_EQ(counting.count(Collective::broadcast).calls, 1);
-  EXPECT_EQ(counting.count(Collective::all_gather).bytes, 32);
-  EXPECT_EQ(counting.count(Collective::reduce_scatter).bytes, 32);
-  EXPECT_EQ(counting.count(Collective::barrier).calls, 1);
-  EXPECT_EQ(counting.total().calls, 6);
-  EXPECT_EQ(counting.total().bytes, 160);
-
-  Tensor wrong({3, 2});
-  EXPECT_THROW(counting.all_gather(values, wrong), std::invalid_argument);
-  EXPECT_EQ(counting.count(Collective::all_gather).calls, 1);
-
-  std::unique_ptr<Communicator> child = counting.split(0, 0);
-  auto* counting_child = dynamic_cast<CountingCommunicator*>(child.get());
-  ASSERT_NE(counting_child, nullptr);
-  counting_child->all_reduce(values);
-  EXPECT_EQ(counting_child->count(Collective::all_reduce).calls, 1);
-  EXPECT_EQ(counting.count(Collective::all_reduce).calls, 2);
-
-  counting.reset();
-  EXPECT_EQ(counting.total().calls, 0);
-  EXPECT_EQ(counting.total().bytes, 0);
-  EXPECT_STREQ(collective_name(Collective::reduce_scatter), "reduce_scatter");
 }
 
 }  // namespace
