@@ -43,23 +43,36 @@ Mt5Model::Mt5Model(Parameters& params, Communicator& tp)
       decoder_(params, "decoder", tp),
       head_(params, "lm_head.weight", tp) {}
 
+namespace {
+
+DropoutPlan dropout_plan(const ModelConfig& c, const ForwardOptions& options, int tp_rank) {
+  return {options.training ? static_cast<float>(c.dropout_rate) : 0.0f, options.seed, options.step,
+          static_cast<uint32_t>(tp_rank)};
+}
+
+}  // namespace
+
+const Tensor& Mt5Model::encode(const std::vector<int32_t>& input_ids, int64_t batch,
+                               int64_t input_len, const ForwardOptions& options) {
+  const ModelConfig& c = params_.config();
+  input_ids_ = host_tensor(input_ids, {batch, input_len});
+  std::vector<float> mask(input_ids.size());
+  std::transform(input_ids.begin(), input_ids.end(), mask.begin(),
+                 [&](int32_t id) { return id == c.pad_token_id ? 0.0f : 1.0f; });
+  encoder_mask_ = host_tensor(mask, {batch, input_len});
+  encoder_out_ = encoder_.forward(embedding_.forward(input_ids_), encoder_mask_, no_mask_, no_mask_,
+                                  dropout_plan(c, options, tp_.rank()));
+  return encoder_out_;
+}
+
 HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
   const ModelConfig& c = params_.config();
   batch.validate(c.vocab_size, "batch");
-  const int64_t b = batch.batch_size, t = batch.input_len, u = batch.target_len;
-
-  input_ids_ = host_tensor(batch.input_ids, {b, t});
+  const int64_t b = batch.batch_size, u = batch.target_len;
+  encode(batch.input_ids, b, batch.input_len, options);
   decoder_ids_ = host_tensor(shift_right(batch, c.decoder_start_token_id, c.pad_token_id), {b, u});
   targets_ = host_tensor(batch.labels, {b * u});
-  std::vector<float> mask(batch.input_ids.size());
-  std::transform(batch.input_ids.begin(), batch.input_ids.end(), mask.begin(),
-                 [&](int32_t id) { return id == c.pad_token_id ? 0.0f : 1.0f; });
-  encoder_mask_ = host_tensor(mask, {b, t});
-
-  DropoutPlan dropout{options.training ? static_cast<float>(c.dropout_rate) : 0.0f, options.seed,
-                      options.step, static_cast<uint32_t>(tp_.rank())};
-  encoder_out_ =
-      encoder_.forward(embedding_.forward(input_ids_), encoder_mask_, no_mask_, no_mask_, dropout);
+  const DropoutPlan dropout = dropout_plan(c, options, tp_.rank());
   const Tensor& decoder_out = decoder_.forward(decoder_embedding_.forward(decoder_ids_), no_mask_,
                                                encoder_out_, encoder_mask_, dropout);
   const HeadLoss loss =

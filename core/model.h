@@ -31,6 +31,11 @@ class Mt5Model {
   // Runs the encoder, decoder and head on the batch and returns the loss. Keeps every
   // activation for backward().
   HeadLoss forward(const Batch& batch, const ForwardOptions& options);
+  // The embedding and the encoder alone, on ids [batch, input_len] padded with pad: returns
+  // the encoder output [batch, input_len, d] (also encoder_output()) and keeps the padding
+  // mask (encoder_mask()). forward() runs it first.
+  const Tensor& encode(const std::vector<int32_t>& input_ids, int64_t batch, int64_t input_len,
+                       const ForwardOptions& options = {});
   // Gradients of loss_scale * loss_sum of the last forward, accumulated into the registry:
   // loss_scale = 1 / tokens gives the token mean; data parallelism passes 1 / the tokens of
   // the global batch so that summing the ranks' gradients gives the global token mean.
@@ -46,6 +51,7 @@ class Mt5Model {
   void predicted_tokens(Tensor& out);
   const Tensor& token_losses() const { return head_.token_losses(); }  // [B*U]
   const Tensor& encoder_output() const { return encoder_out_; }        // [B, T, d]
+  const Tensor& encoder_mask() const { return encoder_mask_; }         // f32 [B, T], 0 = pad
   Parameters& params() { return params_; }
 
  private:

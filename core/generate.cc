@@ -1,0 +1,264 @@
+#include "core/generate.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/ops.h"
+#include "parallel/tensor_parallel.h"
+#include "parallel/vocab_parallel_argmax.h"
+
+namespace stilts {
+namespace {
+
+// Pads the inputs into one [B, T] array with pad ids.
+std::vector<int32_t> padded_inputs(const std::vector<std::vector<int32_t>>& inputs, int32_t pad_id,
+                                   int64_t& length) {
+  length = 1;
+  for (const auto& input : inputs) length = std::max<int64_t>(length, input.size());
+  std::vector<int32_t> ids(inputs.size() * length, pad_id);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    std::copy(inputs[i].begin(), inputs[i].end(), ids.begin() + i * length);
+  return ids;
+}
+
+// y = x · Wᵀ for x [N, in] and W [out, in] into a fresh [N, out].
+Tensor project(const Tensor& x, const Tensor& weight) {
+  Tensor y({x.dim(0), weight.dim(0)});
+  ops::matmul(x, false, weight, true, y);
+  return y;
+}
+
+// The decoder run one position at a time. Self-attention keys and values of the positions
+// so far are kept per layer; the cross-attention ones are computed once from the encoder
+// output. Each step's math is the training decoder's on one query position.
+class CachedDecoder {
+ public:
+  CachedDecoder(Mt5Model& model, const Tensor& encoder_out, const Tensor& encoder_mask)
+      : params_(model.params()),
+        tp_(model.tp()),
+        c_(params_.config()),
+        heads_(c_.num_heads / params_.shard().size),
+        encoder_mask_(encoder_mask) {
+    const int64_t b = encoder_out.dim(0), t = encoder_out.dim(1);
+    const Tensor flat = encoder_out.reshape({b * t, c_.d_model});
+    for (int64_t i = 0; i < c_.num_decoder_layers; ++i) {
+      const std::string cross = layer(i) + ".layer.1.EncDecAttention.";
+      const int64_t inner = params_.value(cross + "k.weight").dim(0);
+      cross_k_.push_back(project(flat, params_.value(cross + "k.weight")).reshape({b, t, inner}));
+      cross_v_.push_back(project(flat, params_.value(cross + "v.weight")).reshape({b, t, inner}));
+      self_k_.emplace_back();
+      self_v_.emplace_back();
+    }
+  }
+
+  // tokens i32 [B] at position `position` (0 = the start token) -> this rank's logits
+  // [B, V/tp] of the next token.
+  Tensor step(const Tensor& tokens, int64_t position) {
+    const int64_t b = tokens.numel(), d = c_.d_model;
+    Tensor x({b, d});
+    const Tensor& table = params_.value("shared.weight");
+    ops::embedding_forward(tokens, table, x, table.dim(0) * params_.shard().rank, c_.vocab_size);
+    reduce_from_tp_forward(tp_, x);
+
+    const Tensor buckets = ops::relative_position_buckets(
+        1, position + 1, position, false, static_cast<int>(c_.relative_attention_num_buckets),
+        static_cast<int>(c_.relative_attention_max_distance));
+    Tensor bias({heads_, 1, position + 1});
+    ops::position_bias_forward(
+        buckets,
+        params_.value("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"),
+        bias);
+
+    for (int64_t i = 0; i < c_.num_decoder_layers; ++i) {
+      const std::string self = layer(i) + ".layer.0.SelfAttention.";
+      Tensor normed = norm(x, layer(i) + ".layer.0.layer_norm.weight");
+      append(self_k_[i], project(normed, params_.value(self + "k.weight")));
+      append(self_v_[i], project(normed, params_.value(self + "v.weight")));
+      residual(x, attend(project(normed, params_.value(self + "q.weight")), self_k_[i], self_v_[i],
+                         bias, Tensor(), params_.value(self + "o.weight")));
+
+      const std::string cross = layer(i) + ".layer.1.EncDecAttention.";
+      normed = norm(x, layer(i) + ".layer.1.layer_norm.weight");
+      residual(x, attend(project(normed, params_.value(cross + "q.weight")), cross_k_[i],
+                         cross_v_[i], Tensor(), encoder_mask_, params_.value(cross + "o.weight")));
+
+      const std::string ff = layer(i) + ".layer.2.DenseReluDense.";
+      normed = norm(x, layer(i) + ".layer.2.layer_norm.weight");
+      const Tensor gate = project(normed, params_.value(ff + "wi_0.weight"));
+      const Tensor linear = project(normed, params_.value(ff + "wi_1.weight"));
+      Tensor hidden(gate.shape());
+      ops::gated_gelu_forward(gate, linear, hidden);
+      Tensor out = project(hidden, params_.value(ff + "wo.weight"));
+      reduce_from_tp_forward(tp_, out);
+      residual(x, out);
+    }
+    return project(norm(x, "decoder.final_layer_norm.weight"), params_.value("lm_head.weight"));
+  }
+
+ private:
+  static std::string layer(int64_t i) { return "decoder.block." + std::to_string(i); }
+
+  Tensor norm(const Tensor& x, const std::string& weight) {
+    Tensor out(x.shape()), rstd({x.dim(0)});
+    ops::rmsnorm_forward(x, params_.value(weight), static_cast<float>(c_.layer_norm_epsilon), out,
+                         rstd);
+    return out;
+  }
+
+  static void residual(Tensor& x, const Tensor& sublayer) { ops::add_inplace(x, sublayer); }
+
+  // The cache [B, L, inner] grown by one position from row [B, inner].
+  static void append(Tensor& cache, const Tensor& row) {
+    const int64_t b = row.dim(0), inner = row.dim(1);
+    const int64_t length = cache.defined() ? cache.dim(1) : 0;
+    Tensor grown({b, length + 1, inner});
+    for (int64_t i = 0; i < b; ++i) {
+      Tensor old_part = grown.slice(i * (length + 1) * inner, {length * inner});
+      if (length > 0) ops::copy(cache.slice(i * length * inner, {length * inner}), old_part);
+      Tensor new_part = grown.slice((i * (length + 1) + length) * inner, {inner});
+      ops::copy(row.slice(i * inner, {inner}), new_part);
+    }
+    cache = grown;
+  }
+
+  // One query position per example against keys/values [B, L, inner]; the row-parallel
+  // output projection's partial sums all-reduced.
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                const Tensor& key_mask, const Tensor& output_weight) {
+    const int64_t b = q.dim(0), inner = q.dim(1), length = k.dim(1);
+    Tensor probs({b, heads_, 1, length}), context({b, 1, inner});
+    ops::attention_forward(q.reshape({b, 1, inner}), k, v, bias, key_mask,
+                           {heads_, false, 0.0f, RngKey{}}, probs, context);
+    Tensor out = project(context.reshape({b, inner}), output_weight);
+    reduce_from_tp_forward(tp_, out);
+    return out;
+  }
+
+  Parameters& params_;
+  Communicator& tp_;
+  const ModelConfig& c_;
+  int64_t heads_;
+  Tensor encoder_mask_;
+  std::vector<Tensor> self_k_, self_v_, cross_k_, cross_v_;
+};
+
+// The next token of every example after `prefixes` (one per example, all of the same length),
+// by running the whole model on the prefixes.
+std::vector<int32_t> recompute_next(Mt5Model& model,
+                                    const std::vector<std::vector<int32_t>>& inputs,
+                                    const std::vector<std::vector<int32_t>>& prefixes) {
+  const ModelConfig& c = model.params().config();
+  // The decoder sees the start token and the prefix; the label after the prefix is a
+  // placeholder whose loss nobody reads.
+  std::vector<std::vector<int32_t>> labels = prefixes;
+  for (auto& label : labels) label.push_back(c.pad_token_id);
+  const Batch batch = make_batch(inputs, labels, c.pad_token_id);
+  model.forward(batch, {});
+  Tensor predicted({batch.batch_size * batch.target_len}, DType::i32);
+  model.predicted_tokens(predicted);
+  std::vector<int32_t> next;
+  const int64_t last = static_cast<int64_t>(prefixes.front().size());
+  for (int64_t i = 0; i < batch.batch_size; ++i)
+    next.push_back(predicted.data<int32_t>()[i * batch.target_len + last]);
+  return next;
+}
+
+}  // namespace
+
+std::vector<std::vector<int32_t>> greedy_decode(Mt5Model& model,
+                                                const std::vector<std::vector<int32_t>>& inputs,
+                                                const GreedyOptions& options) {
+  if (inputs.empty()) return {};
+  if (options.max_length < 1) throw std::invalid_argument("greedy_decode: max_length must be >= 1");
+  const ModelConfig& c = model.params().config();
+  const auto b = static_cast<int64_t>(inputs.size());
+  std::vector<std::vector<int32_t>> generated(b);
+  std::vector<bool> done(b, false);
+
+  std::unique_ptr<CachedDecoder> decoder;
+  if (options.use_cache) {
+    int64_t length = 0;
+    const std::vector<int32_t> ids = padded_inputs(inputs, c.pad_token_id, length);
+    model.encode(ids, b, length);
+    decoder = std::make_unique<CachedDecoder>(model, model.encoder_output(), model.encoder_mask());
+  }
+  // Finished examples keep decoding pad tokens (their outputs are dropped), so every example
+  // stays at the same position and the batch shape never changes.
+  std::vector<std::vector<int32_t>> prefixes(b);
+  Tensor tokens({b}, DType::i32);
+  for (int64_t i = 0; i < b; ++i) tokens.data<int32_t>()[i] = c.decoder_start_token_id;
+  for (int64_t position = 0; position < options.max_length; ++position) {
+    std::vector<int32_t> next;
+    if (decoder) {
+      const Tensor logits = decoder->step(tokens, position);
+      Tensor predicted({b}, DType::i32);
+      vocab_parallel_argmax(model.tp(), logits, logits.dim(1) * model.params().shard().rank,
+                            predicted);
+      next.assign(predicted.data<int32_t>(), predicted.data<int32_t>() + b);
+    } else {
+      next = recompute_next(model, inputs, prefixes);
+    }
+    bool all_done = true;
+    for (int64_t i = 0; i < b; ++i) {
+      const int32_t token = done[i] ? c.pad_token_id : next[i];
+      if (!done[i]) {
+        if (token == c.eos_token_id)
+          done[i] = true;
+        else
+          generated[i].push_back(token);
+      }
+      prefixes[i].push_back(token);
+      tokens.data<int32_t>()[i] = token;
+      all_done = all_done && done[i];
+    }
+    if (all_done) break;
+  }
+  return generated;
+}
+
+std::vector<RankedCandidates> rank_classify(
+    Mt5Model& model, const std::vector<std::vector<int32_t>>& inputs,
+    const std::vector<std::vector<std::vector<int32_t>>>& candidates, int64_t batch_pairs) {
+  if (inputs.size() != candidates.size())
+    throw std::invalid_argument("rank_classify: " + std::to_string(inputs.size()) +
+                                " inputs but candidates for " + std::to_string(candidates.size()));
+  if (batch_pairs < 1) throw std::invalid_argument("rank_classify: batch_pairs must be >= 1");
+  const ModelConfig& c = model.params().config();
+  struct Pair {
+    size_t example, candidate;
+  };
+  std::vector<Pair> pairs;
+  std::vector<RankedCandidates> results(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (candidates[i].empty())
+      throw std::invalid_argument("rank_classify: example " + std::to_string(i) +
+                                  " has no candidate");
+    results[i].log_likelihoods.assign(candidates[i].size(), 0.0);
+    for (size_t j = 0; j < candidates[i].size(); ++j) pairs.push_back({i, j});
+  }
+  for (size_t first = 0; first < pairs.size(); first += static_cast<size_t>(batch_pairs)) {
+    const size_t last = std::min(pairs.size(), first + static_cast<size_t>(batch_pairs));
+    std::vector<std::vector<int32_t>> batch_inputs, batch_labels;
+    for (size_t p = first; p < last; ++p) {
+      batch_inputs.push_back(inputs[pairs[p].example]);
+      batch_labels.push_back(candidates[pairs[p].example][pairs[p].candidate]);
+    }
+    const Batch batch = make_batch(batch_inputs, batch_labels, c.pad_token_id);
+    model.forward(batch, {});
+    // token_losses: each kept label's negative log-likelihood, the same on every TP rank.
+    const float* nll = model.token_losses().data<float>();
+    for (size_t p = first; p < last; ++p) {
+      double sum = 0;
+      const size_t row = (p - first) * static_cast<size_t>(batch.target_len);
+      for (int64_t u = 0; u < batch.target_len; ++u) sum += nll[row + u];
+      results[pairs[p].example].log_likelihoods[pairs[p].candidate] = -sum;
+    }
+  }
+  for (RankedCandidates& r : results)
+    r.best = static_cast<int>(std::max_element(r.log_likelihoods.begin(), r.log_likelihoods.end()) -
+                              r.log_likelihoods.begin());
+  return results;
+}
+
+}  // namespace stilts
