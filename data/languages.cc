@@ -4,61 +4,60 @@
 
 namespace stilts::data {
 
-// Families per XTREME-R Appendix B; branches are the standard (WALS-style) ones listed in
-// shared/reference/xtreme.md section 2.
+// experiments/languages.tsv, compiled in by the build (data/languages.tsv.cc.in).
+extern const char kLanguagesTsv[];
+
+namespace {
+
+std::vector<std::string_view> split_tabs(std::string_view line) {
+  std::vector<std::string_view> fields;
+  for (;;) {
+    const size_t tab = line.find('\t');
+    fields.push_back(line.substr(0, tab));
+    if (tab == std::string_view::npos) return fields;
+    line.remove_prefix(tab + 1);
+  }
+}
+
+}  // namespace
+
+std::vector<Language> parse_language_table(std::string_view tsv, const std::string& where) {
+  std::vector<Language> languages;
+  int line_number = 0;
+  while (!tsv.empty()) {
+    const size_t end = tsv.find('\n');
+    std::string_view line = tsv.substr(0, end);
+    tsv.remove_prefix(end == std::string_view::npos ? tsv.size() : end + 1);
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string at = where + ":" + std::to_string(line_number) + ": ";
+    if (line_number == 1) {
+      if (line != "code\tname\tfamily\tbranch\tscript")
+        throw std::invalid_argument(
+            at + "expected the header 'code<TAB>name<TAB>family<TAB>branch<TAB>script'");
+      continue;
+    }
+    if (line.empty()) continue;
+    const std::vector<std::string_view> f = split_tabs(line);
+    if (f.size() != 5)
+      throw std::invalid_argument(at + "expected 5 tab-separated columns, found " +
+                                  std::to_string(f.size()));
+    for (int column : {0, 1, 2, 4})
+      if (f[column].empty())
+        throw std::invalid_argument(at + "empty column " + std::to_string(column + 1) +
+                                    " (only branch may be empty)");
+    for (const Language& seen : languages)
+      if (seen.code == f[0])
+        throw std::invalid_argument(at + "language code '" + std::string(f[0]) + "' repeated");
+    languages.push_back({f[0], f[1], f[2], f[3], f[4]});
+  }
+  if (line_number == 0) throw std::invalid_argument(where + ": empty language table");
+  return languages;
+}
+
 const std::vector<Language>& xtreme_r_languages() {
-  static const std::vector<Language> languages = {
-      {"af", "Afrikaans", "Indo-European", "Germanic"},
-      {"ar", "Arabic", "Afro-Asiatic", "Semitic"},
-      {"az", "Azerbaijani", "Turkic", ""},
-      {"bg", "Bulgarian", "Indo-European", "Slavic"},
-      {"bn", "Bengali", "Indo-European", "Indo-Aryan"},
-      {"de", "German", "Indo-European", "Germanic"},
-      {"el", "Greek", "Indo-European", "Greek"},
-      {"en", "English", "Indo-European", "Germanic"},
-      {"es", "Spanish", "Indo-European", "Romance"},
-      {"et", "Estonian", "Uralic", "Finnic"},
-      {"eu", "Basque", "isolate", ""},
-      {"fa", "Persian", "Indo-European", "Iranian"},
-      {"fi", "Finnish", "Uralic", "Finnic"},
-      {"fr", "French", "Indo-European", "Romance"},
-      {"gu", "Gujarati", "Indo-European", "Indo-Aryan"},
-      {"he", "Hebrew", "Afro-Asiatic", "Semitic"},
-      {"hi", "Hindi", "Indo-European", "Indo-Aryan"},
-      {"ht", "Haitian Creole", "Creole", "French-based"},
-      {"hu", "Hungarian", "Uralic", "Ugric"},
-      {"id", "Indonesian", "Austronesian", "Malayo-Polynesian"},
-      {"it", "Italian", "Indo-European", "Romance"},
-      {"ja", "Japanese", "Japonic", ""},
-      {"jv", "Javanese", "Austronesian", ""},
-      {"ka", "Georgian", "Kartvelian", ""},
-      {"kk", "Kazakh", "Turkic", ""},
-      {"ko", "Korean", "isolate", "Koreanic"},
-      {"lt", "Lithuanian", "Indo-European", "Baltic"},
-      {"ml", "Malayalam", "Dravidian", ""},
-      {"mr", "Marathi", "Indo-European", "Indo-Aryan"},
-      {"ms", "Malay", "Austronesian", ""},
-      {"my", "Burmese", "Sino-Tibetan", ""},
-      {"nl", "Dutch", "Indo-European", "Germanic"},
-      {"pa", "Punjabi", "Indo-European", "Indo-Aryan"},
-      {"pl", "Polish", "Indo-European", "Slavic"},
-      {"pt", "Portuguese", "Indo-European", "Romance"},
-      {"qu", "Quechua", "Quechuan", ""},
-      {"ro", "Romanian", "Indo-European", "Romance"},
-      {"ru", "Russian", "Indo-European", "Slavic"},
-      {"sw", "Swahili", "Niger-Congo", "Bantu"},
-      {"ta", "Tamil", "Dravidian", ""},
-      {"te", "Telugu", "Dravidian", ""},
-      {"th", "Thai", "Kra-Dai", "Tai-Kadai"},
-      {"tl", "Tagalog", "Austronesian", ""},
-      {"tr", "Turkish", "Turkic", ""},
-      {"uk", "Ukrainian", "Indo-European", "Slavic"},
-      {"ur", "Urdu", "Indo-European", "Indo-Aryan"},
-      {"vi", "Vietnamese", "Austro-Asiatic", ""},
-      {"wo", "Wolof", "Niger-Congo", "Atlantic"},
-      {"yo", "Yoruba", "Niger-Congo", "Defoid"},
-      {"zh", "Chinese", "Sino-Tibetan", ""},
-  };
+  static const std::vector<Language> languages =
+      parse_language_table(kLanguagesTsv, "experiments/languages.tsv");
   return languages;
 }
 
