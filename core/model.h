@@ -52,6 +52,9 @@ class Mt5Model {
   const Tensor& token_losses() const { return head_.token_losses(); }  // [B*U]
   const Tensor& encoder_output() const { return encoder_out_; }        // [B, T, d]
   const Tensor& encoder_mask() const { return encoder_mask_; }         // f32 [B, T], 0 = pad
+  // The encoder's hidden state i of the last encode (Stack::hidden_state), [B, T, d].
+  const Tensor& encoder_hidden_state(int64_t i) const { return encoder_.hidden_state(i); }
+  int64_t encoder_layers() const { return encoder_.num_layers(); }
   Parameters& params() { return params_; }
 
  private:

@@ -43,6 +43,7 @@ class Block {
   // On entry dh is the gradient of the block output; on return, of the block input.
   // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out.
   void backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out);
+  const Tensor& output() const { return out_; }  // of the last forward
 
  private:
   // h_out = h_in + dropout(sublayer_out).

@@ -1,5 +1,8 @@
 #include "core/layers/stack.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace stilts {
 namespace {
 
@@ -62,6 +65,17 @@ void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out
   // table receives the sum over layers in a single scatter.
   ops::position_bias_backward(buckets_, dposition_bias_, bias_table_.grad);
   ops::dropout_backward(dh_, dropout_.rate, dropout_.key(stack_id_, kEmbeddingOut), dembedded);
+}
+
+const Tensor& Stack::hidden_state(int64_t i) const {
+  const auto layers = static_cast<int64_t>(blocks_.size());
+  if (i < 0 || i > layers)
+    throw std::out_of_range("hidden state " + std::to_string(i) + " of a stack of " +
+                            std::to_string(layers) + " layers (0 to " + std::to_string(layers) +
+                            ")");
+  if (i == 0) return input_;
+  if (i == layers) return out_;
+  return blocks_[i - 1].output();
 }
 
 }  // namespace stilts

@@ -20,6 +20,11 @@ class Stack {
   // dout: gradient of the stack output. Accumulates dembedded and (decoder) this rank's
   // partial dencoder_out.
   void backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out);
+  // Hidden states of the last forward, numbered as Hugging Face's output_hidden_states: 0 is
+  // the (dropped-out) embeddings, i in 1..L-1 the output of block i-1, L the stack's output
+  // (the last block's after the final norm).
+  const Tensor& hidden_state(int64_t i) const;
+  int64_t num_layers() const { return static_cast<int64_t>(blocks_.size()); }
 
  private:
   bool is_decoder_;

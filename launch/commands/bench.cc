@@ -12,6 +12,7 @@
 #include <random>
 
 #include "core/communication_plan.h"
+#include "core/generate.h"
 #include "core/trainer.h"
 #include "data/corpus_preparation.h"
 #include "data/corpus_reader.h"
@@ -127,6 +128,44 @@ int bench_model(const po::variables_map& v) {
   return 0;
 }
 
+// Greedy decoding of --batch random inputs of --input-len tokens for --target-len steps (an
+// untrained model never says eos, so every example decodes the full length), with the key/value
+// cache and by recomputing the prefix each step.
+int bench_decode(const po::variables_map& v) {
+  ModelConfig config;
+  try {
+    config = model_preset(v["model"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--model: ") + e.what());
+  }
+  const int64_t batch = v["batch"].as<int64_t>(), input_len = v["input-len"].as<int64_t>(),
+                length = v["target-len"].as<int64_t>();
+  if (batch <= 0 || input_len <= 0 || length <= 0)
+    throw UsageError("--batch, --input-len and --target-len must be positive");
+  Parameters params(config, Device::cpu);
+  params.initialize(v["seed"].as<uint64_t>());
+  Mt5Model model(params);
+  std::mt19937 gen(static_cast<uint32_t>(v["seed"].as<uint64_t>()));
+  std::vector<std::vector<int32_t>> inputs(batch, std::vector<int32_t>(input_len));
+  for (auto& input : inputs)
+    for (auto& t : input) t = static_cast<int32_t>(2 + gen() % (config.vocab_size - 2));
+  std::printf("model %s, %lld examples of %lld tokens, up to %lld generated each, %d threads\n",
+              config.name.c_str(), static_cast<long long>(batch), static_cast<long long>(input_len),
+              static_cast<long long>(length), ops::cpu_threads());
+  for (const bool cache : {true, false}) {
+    const auto start = clock_type::now();
+    const auto out = greedy_decode(model, inputs, {length, cache});
+    const double seconds = seconds_since(start);
+    int64_t tokens = 0;
+    for (const auto& o : out) tokens += static_cast<int64_t>(o.size());
+    std::printf("%s: %.1f generated tokens/s, %.2f examples/s\n",
+                cache ? "decode cached" : "decode recompute", static_cast<double>(tokens) / seconds,
+                static_cast<double>(batch) / seconds);
+  }
+  print_peak_memory();
+  return 0;
+}
+
 // Random ids with mT5's vocabulary and lengths spread like fine-tuning data, written through
 // the same CorpusWriter as `stilts prepare` (minus tokenization).
 std::string write_synthetic_corpus(const std::string& dir, int64_t examples, uint64_t seed) {
@@ -227,8 +266,10 @@ int bench_data(const po::variables_map& v) {
 int run_bench(int argc, char** argv) {
   po::options_description o("stilts bench");
   o.add_options()("what", po::value<std::string>()->default_value("model"),
-                  "model: training steps; data: the corpus loader")(
-      "seed", po::value<uint64_t>()->default_value(0), "seed of weights, tokens and sampling");
+                  "model: training steps; decode: greedy decoding, cached against "
+                  "recomputed (--batch examples, --input-len tokens, --target-len steps); data: "
+                  "the corpus loader")("seed", po::value<uint64_t>()->default_value(0),
+                                       "seed of weights, tokens and sampling");
   po::options_description model("--what model");
   model.add_options()("model", po::value<std::string>()->default_value("test-tiny"),
                       "model preset")("batch", po::value<int64_t>()->default_value(8),
@@ -265,8 +306,9 @@ int run_bench(int argc, char** argv) {
   apply_thread_option(v);
   const std::string what = v["what"].as<std::string>();
   if (what == "model") return bench_model(v);
+  if (what == "decode") return bench_decode(v);
   if (what == "data") return bench_data(v);
-  throw UsageError("--what: expected model or data, got '" + what + "'");
+  throw UsageError("--what: expected model, decode or data, got '" + what + "'");
 }
 
 }  // namespace stilts::launch
