@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
      "train a SentencePiece model (mT5 layout), encode and decode text"},
     {"prepare", stilts::launch::run_prepare,
      "task files -> tokenized corpus (HDF5) for training and evaluation"},
+    {"score", stilts::launch::run_score,
+     "score XTREME / XTREME-R prediction files against labels, per task, language and group"},
 };
 
 void print_usage(std::FILE* out) {

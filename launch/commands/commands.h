@@ -11,5 +11,6 @@ int run_import_hf(int argc, char** argv);
 int run_export_hf(int argc, char** argv);
 int run_tokenizer(int argc, char** argv);
 int run_prepare(int argc, char** argv);
+int run_score(int argc, char** argv);
 
 }  // namespace stilts::launch

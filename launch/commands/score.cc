@@ -1,0 +1,50 @@
+// stilts score: a predictions folder against a labels folder in the layout of the XTREME
+// repository's evaluate.py (`<task>/test-<lang>.<ext>`), per task, language, group and overall
+// (experiments/scorer.h).
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+#include "experiments/scorer.h"
+#include "launch/commands/commands.h"
+#include "launch/options.h"
+
+namespace stilts::launch {
+
+int run_score(int argc, char** argv) {
+  po::options_description o("stilts score");
+  o.add_options()("predictions", po::value<std::string>()->required(),
+                  "predictions folder: <task>/test-<lang>.tsv|json|jsonl")(
+      "labels", po::value<std::string>()->required(), "labels folder, laid out the same way")(
+      "xtreme-version", po::value<std::string>()->default_value("xtreme-r"),
+      "xtreme (9 tasks incl. PAWS-X, BUCC) or xtreme-r (10 tasks incl. XCOPA, LAReQA, "
+      "Mewsli-X): the tasks, languages and groups")("json", po::value<std::string>(),
+                                                    "also write the scores as JSON to this file");
+  ParsedCommand cmd = parse_command(
+      "stilts score --predictions DIR --labels DIR [--xtreme-version xtreme|xtreme-r]", o, argc,
+      argv);
+  if (cmd.help) return 0;
+  const po::variables_map& v = cmd.values;
+  experiments::metrics::Benchmark benchmark;
+  try {
+    benchmark = experiments::parse_benchmark(v["xtreme-version"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--xtreme-version: ") + e.what());
+  }
+  const experiments::ScoreReport report = experiments::score_folders(
+      v["predictions"].as<std::string>(), v["labels"].as<std::string>(), benchmark);
+  std::fputs(experiments::text_report(report).c_str(), stdout);
+  if (v.count("json")) {
+    const std::string path = v["json"].as<std::string>();
+    std::ofstream out(path);
+    out << experiments::json_report(report).dump(2) << "\n";
+    if (!out) throw std::runtime_error("cannot write " + path);
+  }
+  if (report.tasks.empty())
+    throw std::runtime_error("nothing scored: no task folder of " +
+                             experiments::benchmark_name(benchmark) +
+                             " has both prediction and label files");
+  return 0;
+}
+
+}  // namespace stilts::launch
