@@ -4,6 +4,7 @@
 
 #include "data/readers/reader.h"
 #include "data/readers/text_file.h"
+#include "experiments/metrics/python_text.h"
 
 namespace stilts::experiments {
 
@@ -13,11 +14,9 @@ using nlohmann::json;
 
 namespace {
 
+// str.strip(): Unicode whitespace, as evaluate.py strips every line it reads.
 std::string strip(const std::string& text) {
-  constexpr const char* kSpace = " \t\n\r\f\v";
-  const size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string::npos) return "";
-  return text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
+  return python_text::strip(std::string_view(text));
 }
 
 const json& field(const json& object, const char* key, json::value_t type, const JsonPlace& place) {

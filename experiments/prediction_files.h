@@ -23,7 +23,9 @@
 namespace stilts::experiments {
 
 // The lines of a one-label-per-line file, each stripped of surrounding whitespace as Python's
-// str.strip() does (ASCII whitespace), blank lines kept as empty labels.
+// str.strip() does (Unicode whitespace, metrics/python_text.h), blank lines kept as empty
+// labels. Lines end at "\n" or "\r\n" (Python's universal newlines would also end one at a lone
+// "\r").
 std::vector<std::string> read_label_lines(const std::string& path);
 
 // The sentences of a tag file: a blank (or whitespace-only) line ends a sentence, so two blank

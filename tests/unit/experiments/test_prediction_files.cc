@@ -42,6 +42,9 @@ TEST_F(PredictionFilesTest, LabelLinesAreStrippedAndBlankLinesKept) {
   EXPECT_EQ(read_label_lines(path),
             (std::vector<std::string>{"entailment", "neutral", "", "contradiction"}));
   EXPECT_TRUE(read_label_lines(write("empty.tsv", "")).empty());
+  // Python's str.strip() also removes Unicode spaces (no-break space, ideographic space).
+  EXPECT_EQ(read_label_lines(write("u.tsv", "\u00a0neutral\u3000\n")),
+            (std::vector<std::string>{"neutral"}));
 }
 
 TEST_F(PredictionFilesTest, TagSentencesFollowReadTag) {
