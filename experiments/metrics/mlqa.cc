@@ -124,18 +124,6 @@ std::u32string normalize(std::string_view text, std::string_view language) {
   return out;
 }
 
-template <class Score>
-double max_over(const std::vector<std::string>& golds, Score&& score) {
-  if (golds.empty()) {
-    throw std::invalid_argument("MLQA evaluation: a question has no gold answers");
-  }
-  double best = score(golds.front());
-  for (std::size_t i = 1; i < golds.size(); ++i) {
-    best = std::max(best, score(golds[i]));
-  }
-  return best;
-}
-
 }  // namespace
 
 bool mlqa_is_punctuation(char32_t c) {
@@ -168,28 +156,12 @@ double mlqa_f1(std::string_view prediction, std::string_view ground_truth,
 QaScores mlqa_evaluate(const std::vector<QaQuestion>& questions, const QaPredictions& predictions,
                        std::string_view language) {
   segmentation_of(language);  // an unknown language is refused even when nothing is answered
-  if (questions.empty()) {
-    throw std::invalid_argument("MLQA evaluation: the gold file has no questions");
-  }
-  QaScores scores;
-  double exact_match = 0.0;
-  double f1 = 0.0;
-  for (const QaQuestion& question : questions) {
-    ++scores.total;
-    auto it = predictions.find(question.id);
-    if (it == predictions.end()) {
-      scores.missing_ids.push_back(question.id);
-      continue;
-    }
-    exact_match += max_over(question.answers, [&](const std::string& gold) {
-      return mlqa_exact_match(it->second, gold, language) ? 1.0 : 0.0;
-    });
-    f1 += max_over(question.answers,
-                   [&](const std::string& gold) { return mlqa_f1(it->second, gold, language); });
-  }
-  scores.exact_match = 100.0 * exact_match / static_cast<double>(scores.total);
-  scores.f1 = 100.0 * f1 / static_cast<double>(scores.total);
-  return scores;
+  return evaluate_answers(
+      questions, predictions, "MLQA evaluation",
+      [&](std::string_view p, std::string_view g) {
+        return mlqa_exact_match(p, g, language) ? 1.0 : 0.0;
+      },
+      [&](std::string_view p, std::string_view g) { return mlqa_f1(p, g, language); });
 }
 
 }  // namespace stilts::experiments::metrics

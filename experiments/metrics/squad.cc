@@ -39,9 +39,10 @@ std::u32string normalize(std::string_view text) {
 }
 
 template <class Score>
-double max_over(const std::vector<std::string>& golds, Score&& score) {
+double max_over(const std::vector<std::string>& golds, Score&& score,
+                const std::string& what = "QA metric") {
   if (golds.empty()) {
-    throw std::invalid_argument("QA metric: a question has no gold answers");
+    throw std::invalid_argument(what + ": a question has no gold answers");
   }
   double best = score(golds.front());
   for (std::size_t i = 1; i < golds.size(); ++i) {
@@ -96,14 +97,15 @@ double squad_max_f1(std::string_view prediction, const std::vector<std::string>&
   return max_over(golds, [&](const std::string& gold) { return squad_f1(prediction, gold); });
 }
 
-QaScores squad_evaluate(const std::vector<QaQuestion>& questions,
-                        const QaPredictions& predictions) {
+QaScores evaluate_answers(const std::vector<QaQuestion>& questions,
+                          const QaPredictions& predictions, const std::string& what,
+                          const AnswerScore& exact_match, const AnswerScore& f1) {
   if (questions.empty()) {
-    throw std::invalid_argument("SQuAD evaluation: the gold file has no questions");
+    throw std::invalid_argument(what + ": the gold file has no questions");
   }
   QaScores scores;
-  double exact_match = 0.0;
-  double f1 = 0.0;
+  double exact_sum = 0.0;
+  double f1_sum = 0.0;
   for (const QaQuestion& question : questions) {
     ++scores.total;
     auto it = predictions.find(question.id);
@@ -111,12 +113,24 @@ QaScores squad_evaluate(const std::vector<QaQuestion>& questions,
       scores.missing_ids.push_back(question.id);
       continue;
     }
-    exact_match += squad_max_exact_match(it->second, question.answers);
-    f1 += squad_max_f1(it->second, question.answers);
+    const std::string& prediction = it->second;
+    exact_sum += max_over(
+        question.answers, [&](const std::string& gold) { return exact_match(prediction, gold); },
+        what);
+    f1_sum += max_over(
+        question.answers, [&](const std::string& gold) { return f1(prediction, gold); }, what);
   }
-  scores.exact_match = 100.0 * exact_match / static_cast<double>(scores.total);
-  scores.f1 = 100.0 * f1 / static_cast<double>(scores.total);
+  scores.exact_match = 100.0 * exact_sum / static_cast<double>(scores.total);
+  scores.f1 = 100.0 * f1_sum / static_cast<double>(scores.total);
   return scores;
+}
+
+QaScores squad_evaluate(const std::vector<QaQuestion>& questions,
+                        const QaPredictions& predictions) {
+  return evaluate_answers(
+      questions, predictions, "SQuAD evaluation",
+      [](std::string_view p, std::string_view g) { return squad_exact_match(p, g) ? 1.0 : 0.0; },
+      squad_f1);
 }
 
 }  // namespace stilts::experiments::metrics

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +52,15 @@ double squad_max_exact_match(std::string_view prediction, const std::vector<std:
 double squad_max_f1(std::string_view prediction, const std::vector<std::string>& golds);
 
 QaScores squad_evaluate(const std::vector<QaQuestion>& questions, const QaPredictions& predictions);
+
+// One prediction's score against one gold answer: exact match as 0 or 1, or F1.
+using AnswerScore = std::function<double(std::string_view prediction, std::string_view gold)>;
+// The corpus loop both scripts share (SQuAD's and MLQA's): per question the best score over its
+// gold answers, a question without a prediction counting 0 (and listed), 100 * the means.
+// `what` ("SQuAD evaluation") starts the errors.
+QaScores evaluate_answers(const std::vector<QaQuestion>& questions,
+                          const QaPredictions& predictions, const std::string& what,
+                          const AnswerScore& exact_match, const AnswerScore& f1);
 
 // The token F1 of two already-normalized token lists, shared with the MLQA evaluator (the same
 // formula in both scripts): precision and recall of the Counter intersection.

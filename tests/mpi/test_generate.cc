@@ -4,28 +4,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <random>
 #include <string>
 
 #include "core/generate.h"
 #include "kernels/ops.h"
 #include "parallel/grid.h"
 #include "tests/mpi/mpi_checks.h"
+#include "tests/unit/core/random_batch.h"
 
 namespace stilts {
 namespace {
-
-std::vector<std::vector<int32_t>> random_sequences(const ModelConfig& c, int count, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::vector<std::vector<int32_t>> out;
-  for (int i = 0; i < count; ++i) {
-    std::vector<int32_t> ids(3 + (i * 5) % 9);
-    for (auto& t : ids) t = 2 + static_cast<int32_t>(gen() % (c.vocab_size - 2));
-    ids.back() = c.eos_token_id;
-    out.push_back(ids);
-  }
-  return out;
-}
 
 void check_decoding(Communicator& world) {
   const ModelConfig config = model_preset("test-small");
