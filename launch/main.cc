@@ -31,6 +31,8 @@ constexpr Command kCommands[] = {
      "task files -> tokenized corpus (HDF5) for training and evaluation"},
     {"score", stilts::launch::run_score,
      "score XTREME / XTREME-R prediction files against labels, per task, language and group"},
+    {"eval", stilts::launch::run_eval,
+     "run a model on a task's files per language: predictions, scores, per-family summary"},
 };
 
 void print_usage(std::FILE* out) {

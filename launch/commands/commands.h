@@ -12,5 +12,6 @@ int run_export_hf(int argc, char** argv);
 int run_tokenizer(int argc, char** argv);
 int run_prepare(int argc, char** argv);
 int run_score(int argc, char** argv);
+int run_eval(int argc, char** argv);
 
 }  // namespace stilts::launch

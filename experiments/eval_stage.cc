@@ -1,0 +1,463 @@
+#include "experiments/eval_stage.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/generate.h"
+#include "data/languages.h"
+#include "data/readers/task_registry.h"
+#include "experiments/metrics/categories.h"
+#include "experiments/scorer.h"
+
+namespace stilts::experiments {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+enum class Mode { kRankLabels, kRankChoices, kAnswer, kTags };
+
+struct EvalTask {
+  const char* name;
+  Mode mode;
+  // kRankLabels: the readers' target texts (the candidates) and the label each stands for in
+  // XTREME's prediction and gold files, by label index.
+  std::vector<std::string> label_words;
+  std::vector<std::string> file_labels;
+  int64_t default_max_length;  // greedy modes
+  const char* pad_tag;         // kTags: the tag that pads a short prediction
+  // kTags: the task's tag set; a generated word outside it becomes pad_tag.
+  std::vector<std::string> tags = {};
+};
+
+const std::vector<EvalTask>& eval_tasks() {
+  static const std::vector<EvalTask> table = {
+      {"xnli",
+       Mode::kRankLabels,
+       {"entailment", "neutral", "contradiction"},
+       {"entailment", "neutral", "contradiction"},
+       0,
+       ""},
+      {"pawsx", Mode::kRankLabels, {"different_meaning", "paraphrase"}, {"0", "1"}, 0, ""},
+      {"xcopa", Mode::kRankChoices, {}, {}, 0, ""},
+      {"udpos",
+       Mode::kTags,
+       {},
+       {},
+       256,
+       "X",
+       {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
+        "PUNCT", "SCONJ", "SYM", "VERB", "X"}},
+      {"panx",
+       Mode::kTags,
+       {},
+       {},
+       256,
+       "O",
+       {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"}},
+      {"xquad", Mode::kAnswer, {}, {}, 48, ""},
+      {"mlqa", Mode::kAnswer, {}, {}, 48, ""},
+      {"tydiqa", Mode::kAnswer, {}, {}, 48, ""},
+  };
+  return table;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+const EvalTask& eval_task(const std::string& task) {
+  check_eval_task(task);
+  for (const EvalTask& t : eval_tasks())
+    if (task == t.name) return t;
+  throw std::logic_error("unreachable");
+}
+
+metrics::Benchmark benchmark_of(const std::string& task) {
+  for (const std::string& t : metrics::benchmark_tasks(metrics::Benchmark::kXtremeR))
+    if (t == task) return metrics::Benchmark::kXtremeR;
+  return metrics::Benchmark::kXtreme;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+void require_labeled(const data::Example& example, const std::string& path) {
+  if (!example.gold.value("labeled", false))
+    throw std::runtime_error(path + ": example " + example.id +
+                             " has no gold label (XTREME's preprocessing removes test labels: "
+                             "evaluate with --split dev, or keep the original labeled files)");
+}
+
+// The ids the tokenizer can decode (a model's vocabulary may have padding rows past its pieces).
+std::string decode_text(const data::Tokenizer& tokenizer, const std::vector<int32_t>& ids) {
+  std::vector<int32_t> kept;
+  for (int32_t id : ids)
+    if (id >= 0 && id < tokenizer.piece_count()) kept.push_back(id);
+  return tokenizer.decode(kept);
+}
+
+std::vector<std::string> split_whitespace(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  std::string word;
+  while (in >> word) out.push_back(word);
+  return out;
+}
+
+struct Written {
+  std::string predictions;
+  std::string labels;
+  json notes = json::object();
+};
+
+}  // namespace
+
+std::vector<std::string> supported_eval_tasks() {
+  std::vector<std::string> names;
+  for (const EvalTask& t : eval_tasks()) names.emplace_back(t.name);
+  return names;
+}
+
+void check_eval_task(const std::string& task) {
+  for (const EvalTask& t : eval_tasks())
+    if (task == t.name) return;
+  bool known = false;
+  for (const std::string& t : metrics::benchmark_tasks(metrics::Benchmark::kXtreme))
+    known |= t == task;
+  for (const std::string& t : metrics::benchmark_tasks(metrics::Benchmark::kXtremeR))
+    known |= t == task;
+  throw std::invalid_argument(
+      (known ? "task " + task + " is not supported yet" : "unknown task '" + task + "'") +
+      "; supported: " + joined(supported_eval_tasks()));
+}
+
+std::string task_data_path(const std::string& data_dir, const std::string& task,
+                           const std::string& split, const std::string& language) {
+  check_eval_task(task);
+  if (split != "test" && split != "dev")
+    throw std::invalid_argument("split '" + split + "': expected test or dev");
+  const fs::path root(data_dir);
+  const std::string& l = language;
+  if (task == "xnli" || task == "pawsx" || task == "udpos" || task == "panx")
+    return (root / task / (split + "-" + l + ".tsv")).string();
+  if (task == "xcopa")
+    return (root / "xcopa" / ((split == "dev" ? "val" : "test") + ("-" + l + ".jsonl"))).string();
+  if (task == "xquad") return (root / "xquad" / ("xquad." + l + ".json")).string();
+  if (task == "mlqa")
+    return (root / "mlqa" / "MLQA_V1" / split /
+            (split + "-context-" + l + "-question-" + l + ".json"))
+        .string();
+  if (task == "tydiqa")
+    return (root / "tydiqa" / "tydiqa-goldp-v1.1-dev" / ("tydiqa.goldp." + l + ".dev.json"))
+        .string();
+  throw std::logic_error("no path for task " + task);
+}
+
+std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec) {
+  check_eval_task(task);
+  const std::vector<std::string>& official = metrics::task_languages(benchmark_of(task), task);
+  if (spec == "all") return official;
+  std::vector<std::string> out;
+  std::stringstream in(spec);
+  std::string code;
+  while (std::getline(in, code, ',')) {
+    if (code.empty()) throw std::invalid_argument("--langs '" + spec + "': empty language code");
+    data::check_language(code, "--langs");
+    if (std::find(official.begin(), official.end(), code) == official.end())
+      throw std::invalid_argument("--langs: " + task + " has no language '" + code +
+                                  "' (its languages: " + joined(official) + ")");
+    if (std::find(out.begin(), out.end(), code) == out.end()) out.push_back(code);
+  }
+  if (out.empty()) throw std::invalid_argument("--langs: no languages given");
+  return out;
+}
+
+namespace {
+
+// Runs the model over `examples` and returns the prediction and label files' contents.
+Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const EvalTask& task,
+                     const std::vector<data::Example>& examples, const std::string& path,
+                     const EvalOptions& options, const std::string& language) {
+  for (const data::Example& e : examples) require_labeled(e, path);
+  Written w;
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t total = static_cast<int64_t>(examples.size());
+  const int64_t batch = std::max<int64_t>(1, options.batch_size);
+  const int64_t max_length = options.max_length > 0 ? options.max_length : task.default_max_length;
+  json qa_predictions = json::object();
+  json qa_gold = json::array();
+  int64_t padded = 0, cut = 0, replaced = 0;
+  for (int64_t begin = 0; begin < total; begin += batch) {
+    const int64_t end = std::min(total, begin + batch);
+    std::vector<std::vector<int32_t>> inputs;
+    for (int64_t i = begin; i < end; ++i)
+      inputs.push_back(tokenizer.encode_with_eos(examples[static_cast<size_t>(i)].input));
+    if (task.mode == Mode::kRankLabels || task.mode == Mode::kRankChoices) {
+      std::vector<std::vector<std::vector<int32_t>>> candidates;
+      for (int64_t i = begin; i < end; ++i) {
+        const data::Example& e = examples[static_cast<size_t>(i)];
+        std::vector<std::vector<int32_t>> c;
+        if (task.mode == Mode::kRankLabels) {
+          for (const std::string& word : task.label_words)
+            c.push_back(tokenizer.encode_with_eos(word));
+        } else {
+          for (const json& choice : e.gold.at("choices"))
+            c.push_back(tokenizer.encode_with_eos(choice.get<std::string>()));
+        }
+        candidates.push_back(std::move(c));
+      }
+      const std::vector<RankedCandidates> ranked = rank_classify(model, inputs, candidates);
+      for (int64_t i = begin; i < end; ++i) {
+        const data::Example& e = examples[static_cast<size_t>(i)];
+        const int best = ranked[static_cast<size_t>(i - begin)].best;
+        if (task.mode == Mode::kRankLabels) {
+          w.predictions += task.file_labels.at(static_cast<size_t>(best)) + "\n";
+          w.labels += task.file_labels.at(e.gold.at("label_index").get<size_t>()) + "\n";
+        } else {
+          w.predictions += json{{"id", e.id}, {"label", best}}.dump() + "\n";
+          w.labels += json{{"id", e.id}, {"label", e.gold.at("label")}}.dump() + "\n";
+        }
+      }
+    } else {
+      const std::vector<std::vector<int32_t>> generated =
+          greedy_decode(model, inputs, {max_length, true});
+      for (int64_t i = begin; i < end; ++i) {
+        const data::Example& e = examples[static_cast<size_t>(i)];
+        const std::string text = decode_text(tokenizer, generated[static_cast<size_t>(i - begin)]);
+        if (task.mode == Mode::kAnswer) {
+          const std::string qid = e.gold.at("question_id").get<std::string>();
+          qa_predictions[qid] = text;
+          json answers = json::array();
+          const json& a = e.gold.at("answers");
+          for (size_t k = 0; k < a.at("text").size(); ++k)
+            answers.push_back({{"text", a["text"][k]}, {"answer_start", a["answer_start"][k]}});
+          qa_gold.push_back(
+              {{"paragraphs",
+                json::array({{{"context", e.gold.at("context")},
+                              {"qas", json::array({{{"id", qid}, {"answers", answers}}})}}})}});
+        } else {
+          const size_t tokens = e.gold.at("tokens").size();
+          std::vector<std::string> tags = split_whitespace(text);
+          if (tags.size() < tokens) ++padded;
+          if (tags.size() > tokens) ++cut;
+          tags.resize(tokens, task.pad_tag);
+          for (std::string& tag : tags) {
+            if (std::find(task.tags.begin(), task.tags.end(), tag) != task.tags.end()) continue;
+            tag = task.pad_tag;
+            ++replaced;
+          }
+          for (const std::string& tag : tags) w.predictions += tag + "\n";
+          w.predictions += "\n";
+          for (const json& tag : e.gold.at("tags")) w.labels += tag.get<std::string>() + "\n";
+          w.labels += "\n";
+        }
+      }
+    }
+    if (options.progress)
+      options.progress(
+          language, end, total,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  if (task.mode == Mode::kAnswer) {
+    w.predictions = qa_predictions.dump(1) + "\n";
+    w.labels = json{{"version", "1.1"}, {"data", qa_gold}}.dump(1) + "\n";
+  }
+  if (task.mode == Mode::kTags) {
+    w.notes["sentences_padded"] = padded;
+    w.notes["sentences_cut"] = cut;
+    w.notes["tags_replaced"] = replaced;
+    w.notes["tag_alignment"] =
+        std::string("each prediction is padded with '") + task.pad_tag +
+        "' or cut to its sentence's token count, and a word that is no tag of the task "
+        "is replaced by '" +
+        task.pad_tag + "'";
+  }
+  return w;
+}
+
+}  // namespace
+
+std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenizer& tokenizer,
+                                           const std::string& task_name,
+                                           const std::string& data_dir,
+                                           const std::vector<std::string>& languages,
+                                           const std::string& out_dir, const EvalOptions& options) {
+  const EvalTask& task = eval_task(task_name);
+  const fs::path out(out_dir);
+  const std::string ext = task_file_extension(task_name);
+  std::vector<LanguageOutcome> outcomes;
+  for (const std::string& language : languages) {
+    const fs::path result_path = out / task_name / (language + ".json");
+    if (!options.force && fs::exists(result_path)) {
+      outcomes.push_back({language, true, read_json(result_path)});
+      continue;
+    }
+    const std::string path = task_data_path(data_dir, task_name, options.split, language);
+    if (!fs::is_regular_file(path))
+      throw std::runtime_error("missing data file " + path + " (expected the " + task_name + " " +
+                               options.split + " file of language " + language +
+                               " in XTREME's download layout under " + data_dir + ")");
+    data::ReadOptions read_options;
+    read_options.language = language;
+    read_options.split = options.split;
+    data::ReadSummary read_summary;
+    const std::vector<data::Example> examples =
+        data::read_task(task_name, path, read_options, read_summary);
+    if (examples.empty()) throw std::runtime_error(path + ": no examples");
+    const auto start = std::chrono::steady_clock::now();
+    const Written w = run_language(model, tokenizer, task, examples, path, options, language);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::string file = "test-" + language + "." + ext;
+    const fs::path prediction_file = out / "predictions" / task_name / file;
+    const fs::path label_file = out / "labels" / task_name / file;
+    write_file(prediction_file, w.predictions);
+    write_file(label_file, w.labels);
+
+    const ScoreReport report = score_folders((out / "predictions").string(),
+                                             (out / "labels").string(), benchmark_of(task_name));
+    const ScoredLanguage* scored = nullptr;
+    std::string headline_metric;
+    for (const ScoredTask& t : report.tasks) {
+      if (t.task != task_name) continue;
+      headline_metric = t.headline_metric;
+      for (const ScoredLanguage& l : t.languages)
+        if (l.scores.language == language) scored = &l;
+    }
+    if (!scored)
+      throw std::runtime_error("the scorer did not score " + prediction_file.string() +
+                               " against " + label_file.string());
+    json result = {{"task", task_name},
+                   {"language", language},
+                   {"split", options.split},
+                   {"data_file", path},
+                   {"prediction_file", prediction_file.string()},
+                   {"label_file", label_file.string()},
+                   {"metrics", scored->scores.metrics},
+                   {"headline_metric", headline_metric},
+                   {"score", scored->headline},
+                   {"examples", examples.size()},
+                   {"unanswered", scored->unanswered},
+                   {"seconds", seconds},
+                   {"examples_per_second", seconds > 0 ? examples.size() / seconds : 0.0}};
+    if (!w.notes.empty()) result["notes"] = w.notes;
+    write_file(result_path, result.dump(2) + "\n");
+    outcomes.push_back({language, false, result});
+  }
+  return outcomes;
+}
+
+json summarize_languages(const std::string& task, const std::vector<LanguageScore>& scores) {
+  json summary = {{"task", task},
+                  {"headline_metric", metrics::headline_metric(task)},
+                  {"languages", json::object()},
+                  {"families", json::object()}};
+  std::map<std::string, std::vector<const LanguageScore*>> by_family;
+  double sum = 0.0;
+  for (const LanguageScore& s : scores) {
+    summary["languages"][s.language] = s.score;
+    sum += s.score;
+    const data::Language* language = data::find_language(s.language);
+    const std::string family = language ? std::string(language->family) : "unknown";
+    by_family[family].push_back(&s);
+  }
+  summary["mean"] = scores.empty() ? json(nullptr) : json(sum / static_cast<double>(scores.size()));
+  // Families alphabetically (by_family is ordered), so the summary reads the same for any
+  // --langs order.
+  std::vector<std::string> ordered;
+  for (const auto& entry : by_family)
+    if (entry.first != "unknown") ordered.push_back(entry.first);
+  if (by_family.count("unknown")) ordered.push_back("unknown");
+  json families = json::array();
+  for (const std::string& family : ordered) {
+    double family_sum = 0.0;
+    json codes = json::array();
+    for (const LanguageScore* s : by_family[family]) {
+      family_sum += s->score;
+      codes.push_back(s->language);
+    }
+    families.push_back({{"family", family},
+                        {"mean", family_sum / static_cast<double>(by_family[family].size())},
+                        {"languages", codes}});
+  }
+  summary["families"] = families;
+  return summary;
+}
+
+std::string summary_markdown(const json& summary) {
+  std::ostringstream md;
+  auto number = [](const json& v) {
+    if (v.is_null()) return std::string("-");
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.2f", v.get<double>());
+    return std::string(buffer);
+  };
+  md << "# " << summary.at("task").get<std::string>() << " ("
+     << summary.at("headline_metric").get<std::string>() << ", x100)\n\n";
+  md << "| language | family | score |\n|---|---|---|\n";
+  for (const auto& [code, score] : summary.at("languages").items()) {
+    const data::Language* language = data::find_language(code);
+    md << "| " << code << " | " << (language ? std::string(language->family) : "unknown") << " | "
+       << number(score) << " |\n";
+  }
+  md << "\n**mean: " << number(summary.at("mean")) << "**\n\n";
+  md << "| family | languages | mean |\n|---|---|---|\n";
+  for (const json& f : summary.at("families")) {
+    std::string codes;
+    for (const json& c : f.at("languages")) {
+      if (!codes.empty()) codes += ' ';
+      codes += c.get<std::string>();
+    }
+    md << "| " << f.at("family").get<std::string>() << " | " << codes << " | "
+       << number(f.at("mean")) << " |\n";
+  }
+  return md.str();
+}
+
+json write_task_summary(const std::string& task, const std::vector<std::string>& languages,
+                        const std::string& out_dir) {
+  const fs::path dir = fs::path(out_dir) / task;
+  std::vector<LanguageScore> scores;
+  for (const std::string& language : languages) {
+    const fs::path path = dir / (language + ".json");
+    if (!fs::exists(path)) continue;
+    const json result = read_json(path);
+    scores.push_back({language, result.at("score").get<double>()});
+  }
+  const json summary = summarize_languages(task, scores);
+  write_file(dir / "summary.json", summary.dump(2) + "\n");
+  write_file(dir / "summary.md", summary_markdown(summary));
+  return summary;
+}
+
+}  // namespace stilts::experiments

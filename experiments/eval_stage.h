@@ -1,0 +1,92 @@
+// The per-language evaluation stage behind `stilts eval`: for each language of a task, read its
+// native file in the XTREME download layout, run the task's inference mode on a loaded model,
+// write the prediction and label files in the layout `stilts score` reads
+// (<out>/predictions/<task>/test-<lang>.<ext>, <out>/labels/<task>/test-<lang>.<ext>), score
+// them with the scorer, and write <out>/<task>/<lang>.json; then <out>/<task>/summary.json and
+// summary.md with the task mean and the mean per language family (experiments/languages.tsv).
+//
+// Inference modes: rank classification over the label strings (xnli, pawsx) or over each
+// example's choices (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text; udpos, panx:
+// one tag per input token, padded or cut to the token count, words outside the task's tag set
+// replaced by its padding tag, each counted in the result). The
+// retrieval tasks are refused (supported_eval_tasks()). The model calls are those of
+// core/generate.h, which run alike on every rank of a tensor-parallel group.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model.h"
+#include "data/tokenizer.h"
+
+namespace stilts::experiments {
+
+// The tasks stilts eval runs, in table order.
+std::vector<std::string> supported_eval_tasks();
+
+// Throws std::invalid_argument "task X is not supported yet; supported: ..." (or, for a name
+// that is no XTREME task at all, "unknown task X; supported: ...").
+void check_eval_task(const std::string& task);
+
+// The native file of (task, split, language) under data_dir as XTREME's download_data.sh lays
+// it out: xnli/{split}-{l}.tsv, pawsx/{split}-{l}.tsv, xcopa/{val|test}-{l}.jsonl,
+// udpos|panx/{split}-{l}.tsv, xquad/xquad.{l}.json (one file for both splits),
+// mlqa/MLQA_V1/{split}/{split}-context-{l}-question-{l}.json,
+// tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{l}.dev.json (the dev set serves as test).
+// split is "test" or "dev"; throws std::invalid_argument otherwise or for an unsupported task.
+std::string task_data_path(const std::string& data_dir, const std::string& task,
+                           const std::string& split, const std::string& language);
+
+// "all" -> the task's official languages; otherwise comma-separated codes, each one of the 50
+// XTREME-R languages and one the task is scored in. Throws std::invalid_argument naming the code.
+std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec);
+
+struct EvalOptions {
+  std::string split = "test";  // test | dev
+  int64_t batch_size = 16;     // examples per model call
+  int64_t max_length = 0;      // generated tokens per example (eos included); 0: the task's
+  bool force = false;          // re-evaluate languages that already have a result
+  // Called after each batch and once at the end of a language.
+  std::function<void(const std::string& language, int64_t done, int64_t total, double seconds)>
+      progress;
+};
+
+struct LanguageOutcome {
+  std::string language;
+  bool skipped = false;   // a result existed and force was off
+  nlohmann::json result;  // the contents of <out>/<task>/<lang>.json
+};
+
+// Evaluates every language in order; throws std::runtime_error naming the file on a missing or
+// malformed data file or on examples without gold labels.
+std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenizer& tokenizer,
+                                           const std::string& task, const std::string& data_dir,
+                                           const std::vector<std::string>& languages,
+                                           const std::string& out_dir, const EvalOptions& options);
+
+// One language's headline score for the summary.
+struct LanguageScore {
+  std::string language;
+  double score = 0.0;  // the scorer's headline, percent
+};
+
+// {"task", "headline_metric", "languages": {l: score}, "mean" (null without languages),
+// "families": [{"family", "mean", "languages": [codes]}]}: families in alphabetical order, a code
+// outside the language table under "unknown".
+nlohmann::json summarize_languages(const std::string& task,
+                                   const std::vector<LanguageScore>& scores);
+// The same as a Markdown table.
+std::string summary_markdown(const nlohmann::json& summary);
+
+// Reads <out>/<task>/<lang>.json of the given languages (those that exist), writes
+// <out>/<task>/summary.json and summary.md and returns the summary.
+nlohmann::json write_task_summary(const std::string& task,
+                                  const std::vector<std::string>& languages,
+                                  const std::string& out_dir);
+
+}  // namespace stilts::experiments

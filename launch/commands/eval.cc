@@ -1,0 +1,119 @@
+// stilts eval: a model on each language's test (or dev) file of an XTREME task, with prediction
+// and label files, per-language results and a per-family summary (experiments/eval_stage.h).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+#include "core/model.h"
+#include "experiments/eval_stage.h"
+#include "launch/commands/commands.h"
+#include "launch/model_source.h"
+#include "launch/options.h"
+
+namespace stilts::launch {
+
+int run_eval(int argc, char** argv) {
+  po::options_description o("stilts eval");
+  o.add_options()("checkpoint", po::value<std::string>()->required(),
+                  "a stilts checkpoint (run or step directory) or a Hugging Face model directory")(
+      "tokenizer", po::value<std::string>()->required(), "the SentencePiece model (M.model)")(
+      "extra-ids", po::value<int>()->default_value(100),
+      "sentinel pieces <extra_id_N> at the top of the tokenizer's vocabulary")(
+      "task", po::value<std::string>()->required(),
+      "the XTREME task (xnli, pawsx, xcopa, xquad, mlqa, tydiqa, udpos, panx)")(
+      "data", po::value<std::string>()->required(),
+      "the folder XTREME's download_data.sh writes (xnli/, xquad/, ...)")(
+      "langs", po::value<std::string>()->default_value("all"),
+      "all (the task's languages) or comma-separated codes")(
+      "split", po::value<std::string>()->default_value("test"),
+      "test or dev (XTREME's test files have no labels; dev has)")(
+      "out", po::value<std::string>()->default_value("results/eval"),
+      "results folder: <task>/<lang>.json, <task>/summary.{json,md}, predictions/, labels/")(
+      "force", po::bool_switch()->default_value(false),
+      "re-evaluate languages that already have a result")(
+      "batch", po::value<int64_t>()->default_value(16), "examples per model call")(
+      "max-length", po::value<int64_t>()->default_value(0),
+      "generated tokens per example for QA and tagging (0: 48 for QA, 256 for tagging)");
+  add_thread_option(o);
+  ParsedCommand cmd = parse_command(
+      "stilts eval --checkpoint DIR --tokenizer M.model --task T --data DIR [--langs all|xx,yy] "
+      "[--split test|dev] [--out DIR] [--force]",
+      o, argc, argv);
+  if (cmd.help) return 0;
+  const po::variables_map& v = cmd.values;
+  apply_thread_option(v);
+
+  const std::string task = v["task"].as<std::string>();
+  std::vector<std::string> languages;
+  try {
+    experiments::check_eval_task(task);
+    languages = experiments::resolve_eval_languages(task, v["langs"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  experiments::EvalOptions options;
+  options.split = v["split"].as<std::string>();
+  if (options.split != "test" && options.split != "dev")
+    throw UsageError("--split: '" + options.split + "', expected test or dev");
+  options.batch_size = v["batch"].as<int64_t>();
+  if (options.batch_size < 1) throw UsageError("--batch: must be >= 1");
+  options.max_length = v["max-length"].as<int64_t>();
+  if (options.max_length < 0) throw UsageError("--max-length: must be >= 0");
+  options.force = v["force"].as<bool>();
+  const int extra_ids = v["extra-ids"].as<int>();
+  if (extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
+  const std::string data_dir = v["data"].as<std::string>();
+  const std::string out_dir = v["out"].as<std::string>();
+  // Every data file is checked before the model is loaded, so a wrong --data fails at once.
+  for (const std::string& language : languages) {
+    const std::string path = experiments::task_data_path(data_dir, task, options.split, language);
+    if (!std::filesystem::is_regular_file(path) &&
+        (options.force ||
+         !std::filesystem::exists(std::filesystem::path(out_dir) / task / (language + ".json"))))
+      throw std::runtime_error("missing data file " + path + " (expected the " + task + " " +
+                               options.split + " file of language " + language +
+                               " in XTREME's download layout under " + data_dir + ")");
+  }
+
+  data::TokenizerOptions tokenizer_options;
+  tokenizer_options.num_extra_ids = extra_ids;
+  const data::Tokenizer tokenizer =
+      data::Tokenizer::load(v["tokenizer"].as<std::string>(), tokenizer_options);
+  std::unique_ptr<Parameters> params = load_model(v["checkpoint"].as<std::string>());
+  if (tokenizer.piece_count() > params->config().vocab_size)
+    throw std::runtime_error("the tokenizer has " + std::to_string(tokenizer.piece_count()) +
+                             " pieces but the model's vocabulary only " +
+                             std::to_string(params->config().vocab_size));
+  Mt5Model model(*params);
+
+  options.progress = [](const std::string& language, int64_t done, int64_t total, double seconds) {
+    std::fprintf(stderr, "\r%s: %lld/%lld examples, %.1f examples/s", language.c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total),
+                 seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
+    if (done == total) std::fprintf(stderr, "\n");
+  };
+  const std::vector<experiments::LanguageOutcome> outcomes =
+      experiments::evaluate_task(model, tokenizer, task, data_dir, languages, out_dir, options);
+  for (const experiments::LanguageOutcome& outcome : outcomes) {
+    const nlohmann::json& r = outcome.result;
+    if (outcome.skipped)
+      std::printf("%s %s: skipped, already scored (%.2f; --force redoes it)\n", task.c_str(),
+                  outcome.language.c_str(), r.at("score").get<double>());
+    else
+      std::printf("%s %s: %s %.2f over %lld examples, %.1f examples/s\n", task.c_str(),
+                  outcome.language.c_str(), r.at("headline_metric").get<std::string>().c_str(),
+                  r.at("score").get<double>(), r.at("examples").get<long long>(),
+                  r.at("examples_per_second").get<double>());
+  }
+  const nlohmann::json summary = experiments::write_task_summary(task, languages, out_dir);
+  std::printf("%s mean %.2f", task.c_str(),
+              summary.at("mean").is_null() ? 0.0 : summary.at("mean").get<double>());
+  for (const nlohmann::json& f : summary.at("families"))
+    std::printf(" | %s %.2f", f.at("family").get<std::string>().c_str(),
+                f.at("mean").get<double>());
+  std::printf("\nwrote %s/%s/summary.json and summary.md\n", out_dir.c_str(), task.c_str());
+  return 0;
+}
+
+}  // namespace stilts::launch

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# stilts eval: a tiny trained model over fixture data in the XTREME download layout, in four
+# scripts (Latin, Devanagari, Han, Arabic): XNLI (rank classification over the label words),
+# XCOPA (rank classification over each example's choices), XQuAD (greedy decoding of the answer)
+# and UD-POS (greedy decoding of the tags, aligned to the tokens). Each run ends with a results
+# file per language whose scores `stilts score` reproduces from the written prediction and label
+# files, and a summary with the task mean and the per-family means; a second run skips every
+# language and --force redoes them; bad input exits with a message naming the problem.
+source "$(dirname "$0")/lib.sh"
+
+DATA="$WORK/download"
+$PY - "$DATA" <<'PY'
+import csv, json, os, sys
+root = sys.argv[1]
+def tsv(path, rows):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, delimiter="\t").writerows(rows)
+xnli = {
+    "en": [("The cat sleeps on the mat.", "A cat is sleeping.", "entailment"),
+           ("He bought a red car.", "He owns no car.", "contradiction"),
+           ("She reads every night.", "She likes novels.", "neutral")],
+    "hi": [("बिल्ली चटाई पर सोती है।", "एक बिल्ली सो रही है।", "entailment"),
+           ("उसने लाल कार खरीदी।", "उसके पास कोई कार नहीं है।", "contradiction")],
+    "zh": [("猫在垫子上睡觉。", "一只猫在睡觉。", "entailment"),
+           ("他买了一辆红色的车。", "他没有车。", "contradiction"),
+           ("她每天晚上读书。", "她喜欢小说。", "neutral")],
+    "ar": [("القطة تنام على السجادة.", "قطة نائمة.", "entailment"),
+           ("اشترى سيارة حمراء.", "ليس لديه سيارة.", "contradiction")],
+}
+for lang, rows in xnli.items():
+    tsv(f"{root}/xnli/dev-{lang}.tsv", rows)
+# A test file as XTREME ships it: no labels.
+tsv(f"{root}/xnli/test-en.tsv", [r[:2] for r in xnli["en"]])
+
+def squad(path, items):
+    paragraphs = []
+    for i, (context, question, answer) in enumerate(items):
+        paragraphs.append({"context": context, "qas": [{
+            "id": f"{os.path.basename(path)}-{i}", "question": question,
+            "answers": [{"text": answer, "answer_start": context.index(answer)}]}]})
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"version": "1.1", "data": [{"title": "t", "paragraphs": paragraphs}]}, f,
+                  ensure_ascii=False)
+squad(f"{root}/xquad/xquad.en.json",
+      [("The cat sleeps on the mat.", "Where does the cat sleep?", "on the mat"),
+       ("He bought a red car.", "What did he buy?", "a red car")])
+squad(f"{root}/xquad/xquad.hi.json",
+      [("बिल्ली चटाई पर सोती है।", "बिल्ली कहाँ सोती है?", "चटाई पर")])
+
+os.makedirs(f"{root}/xcopa", exist_ok=True)
+with open(f"{root}/xcopa/val-zh.jsonl", "w", encoding="utf-8") as f:
+    for i, (premise, q, c1, c2, label) in enumerate([
+            ("我的身体投下了影子。", "cause", "太阳升起来了。", "草被割了。", 0),
+            ("女人哭了。", "cause", "她很开心。", "她很难过。", 1)]):
+        f.write(json.dumps({"premise": premise, "choice1": c1, "choice2": c2, "question": q,
+                            "label": label, "idx": i + 1, "changed": False},
+                           ensure_ascii=False) + "\n")
+
+def tags(path, sentences):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for sentence in sentences:
+            for token, tag in sentence:
+                f.write(f"{token}\t{tag}\n")
+            f.write("\n")
+tags(f"{root}/udpos/dev-en.tsv", [[("The", "DET"), ("cat", "NOUN"), ("sleeps", "VERB")],
+                                  [("He", "PRON"), ("runs", "VERB")]])
+tags(f"{root}/udpos/dev-ar.tsv", [[("القطة", "NOUN"), ("تنام", "VERB")]])
+tags(f"{root}/panx/dev-ar.tsv", [[("محمد", "B-PER"), ("في", "O"), ("القاهرة", "B-LOC")]])
+tags(f"{root}/panx/dev-en.tsv", [[("Rick", "B-PER"), ("Astley", "I-PER"), ("sings", "O")]])
+
+tsv(f"{root}/pawsx/dev-en.tsv", [("The cat sleeps.", "The cat is asleep.", "1"),
+                                 ("He bought a car.", "He sold a car.", "0")])
+tsv(f"{root}/pawsx/dev-zh.tsv", [("猫在睡觉。", "猫睡着了。", "1")])
+squad(f"{root}/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json",
+      [("猫在垫子上睡觉。", "猫在哪里睡觉？", "垫子上")])
+squad(f"{root}/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.ar.dev.json",
+      [("القطة تنام على السجادة.", "أين تنام القطة؟", "على السجادة")])
+PY
+
+# A tokenizer on the English fixture text (320 pieces leave no room for the other scripts'
+# characters: byte fallback spells them) and a test-tiny model (vocabulary 320) trained for a
+# few steps.
+for _ in 1 2 3 4 5 6; do cat "$DATA"/xnli/dev-en.tsv "$DATA"/xquad/xquad.en.json; done >"$WORK/text.txt"
+"$STILTS" tokenizer train --input "$WORK/text.txt" --model-prefix "$WORK/tok" --vocab-size 320 \
+  --extra-ids 10 --character-coverage 0.98 >/dev/null
+"$STILTS" train --model test-tiny --task copy --steps 20 --batch 8 --eval-batches 0 \
+  --run-dir "$WORK/run" --log-every 10 >/dev/null
+
+OUT="$WORK/results"
+any_split() {
+  "$STILTS" eval --checkpoint "$WORK/run" --tokenizer "$WORK/tok.model" --extra-ids 10 \
+    --data "$DATA" --batch 2 "$@"
+}
+ev() { any_split --split dev --out "$OUT" "$@"; }
+
+ev --task xnli --langs en,hi,zh,ar >"$WORK/xnli.txt" 2>"$WORK/xnli.err"
+cat "$WORK/xnli.txt"
+grep -q "en: 3/3 examples, .* examples/s" "$WORK/xnli.err" || fail "no progress line: $(cat "$WORK/xnli.err")"
+for lang in en hi zh ar; do
+  [ -f "$OUT/xnli/$lang.json" ] || fail "no result for $lang"
+  [ -f "$OUT/predictions/xnli/test-$lang.tsv" ] || fail "no prediction file for $lang"
+  [ -f "$OUT/labels/xnli/test-$lang.tsv" ] || fail "no label file for $lang"
+done
+[ -f "$OUT/xnli/summary.md" ] || fail "no summary.md"
+
+# The results agree with `stilts score` over the written files, and the summary's means with the
+# results and the language table's families.
+check() {
+  local task=$1 version=xtreme-r
+  shift
+  [ "$task" = pawsx ] && version=xtreme  # PAWS-X is not an XTREME-R task
+  "$STILTS" score --predictions "$OUT/predictions" --labels "$OUT/labels" \
+    --xtreme-version "$version" --json "$WORK/score.json" >/dev/null
+  $PY - "$OUT" "$task" "$WORK/score.json" "$@" <<'PY' || fail "$task results are inconsistent"
+import json, math, sys
+out, task, score_file, langs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+score = json.load(open(score_file))["tasks"][task]
+family = {"en": "Indo-European", "hi": "Indo-European", "zh": "Sino-Tibetan",
+          "ar": "Afro-Asiatic"}
+summary = json.load(open(f"{out}/{task}/summary.json"))
+values, by_family = [], {}
+for lang in langs:
+    r = json.load(open(f"{out}/{task}/{lang}.json"))
+    assert r["language"] == lang and r["examples"] > 0 and r["examples_per_second"] > 0, r
+    assert 0 <= r["score"] <= 100 and r["unanswered"] == 0, r
+    official = score["languages"][lang]
+    for metric, value in r["metrics"].items():
+        assert math.isclose(official[metric], value), (lang, metric, official, r)
+    assert math.isclose(summary["languages"][lang], r["score"]), (summary, r)
+    values.append(r["score"])
+    by_family.setdefault(family[lang], []).append(r["score"])
+assert math.isclose(summary["mean"], sum(values) / len(values)), summary
+families = {f["family"]: f for f in summary["families"]}
+assert sorted(families) == sorted(by_family), (families, by_family)
+for name, scores in by_family.items():
+    assert math.isclose(families[name]["mean"], sum(scores) / len(scores)), (name, families)
+print(task, "summary:", summary["mean"], {k: v["mean"] for k, v in families.items()})
+PY
+}
+check xnli en hi zh ar
+[ "$(wc -l <"$OUT/predictions/xnli/test-zh.tsv")" -eq 3 ] || fail "zh predictions are not 3 lines"
+grep -qvE '^(entailment|neutral|contradiction)$' "$OUT/predictions/xnli/test-en.tsv" &&
+  fail "an XNLI prediction is not a label word"
+
+# A second run skips every language; --force redoes them.
+before=$(stat -c %Y.%s "$OUT/xnli/hi.json")
+ev --task xnli --langs en,hi,zh,ar >"$WORK/again.txt" 2>/dev/null
+[ "$(grep -c "skipped, already scored" "$WORK/again.txt")" -eq 4 ] ||
+  fail "the second run did not skip every language: $(cat "$WORK/again.txt")"
+[ "$(stat -c %Y.%s "$OUT/xnli/hi.json")" = "$before" ] || fail "a skipped result was rewritten"
+ev --task xnli --langs en,hi,zh,ar --force >"$WORK/forced.txt" 2>/dev/null
+grep -q "skipped" "$WORK/forced.txt" && fail "--force skipped a language: $(cat "$WORK/forced.txt")"
+[ "$(grep -c "accuracy" "$WORK/forced.txt")" -eq 4 ] || fail "--force did not redo every language"
+
+ev --task xcopa --langs zh >"$WORK/xcopa.txt" 2>/dev/null
+grep -q '"label"' "$OUT/predictions/xcopa/test-zh.jsonl" || fail "no XCOPA predictions"
+check xcopa zh
+
+ev --task xquad --langs en,hi --max-length 8 >"$WORK/xquad.txt" 2>/dev/null
+cat "$WORK/xquad.txt"
+check xquad en hi
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert set(d)=={"xquad.en.json-0","xquad.en.json-1"}, d' \
+  "$OUT/predictions/xquad/test-en.json" || fail "XQuAD predictions lack question ids"
+
+ev --task udpos --langs en,ar --max-length 12 >"$WORK/udpos.txt" 2>/dev/null
+check udpos en ar
+[ "$(grep -c . "$OUT/predictions/udpos/test-en.tsv")" -eq 5 ] || fail "UD-POS predictions are not one tag per token"
+grep -q '"tag_alignment"' "$OUT/udpos/en.json" || fail "the tag alignment is not reported"
+
+ev --task panx --langs en,ar --max-length 8 >/dev/null 2>&1 || fail "panx failed"
+check panx en ar
+grep -qvE '^(O|[BI]-(PER|ORG|LOC)|)$' "$OUT/predictions/panx/test-ar.tsv" &&
+  fail "a PAN-X prediction is not a tag: $(cat "$OUT/predictions/panx/test-ar.tsv")"
+ev --task pawsx --langs en,zh >/dev/null 2>&1 || fail "pawsx failed"
+check pawsx en zh
+grep -qvE '^[01]$' "$OUT/predictions/pawsx/test-en.tsv" && fail "a PAWS-X prediction is not 0 or 1"
+ev --task mlqa --langs zh --max-length 8 >/dev/null 2>&1 || fail "mlqa failed"
+check mlqa zh
+ev --task tydiqa --langs ar --max-length 8 >/dev/null 2>&1 || fail "tydiqa failed"
+check tydiqa ar
+
+# Bad input.
+expect_error 2 "unknown task 'nope'; supported: xnli" -- ev --task nope
+expect_error 2 "task tatoeba is not supported yet; supported: xnli, pawsx, xcopa" -- \
+  ev --task tatoeba --langs de
+expect_error 2 "'xx'.*--langs|--langs.*'xx'" -- ev --task xnli --langs en,xx
+expect_error 2 "xnli has no language 'ja'" -- ev --task xnli --langs ja
+expect_error 1 "missing data file .*download/xnli/dev-de.tsv" -- ev --task xnli --langs de
+expect_error 1 "test-en.tsv: example .* has no gold label" -- \
+  any_split --task xnli --langs en --split test --out "$WORK/test-split"
+expect_error 2 "--split: 'train', expected test or dev" -- any_split --task xnli --split train
+echo "eval: ok"

@@ -1,0 +1,96 @@
+// The evaluation stage's tables and aggregation (experiments/eval_stage.h): the XTREME file of
+// each (task, split, language), the refusal of unsupported tasks and languages, and the summary's
+// task mean and per-family means (the model runs are tested end to end in tests/e2e/eval.sh).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "experiments/eval_stage.h"
+#include "tests/unit/error_of.h"
+
+namespace stilts::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+using stilts::testing::error_of;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
+  EXPECT_EQ(task_data_path("d", "xnli", "test", "hi"), "d/xnli/test-hi.tsv");
+  EXPECT_EQ(task_data_path("d", "pawsx", "dev", "zh"), "d/pawsx/dev-zh.tsv");
+  EXPECT_EQ(task_data_path("d", "xcopa", "dev", "th"), "d/xcopa/val-th.jsonl");
+  EXPECT_EQ(task_data_path("d", "xcopa", "test", "th"), "d/xcopa/test-th.jsonl");
+  EXPECT_EQ(task_data_path("d", "udpos", "dev", "he"), "d/udpos/dev-he.tsv");
+  EXPECT_EQ(task_data_path("d", "panx", "test", "ar"), "d/panx/test-ar.tsv");
+  EXPECT_EQ(task_data_path("d", "xquad", "test", "ar"), "d/xquad/xquad.ar.json");
+  EXPECT_EQ(task_data_path("d", "mlqa", "dev", "zh"),
+            "d/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json");
+  EXPECT_EQ(task_data_path("d", "tydiqa", "test", "te"),
+            "d/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.te.dev.json");
+  EXPECT_THAT(error_of([] { task_data_path("d", "xnli", "train", "en"); }),
+              HasSubstr("split 'train': expected test or dev"));
+}
+
+TEST(EvalStage, RefusesUnsupportedAndUnknownTasks) {
+  EXPECT_THAT(error_of([] { check_eval_task("tatoeba"); }),
+              HasSubstr("task tatoeba is not supported yet; supported: xnli, pawsx, xcopa"));
+  EXPECT_THAT(error_of([] { check_eval_task("nope"); }),
+              HasSubstr("unknown task 'nope'; supported: xnli"));
+  EXPECT_NO_THROW(check_eval_task("xquad"));
+}
+
+TEST(EvalStage, ResolvesLanguages) {
+  const std::vector<std::string> all = resolve_eval_languages("xnli", "all");
+  EXPECT_EQ(all.size(), 15u);
+  EXPECT_THAT(resolve_eval_languages("xnli", "hi,zh,hi,ar"), ElementsAre("hi", "zh", "ar"));
+  EXPECT_EQ(resolve_eval_languages("pawsx", "all").size(), 7u);
+  EXPECT_THAT(error_of([] { resolve_eval_languages("xnli", "en,xx"); }), HasSubstr("'xx'"));
+  EXPECT_THAT(error_of([] { resolve_eval_languages("xnli", "ja"); }),
+              HasSubstr("xnli has no language 'ja'"));
+  EXPECT_THAT(error_of([] { resolve_eval_languages("xnli", "en,,zh"); }),
+              HasSubstr("empty language code"));
+}
+
+TEST(EvalStage, SummaryMeansPerTaskAndFamily) {
+  const nlohmann::json s = summarize_languages(
+      "xnli", {{"hi", 40.0}, {"en", 80.0}, {"zh", 30.0}, {"ar", 50.0}, {"de", 60.0}});
+  EXPECT_EQ(s["headline_metric"], "accuracy");
+  EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 52.0);
+  EXPECT_DOUBLE_EQ(s["languages"]["zh"].get<double>(), 30.0);
+  // Families alphabetically.
+  ASSERT_EQ(s["families"].size(), 3u);
+  EXPECT_EQ(s["families"][0]["family"], "Afro-Asiatic");
+  EXPECT_DOUBLE_EQ(s["families"][0]["mean"].get<double>(), 50.0);
+  EXPECT_EQ(s["families"][1]["family"], "Indo-European");
+  EXPECT_DOUBLE_EQ(s["families"][1]["mean"].get<double>(), 60.0);
+  EXPECT_EQ(s["families"][1]["languages"], nlohmann::json({"hi", "en", "de"}));
+  EXPECT_EQ(s["families"][2]["family"], "Sino-Tibetan");
+  EXPECT_DOUBLE_EQ(s["families"][2]["mean"].get<double>(), 30.0);
+  const std::string md = summary_markdown(s);
+  EXPECT_THAT(md, HasSubstr("| Indo-European | hi en de | 60.00 |"));
+  EXPECT_THAT(md, HasSubstr("**mean: 52.00**"));
+  EXPECT_TRUE(summarize_languages("xnli", {})["mean"].is_null());
+}
+
+TEST(EvalStage, WritesTheSummaryFromResultFiles) {
+  std::string pattern = (fs::temp_directory_path() / "stilts-eval-XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const fs::path dir(pattern);
+  fs::create_directories(dir / "xquad");
+  std::ofstream(dir / "xquad" / "ar.json") << R"({"score": 20.5})";
+  std::ofstream(dir / "xquad" / "hi.json") << R"({"score": 10.5})";
+  const nlohmann::json s = write_task_summary("xquad", {"ar", "hi", "zh"}, dir.string());
+  EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 15.5);
+  EXPECT_EQ(s["languages"].size(), 2u);  // zh has no result yet
+  EXPECT_TRUE(fs::exists(dir / "xquad" / "summary.json"));
+  EXPECT_TRUE(fs::exists(dir / "xquad" / "summary.md"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace stilts::experiments
