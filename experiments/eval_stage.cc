@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/generate.h"
+#include "core/sentence_embedding.h"
 #include "data/languages.h"
 #include "data/readers/task_registry.h"
 #include "experiments/metrics/categories.h"
@@ -21,7 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-enum class Mode { kRankLabels, kRankChoices, kAnswer, kTags };
+enum class Mode { kRankLabels, kRankChoices, kAnswer, kTags, kRetrieve };
 
 struct EvalTask {
   const char* name;
@@ -64,6 +65,7 @@ const std::vector<EvalTask>& eval_tasks() {
       {"xquad", Mode::kAnswer, {}, {}, 48, ""},
       {"mlqa", Mode::kAnswer, {}, {}, 48, ""},
       {"tydiqa", Mode::kAnswer, {}, {}, 48, ""},
+      {"tatoeba", Mode::kRetrieve, {}, {}, 0, ""},
   };
   return table;
 }
@@ -177,6 +179,8 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
     return (root / "mlqa" / "MLQA_V1" / split /
             (split + "-context-" + l + "-question-" + l + ".json"))
         .string();
+  if (task == "tatoeba")  // one split: XTREME evaluates Tatoeba on its test sentences only
+    return (root / "tatoeba" / (l + "-en." + l)).string();
   if (task == "tydiqa")
     return (root / "tydiqa" / "tydiqa-goldp-v1.1-dev" / ("tydiqa.goldp." + l + ".dev.json"))
         .string();
@@ -204,12 +208,61 @@ std::vector<std::string> resolve_eval_languages(const std::string& task, const s
 
 namespace {
 
+// Tatoeba: each query's nearest English candidate by cosine of mean-pooled encoder states.
+Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer,
+                 const std::vector<data::Example>& examples, const EvalOptions& options,
+                 const std::string& language) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::vector<int32_t>> queries, candidates;
+  std::vector<int64_t> candidate_index;
+  std::vector<const data::Example*> query_examples;
+  for (const data::Example& e : examples) {
+    if (e.gold.at("role") == "query") {
+      queries.push_back(tokenizer.encode_with_eos(e.input));
+      query_examples.push_back(&e);
+    } else {
+      candidates.push_back(tokenizer.encode_with_eos(e.input));
+      candidate_index.push_back(e.gold.at("index").get<int64_t>());
+    }
+  }
+  if (queries.empty() || candidates.empty())
+    throw std::runtime_error("tatoeba " + language + ": no queries or no English candidates");
+  const int64_t layer =
+      options.retrieval_layer >= 0 ? options.retrieval_layer : model.encoder_layers();
+  if (layer > model.encoder_layers())
+    throw std::invalid_argument("retrieval layer " + std::to_string(layer) +
+                                " is past the encoder's " + std::to_string(model.encoder_layers()) +
+                                " layers");
+  const int64_t total = static_cast<int64_t>(examples.size());
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const int64_t batch = std::max<int64_t>(1, options.batch_size);
+  const Tensor q = sentence_embeddings(model, queries, layer, batch);
+  if (options.progress)
+    options.progress(language, static_cast<int64_t>(queries.size()), total, seconds());
+  const Tensor c = sentence_embeddings(model, candidates, layer, batch);
+  const Neighbors nearest = nearest_by_cosine(q, c, 1);
+  Written w;
+  for (size_t i = 0; i < query_examples.size(); ++i) {
+    w.predictions +=
+        std::to_string(candidate_index.at(static_cast<size_t>(nearest.indices[i][0]))) + "\n";
+    w.labels += std::to_string(query_examples[i]->gold.at("gold_index").get<int64_t>()) + "\n";
+  }
+  w.notes["retrieval_layer"] = layer;
+  w.notes["candidates"] = candidates.size();
+  if (options.progress) options.progress(language, total, total, seconds());
+  return w;
+}
+
 // Runs the model over `examples` and returns the prediction and label files' contents.
 Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const EvalTask& task,
                      const std::vector<data::Example>& examples, const std::string& path,
                      const EvalOptions& options, const std::string& language) {
-  for (const data::Example& e : examples) require_labeled(e, path);
+  for (const data::Example& e : examples)
+    if (e.gold.value("role", "query") == "query") require_labeled(e, path);
   Written w;
+  if (task.mode == Mode::kRetrieve) return retrieve(model, tokenizer, examples, options, language);
   const auto start = std::chrono::steady_clock::now();
   const int64_t total = static_cast<int64_t>(examples.size());
   const int64_t batch = std::max<int64_t>(1, options.batch_size);
@@ -366,10 +419,11 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
                    {"metrics", scored->scores.metrics},
                    {"headline_metric", headline_metric},
                    {"score", scored->headline},
-                   {"examples", examples.size()},
+                   {"examples", scored->examples},
                    {"unanswered", scored->unanswered},
                    {"seconds", seconds},
-                   {"examples_per_second", seconds > 0 ? examples.size() / seconds : 0.0}};
+                   {"examples_per_second",
+                    seconds > 0 ? static_cast<double>(scored->examples) / seconds : 0.0}};
     if (!w.notes.empty()) result["notes"] = w.notes;
     write_file(result_path, result.dump(2) + "\n");
     outcomes.push_back({language, false, result});

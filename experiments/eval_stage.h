@@ -8,8 +8,9 @@
 // Inference modes: rank classification over the label strings (xnli, pawsx) or over each
 // example's choices (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text; udpos, panx:
 // one tag per input token, padded or cut to the token count, words outside the task's tag set
-// replaced by its padding tag, each counted in the result). The
-// retrieval tasks are refused (supported_eval_tasks()). The model calls are those of
+// replaced by its padding tag, each counted in the result); sentence embeddings and cosine
+// (tatoeba: each sentence's nearest English sentence). BUCC, LAReQA and Mewsli-X are refused as
+// not supported yet (supported_eval_tasks()). The model calls are those of
 // core/generate.h, which run alike on every rank of a tensor-parallel group.
 #pragma once
 
@@ -37,7 +38,8 @@ void check_eval_task(const std::string& task);
 // it out: xnli/{split}-{l}.tsv, pawsx/{split}-{l}.tsv, xcopa/{val|test}-{l}.jsonl,
 // udpos|panx/{split}-{l}.tsv, xquad/xquad.{l}.json (one file for both splits),
 // mlqa/MLQA_V1/{split}/{split}-context-{l}-question-{l}.json,
-// tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{l}.dev.json (the dev set serves as test).
+// tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{l}.dev.json (the dev set serves as test),
+// tatoeba/{l}-en.{l} (one file for both splits; the reader finds {l}-en.en and test-{l}.tsv).
 // split is "test" or "dev"; throws std::invalid_argument otherwise or for an unsupported task.
 std::string task_data_path(const std::string& data_dir, const std::string& task,
                            const std::string& split, const std::string& language);
@@ -51,6 +53,9 @@ struct EvalOptions {
   int64_t batch_size = 16;     // examples per model call
   int64_t max_length = 0;      // generated tokens per example (eos included); 0: the task's
   bool force = false;          // re-evaluate languages that already have a result
+  // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings);
+  // -1: the final normed output.
+  int64_t retrieval_layer = -1;
   // Called after each batch and once at the end of a language.
   std::function<void(const std::string& language, int64_t done, int64_t total, double seconds)>
       progress;

@@ -21,7 +21,7 @@ int run_eval(int argc, char** argv) {
       "extra-ids", po::value<int>()->default_value(100),
       "sentinel pieces <extra_id_N> at the top of the tokenizer's vocabulary")(
       "task", po::value<std::string>()->required(),
-      "the XTREME task (xnli, pawsx, xcopa, xquad, mlqa, tydiqa, udpos, panx)")(
+      "the XTREME task (xnli, pawsx, xcopa, udpos, panx, xquad, mlqa, tydiqa, tatoeba)")(
       "data", po::value<std::string>()->required(),
       "the folder XTREME's download_data.sh writes (xnli/, xquad/, ...)")(
       "langs", po::value<std::string>()->default_value("all"),
@@ -34,7 +34,10 @@ int run_eval(int argc, char** argv) {
       "re-evaluate languages that already have a result")(
       "batch", po::value<int64_t>()->default_value(16), "examples per model call")(
       "max-length", po::value<int64_t>()->default_value(0),
-      "generated tokens per example for QA and tagging (0: 48 for QA, 256 for tagging)");
+      "generated tokens per example for QA and tagging (0: 48 for QA, 256 for tagging)")(
+      "layer", po::value<int64_t>()->default_value(-1),
+      "retrieval (tatoeba): the encoder layer whose mean-pooled states embed a sentence (0: the "
+      "embeddings; -1: the final normed output)");
   add_thread_option(o);
   ParsedCommand cmd = parse_command(
       "stilts eval --checkpoint DIR --tokenizer M.model --task T --data DIR [--langs all|xx,yy] "
@@ -61,6 +64,8 @@ int run_eval(int argc, char** argv) {
   options.max_length = v["max-length"].as<int64_t>();
   if (options.max_length < 0) throw UsageError("--max-length: must be >= 0");
   options.force = v["force"].as<bool>();
+  options.retrieval_layer = v["layer"].as<int64_t>();
+  if (options.retrieval_layer < -1) throw UsageError("--layer: must be >= -1");
   const int extra_ids = v["extra-ids"].as<int>();
   if (extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
   const std::string data_dir = v["data"].as<std::string>();
@@ -86,6 +91,10 @@ int run_eval(int argc, char** argv) {
                              " pieces but the model's vocabulary only " +
                              std::to_string(params->config().vocab_size));
   Mt5Model model(*params);
+  if (options.retrieval_layer > model.encoder_layers())
+    throw UsageError("--layer: " + std::to_string(options.retrieval_layer) +
+                     " is past the encoder's " + std::to_string(model.encoder_layers()) +
+                     " layers");
 
   options.progress = [](const std::string& language, int64_t done, int64_t total, double seconds) {
     std::fprintf(stderr, "\r%s: %lld/%lld examples, %.1f examples/s", language.c_str(),

@@ -74,6 +74,17 @@ tags(f"{root}/panx/dev-en.tsv", [[("Rick", "B-PER"), ("Astley", "I-PER"), ("sing
 tsv(f"{root}/pawsx/dev-en.tsv", [("The cat sleeps.", "The cat is asleep.", "1"),
                                  ("He bought a car.", "He sold a car.", "0")])
 tsv(f"{root}/pawsx/dev-zh.tsv", [("猫在睡觉。", "猫睡着了。", "1")])
+def lines(path, rows):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(row + "\n" for row in rows)
+english = sorted(["The cat sleeps.", "He bought a red car.", "She reads every night."])
+for lang, sentences in {"hi": ["उसने लाल कार खरीदी।", "बिल्ली सोती है।", "वह हर रात पढ़ती है।"],
+                        "zh": ["她每天晚上读书。", "猫在睡觉。", "他买了一辆红色的车。"]}.items():
+    lines(f"{root}/tatoeba/{lang}-en.{lang}", sentences)
+    lines(f"{root}/tatoeba/{lang}-en.en", english)
+    gold = {"hi": [0, 2, 1], "zh": [1, 2, 0]}[lang]
+    lines(f"{root}/tatoeba/test-{lang}.tsv", [str(g) for g in gold])
 squad(f"{root}/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json",
       [("猫在垫子上睡觉。", "猫在哪里睡觉？", "垫子上")])
 squad(f"{root}/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.ar.dev.json",
@@ -181,11 +192,17 @@ ev --task mlqa --langs zh --max-length 8 >/dev/null 2>&1 || fail "mlqa failed"
 check mlqa zh
 ev --task tydiqa --langs ar --max-length 8 >/dev/null 2>&1 || fail "tydiqa failed"
 check tydiqa ar
+ev --task tatoeba --langs hi,zh --layer 1 >"$WORK/tatoeba.txt" 2>&1 || fail "tatoeba failed"
+check tatoeba hi zh
+grep -q '"retrieval_layer": 1' "$OUT/tatoeba/hi.json" || fail "the retrieval layer is not reported"
+grep -q '"examples": 3,' "$OUT/tatoeba/hi.json" || fail "tatoeba examples are not the 3 queries"
+grep -qvE '^[0-2]$' "$OUT/predictions/tatoeba/test-zh.tsv" && fail "a Tatoeba prediction is no index"
+expect_error 2 "--layer: 9 is past the encoder's 2 layers" -- ev --task tatoeba --langs hi --force --layer 9
 
 # Bad input.
 expect_error 2 "unknown task 'nope'; supported: xnli" -- ev --task nope
-expect_error 2 "task tatoeba is not supported yet; supported: xnli, pawsx, xcopa" -- \
-  ev --task tatoeba --langs de
+expect_error 2 "task mewslix is not supported yet; supported: xnli, pawsx, xcopa" -- \
+  ev --task mewslix --langs de
 expect_error 2 "'xx'.*--langs|--langs.*'xx'" -- ev --task xnli --langs en,xx
 expect_error 2 "xnli has no language 'ja'" -- ev --task xnli --langs ja
 expect_error 1 "missing data file .*download/xnli/dev-de.tsv" -- ev --task xnli --langs de

@@ -32,13 +32,15 @@ TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
             "d/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json");
   EXPECT_EQ(task_data_path("d", "tydiqa", "test", "te"),
             "d/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.te.dev.json");
+  EXPECT_EQ(task_data_path("d", "tatoeba", "test", "hi"), "d/tatoeba/hi-en.hi");
   EXPECT_THAT(error_of([] { task_data_path("d", "xnli", "train", "en"); }),
               HasSubstr("split 'train': expected test or dev"));
 }
 
 TEST(EvalStage, RefusesUnsupportedAndUnknownTasks) {
-  EXPECT_THAT(error_of([] { check_eval_task("tatoeba"); }),
-              HasSubstr("task tatoeba is not supported yet; supported: xnli, pawsx, xcopa"));
+  EXPECT_THAT(error_of([] { check_eval_task("mewslix"); }),
+              HasSubstr("task mewslix is not supported yet; supported: xnli, pawsx, xcopa"));
+  EXPECT_THAT(error_of([] { check_eval_task("lareqa"); }), HasSubstr("tatoeba"));
   EXPECT_THAT(error_of([] { check_eval_task("nope"); }),
               HasSubstr("unknown task 'nope'; supported: xnli"));
   EXPECT_NO_THROW(check_eval_task("xquad"));
