@@ -142,6 +142,28 @@ struct Written {
   json notes = json::object();
 };
 
+// The input ids with eos, cut to max_length (0: no limit) keeping the final eos.
+std::vector<int32_t> encode_input(const data::Tokenizer& tokenizer, const std::string& text,
+                                  int64_t max_length, int64_t& truncated) {
+  std::vector<int32_t> ids = tokenizer.encode_with_eos(text);
+  if (max_length > 0 && static_cast<int64_t>(ids.size()) > max_length) {
+    ids.resize(static_cast<size_t>(max_length - 1));
+    ids.push_back(tokenizer.eos_id());
+    ++truncated;
+  }
+  return ids;
+}
+
+// Removes a scratch folder when it goes out of scope.
+struct ScratchFolder {
+  fs::path path;
+  ~ScratchFolder() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+    fs::remove(path.parent_path(), ignored);  // only when empty
+  }
+};
+
 }  // namespace
 
 std::vector<std::string> supported_eval_tasks() {
@@ -216,12 +238,13 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer,
   std::vector<std::vector<int32_t>> queries, candidates;
   std::vector<int64_t> candidate_index;
   std::vector<const data::Example*> query_examples;
+  int64_t truncated = 0;
   for (const data::Example& e : examples) {
     if (e.gold.at("role") == "query") {
-      queries.push_back(tokenizer.encode_with_eos(e.input));
+      queries.push_back(encode_input(tokenizer, e.input, options.max_input_length, truncated));
       query_examples.push_back(&e);
     } else {
-      candidates.push_back(tokenizer.encode_with_eos(e.input));
+      candidates.push_back(encode_input(tokenizer, e.input, options.max_input_length, truncated));
       candidate_index.push_back(e.gold.at("index").get<int64_t>());
     }
   }
@@ -251,8 +274,23 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer,
   }
   w.notes["retrieval_layer"] = layer;
   w.notes["candidates"] = candidates.size();
+  if (truncated > 0) w.notes["inputs_truncated"] = truncated;
   if (options.progress) options.progress(language, total, total, seconds());
   return w;
+}
+
+// Generated tokens per example: --max-length, else the task's default; for tagging at least
+// 4 pieces per token of the batch's longest sentence (and eos), so a long sentence is not cut.
+int64_t generated_length(const EvalTask& task, const std::vector<data::Example>& examples,
+                         int64_t begin, int64_t end, const EvalOptions& options) {
+  if (options.max_length > 0) return options.max_length;
+  int64_t length = task.default_max_length;
+  if (task.mode == Mode::kTags)
+    for (int64_t i = begin; i < end; ++i)
+      length = std::max<int64_t>(
+          length,
+          4 * static_cast<int64_t>(examples[static_cast<size_t>(i)].gold.at("tokens").size()) + 1);
+  return length;
 }
 
 // Runs the model over `examples` and returns the prediction and label files' contents.
@@ -266,15 +304,15 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const Ev
   const auto start = std::chrono::steady_clock::now();
   const int64_t total = static_cast<int64_t>(examples.size());
   const int64_t batch = std::max<int64_t>(1, options.batch_size);
-  const int64_t max_length = options.max_length > 0 ? options.max_length : task.default_max_length;
   json qa_predictions = json::object();
   json qa_gold = json::array();
-  int64_t padded = 0, cut = 0, replaced = 0;
+  int64_t padded = 0, cut = 0, replaced = 0, truncated = 0;
   for (int64_t begin = 0; begin < total; begin += batch) {
     const int64_t end = std::min(total, begin + batch);
     std::vector<std::vector<int32_t>> inputs;
     for (int64_t i = begin; i < end; ++i)
-      inputs.push_back(tokenizer.encode_with_eos(examples[static_cast<size_t>(i)].input));
+      inputs.push_back(encode_input(tokenizer, examples[static_cast<size_t>(i)].input,
+                                    options.max_input_length, truncated));
     if (task.mode == Mode::kRankLabels || task.mode == Mode::kRankChoices) {
       std::vector<std::vector<std::vector<int32_t>>> candidates;
       for (int64_t i = begin; i < end; ++i) {
@@ -302,8 +340,8 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const Ev
         }
       }
     } else {
-      const std::vector<std::vector<int32_t>> generated =
-          greedy_decode(model, inputs, {max_length, true});
+      const std::vector<std::vector<int32_t>> generated = greedy_decode(
+          model, inputs, {generated_length(task, examples, begin, end, options), true});
       for (int64_t i = begin; i < end; ++i) {
         const data::Example& e = examples[static_cast<size_t>(i)];
         const std::string text = decode_text(tokenizer, generated[static_cast<size_t>(i - begin)]);
@@ -345,6 +383,7 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const Ev
     w.predictions = qa_predictions.dump(1) + "\n";
     w.labels = json{{"version", "1.1"}, {"data", qa_gold}}.dump(1) + "\n";
   }
+  if (truncated > 0) w.notes["inputs_truncated"] = truncated;
   if (task.mode == Mode::kTags) {
     w.notes["sentences_padded"] = padded;
     w.notes["sentences_cut"] = cut;
@@ -397,8 +436,15 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
     write_file(prediction_file, w.predictions);
     write_file(label_file, w.labels);
 
-    const ScoreReport report = score_folders((out / "predictions").string(),
-                                             (out / "labels").string(), benchmark_of(task_name));
+    // Scored alone, from a copy in a scratch folder, so that other files under <out> (another
+    // task's, a language of an earlier run) can neither fail nor slow this language's scoring.
+    const ScratchFolder scratch{out / ".scoring" / (task_name + "-" + language)};
+    fs::remove_all(scratch.path);
+    write_file(scratch.path / "predictions" / task_name / file, w.predictions);
+    write_file(scratch.path / "labels" / task_name / file, w.labels);
+    const ScoreReport report =
+        score_folders((scratch.path / "predictions").string(), (scratch.path / "labels").string(),
+                      benchmark_of(task_name));
     const ScoredLanguage* scored = nullptr;
     std::string headline_metric;
     for (const ScoredTask& t : report.tasks) {

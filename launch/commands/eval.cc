@@ -34,7 +34,11 @@ int run_eval(int argc, char** argv) {
       "re-evaluate languages that already have a result")(
       "batch", po::value<int64_t>()->default_value(16), "examples per model call")(
       "max-length", po::value<int64_t>()->default_value(0),
-      "generated tokens per example for QA and tagging (0: 48 for QA, 256 for tagging)")(
+      "generated tokens per example for QA and tagging (0: 48 for QA; for tagging 256, or 4 per "
+      "token of the batch's longest sentence)")(
+      "max-input-length", po::value<int64_t>()->default_value(1024),
+      "input tokens kept per example, eos included (longer inputs are cut and counted in the "
+      "result; 0: no limit)")(
       "layer", po::value<int64_t>()->default_value(-1),
       "retrieval (tatoeba): the encoder layer whose mean-pooled states embed a sentence (0: the "
       "embeddings; -1: the final normed output)");
@@ -64,6 +68,9 @@ int run_eval(int argc, char** argv) {
   options.max_length = v["max-length"].as<int64_t>();
   if (options.max_length < 0) throw UsageError("--max-length: must be >= 0");
   options.force = v["force"].as<bool>();
+  options.max_input_length = v["max-input-length"].as<int64_t>();
+  if (options.max_input_length < 0 || options.max_input_length == 1)
+    throw UsageError("--max-input-length: must be 0 (no limit) or >= 2");
   options.retrieval_layer = v["layer"].as<int64_t>();
   if (options.retrieval_layer < -1) throw UsageError("--layer: must be >= -1");
   const int extra_ids = v["extra-ids"].as<int>();
