@@ -430,6 +430,10 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
     const Written w = run_language(model, tokenizer, task, examples, path, options, language);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!options.writes_files) {
+      outcomes.push_back({language, false, json()});
+      continue;
+    }
     const std::string file = "test-" + language + "." + ext;
     const fs::path prediction_file = out / "predictions" / task_name / file;
     const fs::path label_file = out / "labels" / task_name / file;

@@ -58,6 +58,10 @@ struct EvalOptions {
   // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings);
   // -1: the final normed output.
   int64_t retrieval_layer = -1;
+  // false on every rank of a tensor-parallel group but the first: the rank runs the model (its
+  // collectives need the whole group) but writes and scores nothing, and its outcomes carry
+  // no result.
+  bool writes_files = true;
   // Called after each batch and once at the end of a language.
   std::function<void(const std::string& language, int64_t done, int64_t total, double seconds)>
       progress;

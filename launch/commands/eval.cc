@@ -1,5 +1,7 @@
 // stilts eval: a model on each language's test (or dev) file of an XTREME task, with prediction
 // and label files, per-language results and a per-family summary (experiments/eval_stage.h).
+// Alone, or as the ranks of one tensor-parallel replica under mpirun (--tp = the ranks), of
+// which rank 0 writes every file and prints.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -10,8 +12,17 @@
 #include "launch/commands/commands.h"
 #include "launch/model_source.h"
 #include "launch/options.h"
+#include "parallel/failure.h"
+#include "parallel/grid.h"
+#include "parallel/mpi_communicator.h"
 
 namespace stilts::launch {
+
+namespace {
+
+int evaluate(const po::variables_map& v, Communicator& world);
+
+}  // namespace
 
 int run_eval(int argc, char** argv) {
   po::options_description o("stilts eval");
@@ -41,15 +52,40 @@ int run_eval(int argc, char** argv) {
       "result; 0: no limit)")(
       "layer", po::value<int64_t>()->default_value(-1),
       "retrieval (tatoeba): the encoder layer whose mean-pooled states embed a sentence (0: the "
-      "embeddings; -1: the final normed output)");
+      "embeddings; -1: the final normed output)")(
+      "tp", po::value<int>()->default_value(1),
+      "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)");
   add_thread_option(o);
   ParsedCommand cmd = parse_command(
       "stilts eval --checkpoint DIR --tokenizer M.model --task T --data DIR [--langs all|xx,yy] "
       "[--split test|dev] [--out DIR] [--force]",
       o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
+
+  MpiSession mpi;
+  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::world();
+  install_failure_handlers(world->rank(), world->size());
+  try {
+    return evaluate(cmd.values, *world);
+  } catch (const UsageError&) {
+    // Every rank refuses the same options: one message, a clean exit.
+    if (world->size() == 1 || world->rank() == 0) throw;
+    return 2;
+  } catch (const std::exception& e) {
+    if (world->size() == 1) throw;
+    abort_job(world->rank(), world->size(), e.what());
+  }
+}
+
+namespace {
+
+int evaluate(const po::variables_map& v, Communicator& world) {
   apply_thread_option(v);
+  const bool lead = world.rank() == 0;
+  const int tp = v["tp"].as<int>();
+  if (tp != world.size())
+    throw UsageError("--tp " + std::to_string(tp) + " with " + std::to_string(world.size()) +
+                     " ranks: stilts eval runs one model replica, so start as many ranks as --tp");
 
   const std::string task = v["task"].as<std::string>();
   std::vector<std::string> languages;
@@ -92,25 +128,39 @@ int run_eval(int argc, char** argv) {
   tokenizer_options.num_extra_ids = extra_ids;
   const data::Tokenizer tokenizer =
       data::Tokenizer::load(v["tokenizer"].as<std::string>(), tokenizer_options);
-  std::unique_ptr<Parameters> params = load_model(v["checkpoint"].as<std::string>());
-  if (tokenizer.piece_count() > params->config().vocab_size)
+  const std::string checkpoint = v["checkpoint"].as<std::string>();
+  const ModelConfig config = read_model_config(checkpoint);
+  const ProcessGrid grid(world.size(), world.rank(), tp);
+  try {
+    grid.validate_model(config.num_heads, config.d_ff, config.vocab_size);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(config.name + ": " + e.what());
+  }
+  ProcessGrid::Groups groups = grid.make_communicators(world);
+  Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()});
+  load_weights(checkpoint, params);
+  if (tokenizer.piece_count() > config.vocab_size)
     throw std::runtime_error("the tokenizer has " + std::to_string(tokenizer.piece_count()) +
                              " pieces but the model's vocabulary only " +
-                             std::to_string(params->config().vocab_size));
-  Mt5Model model(*params);
+                             std::to_string(config.vocab_size));
+  Mt5Model model(params, *groups.tp);
+  options.writes_files = lead;
   if (options.retrieval_layer > model.encoder_layers())
     throw UsageError("--layer: " + std::to_string(options.retrieval_layer) +
                      " is past the encoder's " + std::to_string(model.encoder_layers()) +
                      " layers");
 
-  options.progress = [](const std::string& language, int64_t done, int64_t total, double seconds) {
-    std::fprintf(stderr, "\r%s: %lld/%lld examples, %.1f examples/s", language.c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total),
-                 seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
-    if (done == total) std::fprintf(stderr, "\n");
-  };
+  if (lead)
+    options.progress = [](const std::string& language, int64_t done, int64_t total,
+                          double seconds) {
+      std::fprintf(stderr, "\r%s: %lld/%lld examples, %.1f examples/s", language.c_str(),
+                   static_cast<long long>(done), static_cast<long long>(total),
+                   seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
+      if (done == total) std::fprintf(stderr, "\n");
+    };
   const std::vector<experiments::LanguageOutcome> outcomes =
       experiments::evaluate_task(model, tokenizer, task, data_dir, languages, out_dir, options);
+  if (!lead) return 0;
   for (const experiments::LanguageOutcome& outcome : outcomes) {
     const nlohmann::json& r = outcome.result;
     if (outcome.skipped)
@@ -131,5 +181,7 @@ int run_eval(int argc, char** argv) {
   std::printf("\nwrote %s/%s/summary.json and summary.md\n", out_dir.c_str(), task.c_str());
   return 0;
 }
+
+}  // namespace
 
 }  // namespace stilts::launch

@@ -172,6 +172,9 @@ int run_train(int argc, char** argv) {
   po::options_description o("stilts train");
   o.add_options()("model", po::value<std::string>()->default_value("test-small"),
                   "model preset for a fresh run (see stilts plan --list)")(
+      "vocab-size", po::value<int64_t>(),
+      "a fresh run: the preset's shape with this many embedding rows (e.g. a tokenizer's "
+      "model_vocab_size) instead of the preset's")(
       "init-from", po::value<std::string>(),
       "start from these weights: a Hugging Face model directory or a stilts checkpoint")(
       "run-dir", po::value<std::string>()->default_value("runs/train"),
@@ -298,6 +301,13 @@ int train(const po::variables_map& v, Communicator& world) {
     config = read_model_config(v["init-from"].as<std::string>());
   } else {
     config = model_preset(v["model"].as<std::string>());
+  }
+  if (v.count("vocab-size")) {
+    if (!resume_from.empty() || v.count("init-from"))
+      throw UsageError("--vocab-size: applies to a fresh run from a preset, not to " +
+                       std::string(resume_from.empty() ? "--init-from" : "a resumed run"));
+    config.vocab_size = v["vocab-size"].as<int64_t>();
+    if (config.vocab_size < 3) throw UsageError("--vocab-size: must be at least 3");
   }
   if (v.count("dropout")) config.dropout_rate = v["dropout"].as<float>();
   config.validate();

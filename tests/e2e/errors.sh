@@ -31,6 +31,11 @@ grep -q "batch 4" "$WORK/ini.txt" || fail "the INI's batch was not used"
 expect_error 1 "test-tiny.*--model test-small|--model test-small.*test-tiny" -- \
   "$STILTS" train --config "$WORK/good.ini" --model test-small --run-dir "$WORK/ini"
 step_dir="$WORK/ini/step-00000002"
+# --vocab-size reshapes a preset for a fresh run only.
+expect_error 2 "--vocab-size: applies to a fresh run from a preset, not to a resumed run" -- \
+  "$STILTS" train --config "$WORK/good.ini" --run-dir "$WORK/ini" --vocab-size 384
+expect_error 2 "--vocab-size: must be at least 3" -- \
+  "$STILTS" train --vocab-size 2 --run-dir "$WORK/never-trained"
 cp -r "$step_dir" "$WORK/swapped"
 $PY - "$WORK/swapped/config.json" <<'PY'
 import json, sys

@@ -213,4 +213,31 @@ expect_error 1 "missing data file .*download/xnli/dev-de.tsv" -- ev --task xnli 
 expect_error 1 "test-en.tsv: example .* has no gold label" -- \
   any_split --task xnli --langs en --split test --out "$WORK/test-split"
 expect_error 2 "--split: 'train', expected test or dev" -- any_split --task xnli --split train
+
+# As one tensor-parallel replica under mpirun (test-small's shape, whose 4 heads split over 2
+# ranks, with 384 embedding rows for the 320-piece tokenizer): rank 0 writes exactly what one
+# process writes.
+"$STILTS" train --model test-small --vocab-size 384 --task copy --steps 3 --batch 8 \
+  --eval-batches 0 --run-dir "$WORK/small" --log-every 10 >/dev/null
+small() {
+  "$STILTS" eval --checkpoint "$WORK/small" --tokenizer "$WORK/tok.model" --extra-ids 10 \
+    --data "$DATA" --split dev --task xnli --langs en,hi,zh,ar "$@"
+}
+small --out "$WORK/tp1" >/dev/null 2>&1
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe \
+  --mca mpi_yield_when_idle 1 "$STILTS" eval --checkpoint "$WORK/small" \
+  --tokenizer "$WORK/tok.model" --extra-ids 10 --data "$DATA" --split dev --task xnli \
+  --langs en,hi,zh,ar --tp 2 --out "$WORK/tp2" >"$WORK/tp2.txt" 2>/dev/null ||
+  fail "stilts eval --tp 2 under mpirun failed"
+diff -r "$WORK/tp1/predictions" "$WORK/tp2/predictions" ||
+  fail "TP=2 predictions differ from one process"
+for lang in en hi zh ar; do
+  $PY - "$WORK/tp1/xnli/$lang.json" "$WORK/tp2/xnli/$lang.json" <<'PY' || fail "TP=2 $lang score"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(0 if a["score"] == b["score"] and a["examples"] == b["examples"] else 1)
+PY
+done
+[ "$(grep -c "^xnli mean" "$WORK/tp2.txt")" -eq 1 ] || fail "rank 0 alone should print the summary"
+expect_error 2 "stilts eval runs one model replica" -- small --out "$WORK/tp-bad" --tp 2
 echo "eval: ok"
