@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -12,6 +13,7 @@
 #include "core/sentence_embedding.h"
 #include "data/languages.h"
 #include "data/readers/task_registry.h"
+#include "experiments/metrics/bucc.h"
 #include "experiments/metrics/categories.h"
 #include "experiments/scorer.h"
 
@@ -22,7 +24,10 @@ using nlohmann::json;
 
 namespace {
 
-enum class Mode { kRankLabels, kRankChoices, kAnswer, kTags, kRetrieve };
+enum class Mode { kRankLabels, kRankChoices, kAnswer, kTags, kRetrieve, kBucc, kLareqa, kMewslix };
+
+// Ranked candidates kept per query (the scorers' mAP@20).
+constexpr int64_t kRetrievalTopK = 20;
 
 struct EvalTask {
   const char* name;
@@ -66,6 +71,9 @@ const std::vector<EvalTask>& eval_tasks() {
       {"mlqa", Mode::kAnswer, {}, {}, 48, ""},
       {"tydiqa", Mode::kAnswer, {}, {}, 48, ""},
       {"tatoeba", Mode::kRetrieve, {}, {}, 0, ""},
+      {"bucc2018", Mode::kBucc, {}, {}, 0, ""},
+      {"lareqa", Mode::kLareqa, {}, {}, 0, ""},
+      {"mewslix", Mode::kMewslix, {}, {}, 0, ""},
   };
   return table;
 }
@@ -84,6 +92,13 @@ const EvalTask& eval_task(const std::string& task) {
   for (const EvalTask& t : eval_tasks())
     if (task == t.name) return t;
   throw std::logic_error("unreachable");
+}
+
+// LAReQA's languages: the XQuAD-R files (XTREME-R's evaluate.py lists none).
+const std::vector<std::string>& lareqa_languages() {
+  static const std::vector<std::string> languages = {"ar", "de", "el", "en", "es", "hi",
+                                                     "ru", "th", "tr", "vi", "zh"};
+  return languages;
 }
 
 metrics::Benchmark benchmark_of(const std::string& task) {
@@ -206,12 +221,18 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
   if (task == "tydiqa")
     return (root / "tydiqa" / "tydiqa-goldp-v1.1-dev" / ("tydiqa.goldp." + l + ".dev.json"))
         .string();
+  if (task == "bucc2018") return (root / "bucc2018" / (l + "-en." + split + "." + l)).string();
+  if (task == "lareqa")  // one file for both splits
+    return (root / "lareqa" / "xquad-r" / (l + ".json")).string();
+  if (task == "mewslix")
+    return (root / "mewslix" / "wikinews_mentions" / (split + "-" + l + ".jsonl")).string();
   throw std::logic_error("no path for task " + task);
 }
 
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec) {
   check_eval_task(task);
-  const std::vector<std::string>& official = metrics::task_languages(benchmark_of(task), task);
+  const std::vector<std::string>& official =
+      task == "lareqa" ? lareqa_languages() : metrics::task_languages(benchmark_of(task), task);
   if (spec == "all") return official;
   std::vector<std::string> out;
   std::stringstream in(spec);
@@ -279,6 +300,245 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer,
   return w;
 }
 
+// The encoder layer that embeds a sentence for the retrieval tasks.
+int64_t retrieval_layer(Mt5Model& model, const EvalOptions& options) {
+  const int64_t layer =
+      options.retrieval_layer >= 0 ? options.retrieval_layer : model.encoder_layers();
+  if (layer > model.encoder_layers())
+    throw std::invalid_argument("retrieval layer " + std::to_string(layer) +
+                                " is past the encoder's " + std::to_string(model.encoder_layers()) +
+                                " layers");
+  return layer;
+}
+
+// [texts, d] sentence embeddings.
+Tensor embed_texts(Mt5Model& model, const data::Tokenizer& tokenizer,
+                   const std::vector<std::string>& texts, const EvalOptions& options,
+                   int64_t& truncated) {
+  std::vector<std::vector<int32_t>> inputs;
+  inputs.reserve(texts.size());
+  for (const std::string& text : texts)
+    inputs.push_back(encode_input(tokenizer, text, options.max_input_length, truncated));
+  return sentence_embeddings(model, inputs, retrieval_layer(model, options),
+                             std::max<int64_t>(1, options.batch_size));
+}
+
+std::vector<data::Example> read_file_of(const std::string& task, const std::string& path,
+                                        const std::string& language, const std::string& split,
+                                        const std::string& what) {
+  if (!fs::is_regular_file(path))
+    throw std::runtime_error("missing data file " + path + " (expected " + what +
+                             " in XTREME's download layout)");
+  data::ReadOptions read_options;
+  read_options.language = language;
+  read_options.split = split;
+  data::ReadSummary summary;
+  return data::read_task(task, path, read_options, summary);
+}
+
+// The candidate pool of LAReQA or Mewsli-X, embedded once per evaluate_task call.
+struct CandidatePool {
+  bool ready = false;
+  std::vector<std::string> ids;
+  std::optional<Tensor> embeddings;
+  std::vector<std::string> languages;  // LAReQA: the files pooled
+  // LAReQA: each question id's correct candidates over the pooled languages.
+  std::map<std::string, std::vector<std::string>> gold;
+  int64_t truncated = 0;
+};
+
+struct RetrievalContext {
+  std::string data_dir;
+  CandidatePool pool;
+};
+
+// {query id: [ids of its k nearest candidates]} over the pool.
+json ranked_ids(const Tensor& queries, const CandidatePool& pool,
+                const std::vector<std::string>& query_ids) {
+  const Neighbors nearest = nearest_by_cosine(queries, *pool.embeddings, kRetrievalTopK);
+  json ranked = json::object();
+  for (size_t i = 0; i < query_ids.size(); ++i) {
+    json ids = json::array();
+    for (int64_t index : nearest.indices[i]) ids.push_back(pool.ids.at(static_cast<size_t>(index)));
+    ranked[query_ids[i]] = ids;
+  }
+  return ranked;
+}
+
+// LAReQA (XQuAD-R): each question against the answer sentences of every language file present
+// under the data folder (the 11 of XTREME-R when all are there).
+Written retrieve_lareqa(Mt5Model& model, const data::Tokenizer& tokenizer,
+                        const std::vector<data::Example>& examples, const EvalOptions& options,
+                        RetrievalContext& context) {
+  CandidatePool& pool = context.pool;
+  if (!pool.ready) {
+    std::vector<std::string> texts;
+    for (const std::string& l : lareqa_languages()) {
+      const std::string path = task_data_path(context.data_dir, "lareqa", "test", l);
+      if (!fs::is_regular_file(path)) continue;
+      pool.languages.push_back(l);
+      for (const data::Example& e : read_file_of("lareqa", path, l, "test", "an XQuAD-R file")) {
+        if (e.gold.at("role") == "candidate") {
+          pool.ids.push_back(e.id);
+          texts.push_back(e.input);
+        } else if (e.gold.contains("answer_candidate")) {
+          pool.gold[e.gold.at("question_id").get<std::string>()].push_back(
+              e.gold.at("answer_candidate").get<std::string>());
+        }
+      }
+    }
+    if (texts.empty()) throw std::runtime_error("lareqa: no candidate sentences in the pool");
+    pool.embeddings = embed_texts(model, tokenizer, texts, options, pool.truncated);
+    pool.ready = true;
+  }
+  std::vector<std::string> texts, question_ids;
+  for (const data::Example& e : examples)
+    if (e.gold.at("role") == "query") {
+      texts.push_back(e.input);
+      question_ids.push_back(e.gold.at("question_id").get<std::string>());
+    }
+  if (texts.empty()) throw std::runtime_error("lareqa: no questions");
+  int64_t truncated = 0;
+  const Tensor q = embed_texts(model, tokenizer, texts, options, truncated);
+  json labels = json::object();
+  for (const std::string& id : question_ids) {
+    const auto gold = pool.gold.find(id);
+    if (gold == pool.gold.end())
+      throw std::runtime_error("lareqa: question " + id + " has no answer sentence in the pool");
+    labels[id] = gold->second;
+  }
+  Written w;
+  w.predictions = ranked_ids(q, pool, question_ids).dump(1) + "\n";
+  w.labels = labels.dump(1) + "\n";
+  w.notes["retrieval_layer"] = retrieval_layer(model, options);
+  w.notes["candidates"] = pool.ids.size();
+  w.notes["candidate_pool_languages"] = pool.languages;
+  w.notes["candidate_pool"] =
+      "the answer sentences of every XQuAD-R file found under the data folder (the languages "
+      "listed), as XTREME-R pools its 11 languages; a question's correct candidates are its "
+      "answer sentences in each of them";
+  if (truncated + pool.truncated > 0) w.notes["inputs_truncated"] = truncated + pool.truncated;
+  return w;
+}
+
+// Mewsli-X: each mention against the entity descriptions of candidate_set_entities.jsonl; the
+// gold QIDs from wikinews_labels/{split}-{lang}.json.
+Written retrieve_mewslix(Mt5Model& model, const data::Tokenizer& tokenizer,
+                         const std::vector<data::Example>& examples, const EvalOptions& options,
+                         const std::string& language, RetrievalContext& context) {
+  const fs::path root = fs::path(context.data_dir) / "mewslix";
+  CandidatePool& pool = context.pool;
+  if (!pool.ready) {
+    std::vector<std::string> texts;
+    const std::string path = (root / "candidate_set_entities.jsonl").string();
+    for (const data::Example& e :
+         read_file_of("mewslix", path, "", options.split, "Mewsli-X's candidate entities")) {
+      pool.ids.push_back(e.id);
+      texts.push_back(e.input);
+    }
+    if (texts.empty()) throw std::runtime_error(path + ": no candidate entities");
+    pool.embeddings = embed_texts(model, tokenizer, texts, options, pool.truncated);
+    pool.ready = true;
+  }
+  const fs::path label_path = root / "wikinews_labels" / (options.split + "-" + language + ".json");
+  if (!fs::is_regular_file(label_path))
+    throw std::runtime_error("missing data file " + label_path.string() +
+                             " (expected the Mewsli-X labels {example_id: [QID]} of language " +
+                             language + " in XTREME's download layout)");
+  const json gold = read_json(label_path);
+  std::vector<std::string> texts, ids;
+  json labels = json::object();
+  for (const data::Example& e : examples) {
+    texts.push_back(e.input);
+    ids.push_back(e.id);
+    if (!gold.is_object() || !gold.contains(e.id) || !gold.at(e.id).is_array())
+      throw std::runtime_error(label_path.string() + ": no label list for example " + e.id);
+    labels[e.id] = gold.at(e.id);
+  }
+  int64_t truncated = 0;
+  const Tensor q = embed_texts(model, tokenizer, texts, options, truncated);
+  Written w;
+  w.predictions = ranked_ids(q, pool, ids).dump(1) + "\n";
+  w.labels = labels.dump(1) + "\n";
+  w.notes["retrieval_layer"] = retrieval_layer(model, options);
+  w.notes["candidates"] = pool.ids.size();
+  w.notes["label_file"] = label_path.string();
+  if (truncated + pool.truncated > 0) w.notes["inputs_truncated"] = truncated + pool.truncated;
+  return w;
+}
+
+// BUCC: each source sentence's nearest English sentence and its cosine.
+std::vector<metrics::BuccCandidate> bucc_candidates(Mt5Model& model,
+                                                    const data::Tokenizer& tokenizer,
+                                                    const std::vector<data::Example>& examples,
+                                                    const EvalOptions& options,
+                                                    int64_t& truncated) {
+  std::vector<std::string> sources, source_ids, english, english_ids;
+  for (const data::Example& e : examples) {
+    const bool query = e.gold.at("role") == "query";
+    (query ? sources : english).push_back(e.input);
+    (query ? source_ids : english_ids).push_back(e.id);
+  }
+  if (sources.empty() || english.empty())
+    throw std::runtime_error("bucc2018: no source or no English sentences");
+  const Tensor q = embed_texts(model, tokenizer, sources, options, truncated);
+  const Tensor c = embed_texts(model, tokenizer, english, options, truncated);
+  const Neighbors nearest = nearest_by_cosine(q, c, 1);
+  std::vector<metrics::BuccCandidate> candidates;
+  for (size_t i = 0; i < sources.size(); ++i)
+    candidates.push_back({source_ids[i], english_ids.at(static_cast<size_t>(nearest.indices[i][0])),
+                          static_cast<double>(nearest.similarities[i][0])});
+  return candidates;
+}
+
+std::vector<metrics::BuccPair> bucc_gold(const std::vector<data::Example>& examples) {
+  std::vector<metrics::BuccPair> pairs;
+  for (const data::Example& e : examples)
+    if (e.gold.at("role") == "query" && e.gold.contains("gold_ids"))
+      for (const json& id : e.gold.at("gold_ids")) pairs.emplace_back(e.id, id.get<std::string>());
+  return pairs;
+}
+
+// BUCC 2018: the threshold on the nearest neighbour's cosine is chosen on dev
+// (bucc_optimize_threshold) and applied to the evaluated split (bucc_extract).
+Written mine_bucc(Mt5Model& model, const data::Tokenizer& tokenizer,
+                  const std::vector<data::Example>& examples, const EvalOptions& options,
+                  const std::string& language, RetrievalContext& context) {
+  const std::string dev_path = task_data_path(context.data_dir, "bucc2018", "dev", language);
+  const std::string dev_gold_path =
+      (fs::path(context.data_dir) / "bucc2018" / (language + "-en.dev.gold")).string();
+  for (const std::string& path : {dev_path, dev_gold_path})
+    if (!fs::is_regular_file(path))
+      throw std::runtime_error("missing dev file " + path +
+                               " (BUCC's threshold is chosen on the dev split)");
+  int64_t truncated = 0;
+  const std::vector<metrics::BuccCandidate> candidates =
+      bucc_candidates(model, tokenizer, examples, options, truncated);
+  double threshold = 0.0;
+  if (options.split == "dev") {
+    threshold = metrics::bucc_optimize_threshold(candidates, bucc_gold(examples));
+  } else {
+    const std::vector<data::Example> dev =
+        read_file_of("bucc2018", dev_path, language, "dev", "the BUCC dev file");
+    threshold = metrics::bucc_optimize_threshold(
+        bucc_candidates(model, tokenizer, dev, options, truncated), bucc_gold(dev));
+  }
+  Written w;
+  const std::vector<metrics::BuccPair> mined = metrics::bucc_extract(candidates, threshold);
+  for (const metrics::BuccPair& p : mined) w.predictions += p.first + "\t" + p.second + "\n";
+  for (const metrics::BuccPair& p : bucc_gold(examples))
+    w.labels += p.first + "\t" + p.second + "\n";
+  w.notes["retrieval_layer"] = retrieval_layer(model, options);
+  w.notes["threshold"] = threshold;
+  w.notes["threshold_file"] = dev_path;
+  w.notes["mined_pairs"] = mined.size();
+  w.notes["scoring"] =
+      "each source sentence's nearest English sentence by cosine; pairs at or above the threshold "
+      "that maximizes F1 on the dev split";
+  if (truncated > 0) w.notes["inputs_truncated"] = truncated;
+  return w;
+}
+
 // Generated tokens per example: --max-length, else the task's default; for tagging at least
 // 4 pieces per token of the batch's longest sentence (and eos), so a long sentence is not cut.
 int64_t generated_length(const EvalTask& task, const std::vector<data::Example>& examples,
@@ -296,11 +556,27 @@ int64_t generated_length(const EvalTask& task, const std::vector<data::Example>&
 // Runs the model over `examples` and returns the prediction and label files' contents.
 Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const EvalTask& task,
                      const std::vector<data::Example>& examples, const std::string& path,
-                     const EvalOptions& options, const std::string& language) {
-  for (const data::Example& e : examples)
-    if (e.gold.value("role", "query") == "query") require_labeled(e, path);
+                     const EvalOptions& options, const std::string& language,
+                     RetrievalContext& context) {
+  if (task.mode != Mode::kMewslix)  // Mewsli-X's labels come from wikinews_labels/
+    for (const data::Example& e : examples)
+      if (e.gold.value("role", "query") == "query") require_labeled(e, path);
   Written w;
   if (task.mode == Mode::kRetrieve) return retrieve(model, tokenizer, examples, options, language);
+  if (task.mode == Mode::kLareqa || task.mode == Mode::kMewslix || task.mode == Mode::kBucc) {
+    const auto begin = std::chrono::steady_clock::now();
+    w = task.mode == Mode::kLareqa ? retrieve_lareqa(model, tokenizer, examples, options, context)
+        : task.mode == Mode::kMewslix
+            ? retrieve_mewslix(model, tokenizer, examples, options, language, context)
+            : mine_bucc(model, tokenizer, examples, options, language, context);
+    if (options.progress) {
+      const auto total = static_cast<int64_t>(examples.size());
+      options.progress(
+          language, total, total,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+    }
+    return w;
+  }
   const auto start = std::chrono::steady_clock::now();
   const int64_t total = static_cast<int64_t>(examples.size());
   const int64_t batch = std::max<int64_t>(1, options.batch_size);
@@ -408,6 +684,7 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
   const fs::path out(out_dir);
   const std::string ext = task_file_extension(task_name);
   std::vector<LanguageOutcome> outcomes;
+  RetrievalContext context{data_dir, {}};
   for (const std::string& language : languages) {
     const fs::path result_path = out / task_name / (language + ".json");
     if (!options.force && fs::exists(result_path)) {
@@ -427,7 +704,8 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
         data::read_task(task_name, path, read_options, read_summary);
     if (examples.empty()) throw std::runtime_error(path + ": no examples");
     const auto start = std::chrono::steady_clock::now();
-    const Written w = run_language(model, tokenizer, task, examples, path, options, language);
+    const Written w =
+        run_language(model, tokenizer, task, examples, path, options, language, context);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!options.writes_files) {

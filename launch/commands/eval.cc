@@ -32,7 +32,9 @@ int run_eval(int argc, char** argv) {
       "extra-ids", po::value<int>()->default_value(100),
       "sentinel pieces <extra_id_N> at the top of the tokenizer's vocabulary")(
       "task", po::value<std::string>()->required(),
-      "the XTREME task (xnli, pawsx, xcopa, udpos, panx, xquad, mlqa, tydiqa, tatoeba)")(
+      "the XTREME task (xnli, pawsx, xcopa, udpos, panx, xquad, mlqa, tydiqa, tatoeba, bucc2018: "
+      "threshold chosen on the dev split, lareqa: candidates pooled over the xquad-r files found, "
+      "mewslix: candidates from candidate_set_entities.jsonl, labels from wikinews_labels/)")(
       "data", po::value<std::string>()->required(),
       "the folder XTREME's download_data.sh writes (xnli/, xquad/, ...)")(
       "langs", po::value<std::string>()->default_value("all"),
@@ -51,8 +53,8 @@ int run_eval(int argc, char** argv) {
       "input tokens kept per example, eos included (longer inputs are cut and counted in the "
       "result; 0: no limit)")(
       "layer", po::value<int64_t>()->default_value(-1),
-      "retrieval (tatoeba): the encoder layer whose mean-pooled states embed a sentence (0: the "
-      "embeddings; -1: the final normed output)")(
+      "retrieval (tatoeba, bucc2018, lareqa, mewslix): the encoder layer whose mean-pooled "
+      "states embed a sentence (0: the embeddings; -1: the final normed output)")(
       "tp", po::value<int>()->default_value(1),
       "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)");
   add_thread_option(o);

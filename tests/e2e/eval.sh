@@ -2,7 +2,9 @@
 # stilts eval: a tiny trained model over fixture data in the XTREME download layout, in four
 # scripts (Latin, Devanagari, Han, Arabic): XNLI (rank classification over the label words),
 # XCOPA (rank classification over each example's choices), XQuAD (greedy decoding of the answer)
-# and UD-POS (greedy decoding of the tags, aligned to the tokens). Each run ends with a results
+# and UD-POS (greedy decoding of the tags, aligned to the tokens); the retrieval tasks Tatoeba,
+# LAReQA (a pool over the XQuAD-R files), Mewsli-X (candidate entities, wikinews_labels) and
+# BUCC (a threshold chosen on dev, a missing dev file refused). Each run ends with a results
 # file per language whose scores `stilts score` reproduces from the written prediction and label
 # files, and a summary with the task mean and the per-family means; a second run skips every
 # language and --force redoes them; bad input exits with a message naming the problem.
@@ -89,6 +91,84 @@ squad(f"{root}/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json",
       [("猫在垫子上睡觉。", "猫在哪里睡觉？", "垫子上")])
 squad(f"{root}/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.ar.dev.json",
       [("القطة تنام على السجادة.", "أين تنام القطة؟", "على السجادة")])
+
+# LAReQA (XQuAD-R): shared question ids across languages, sentence_breaks per paragraph.
+def xquad_r(lang, paragraphs):
+    data = []
+    for p, (sentences, questions) in enumerate(paragraphs):
+        context, breaks = "", []
+        for sentence in sentences:
+            if context:
+                context += " "
+            breaks.append([len(context), len(context) + len(sentence)])
+            context += sentence
+        qas = [{"id": qid, "question": question,
+                "answers": [{"text": sentences[s], "answer_start": breaks[s][0]}]}
+               for qid, question, s in questions]
+        data.append({"title": f"t{p}", "paragraphs": [
+            {"context": context, "sentence_breaks": breaks, "qas": qas}]})
+    os.makedirs(f"{root}/lareqa/xquad-r", exist_ok=True)
+    with open(f"{root}/lareqa/xquad-r/{lang}.json", "w", encoding="utf-8") as f:
+        json.dump({"version": "1.1", "data": data}, f, ensure_ascii=False)
+xquad_r("en", [(["The cat sleeps on the mat.", "He bought a red car."],
+                [("q1", "Where does the cat sleep?", 0), ("q2", "What did he buy?", 1)]),
+               (["She reads every night."], [("q3", "When does she read?", 0)])])
+xquad_r("zh", [(["猫在垫子上睡觉。", "他买了一辆红色的车。"],
+                [("q1", "猫在哪里睡觉？", 0), ("q2", "他买了什么？", 1)]),
+               (["她每天晚上读书。"], [("q3", "她什么时候读书？", 0)])])
+xquad_r("ar", [(["القطة تنام على السجادة.", "اشترى سيارة حمراء."],
+                [("q1", "أين تنام القطة؟", 0), ("q2", "ماذا اشترى؟", 1)]),
+               (["تقرأ كل ليلة."], [("q3", "متى تقرأ؟", 0)])])
+
+# Mewsli-X: mentions in context, the candidate entities, the labels {example_id: [QID]}.
+def jsonl(path, records):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+jsonl(f"{root}/mewslix/candidate_set_entities.jsonl", [
+    {"entity_id": qid, "title": title, "description": text,
+     "sentence_spans": [{"start": 0, "end": len(text)}], "description_language": "en",
+     "description_url": "u"}
+    for qid, title, text in [("Q1", "Cat", "The cat is a small domestic animal."),
+                             ("Q2", "Car", "A car is a motor vehicle with wheels."),
+                             ("Q3", "Night", "Night is the time when the sun is down.")]])
+def mentions(lang, items):
+    records, labels = [], {}
+    for i, (text, mention, qid) in enumerate(items):
+        start = text.index(mention)
+        eid = f"{lang}-{i}"
+        records.append({"context": {"text": text, "language": lang, "document_title": "d",
+                                    "sentence_spans": [{"start": 0, "end": len(text)}]},
+                        "mentions": [{"example_id": eid, "entity_id": qid, "mention_span": {
+                            "start": start, "end": start + len(mention), "text": mention}}]})
+        labels[eid] = [qid]
+    jsonl(f"{root}/mewslix/wikinews_mentions/dev-{lang}.jsonl", records)
+    # The test split as XTREME ships it: mentions without entity_id, labels apart.
+    for r in records:
+        r["mentions"] = [{k: v for k, v in m.items() if k != "entity_id"} for m in r["mentions"]]
+    jsonl(f"{root}/mewslix/wikinews_mentions/test-{lang}.jsonl", records)
+    os.makedirs(f"{root}/mewslix/wikinews_labels", exist_ok=True)
+    with open(f"{root}/mewslix/wikinews_labels/dev-{lang}.json", "w", encoding="utf-8") as f:
+        json.dump(labels, f)
+mentions("en", [("The cat sleeps on the mat.", "cat", "Q1"),
+                ("He bought a red car.", "car", "Q2"), ("She reads every night.", "night", "Q3")])
+mentions("ar", [("القطة تنام على السجادة.", "القطة", "Q1"), ("اشترى سيارة حمراء.", "سيارة", "Q2")])
+
+# BUCC 2018: {xx}-en.{split}.{xx} and .en ("id<TAB>sentence"), {xx}-en.{split}.gold.
+def bucc(lang, split, sources, english, gold):
+    tsv(f"{root}/bucc2018/{lang}-en.{split}.{lang}", sources)
+    tsv(f"{root}/bucc2018/{lang}-en.{split}.en", english)
+    tsv(f"{root}/bucc2018/{lang}-en.{split}.gold", gold)
+en_rows = [("en-1", "The cat sleeps."), ("en-2", "He bought a red car."),
+           ("en-3", "She reads every night."), ("en-4", "The weather is cold.")]
+bucc("de", "dev", [("de-1", "Die Katze schläft."), ("de-2", "Er kaufte ein rotes Auto."),
+                   ("de-3", "Heute ist Montag.")], en_rows, [("de-1", "en-1"), ("de-2", "en-2")])
+bucc("zh", "dev", [("zh-1", "猫在睡觉。"), ("zh-2", "她每天晚上读书。")], en_rows,
+     [("zh-1", "en-1"), ("zh-2", "en-3")])
+bucc("zh", "test", [("zh-7", "他买了一辆红色的车。"), ("zh-8", "天气很冷。")], en_rows,
+     [("zh-7", "en-2"), ("zh-8", "en-4")])
+# A test split without its dev split.
+bucc("fr", "test", [("fr-1", "Le chat dort.")], en_rows, [("fr-1", "en-1")])
 PY
 
 # A tokenizer on the English fixture text (320 pieces leave no room for the other scripts'
@@ -122,7 +202,7 @@ done
 check() {
   local task=$1 version=xtreme-r
   shift
-  [ "$task" = pawsx ] && version=xtreme  # PAWS-X is not an XTREME-R task
+  case $task in pawsx | bucc2018) version=xtreme ;; esac  # not XTREME-R tasks
   "$STILTS" score --predictions "$OUT/predictions" --labels "$OUT/labels" \
     --xtreme-version "$version" --json "$WORK/score.json" >/dev/null
   $PY - "$OUT" "$task" "$WORK/score.json" "$@" <<'PY' || fail "$task results are inconsistent"
@@ -130,7 +210,7 @@ import json, math, sys
 out, task, score_file, langs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 score = json.load(open(score_file))["tasks"][task]
 family = {"en": "Indo-European", "hi": "Indo-European", "zh": "Sino-Tibetan",
-          "ar": "Afro-Asiatic"}
+          "ar": "Afro-Asiatic", "de": "Indo-European"}
 summary = json.load(open(f"{out}/{task}/summary.json"))
 values, by_family = [], {}
 for lang in langs:
@@ -203,10 +283,43 @@ grep -q '"examples": 3,' "$OUT/tatoeba/hi.json" || fail "tatoeba examples are no
 grep -qvE '^[0-2]$' "$OUT/predictions/tatoeba/test-zh.tsv" && fail "a Tatoeba prediction is no index"
 expect_error 2 "--layer: 9 is past the encoder's 2 layers" -- ev --task tatoeba --langs hi --force --layer 9
 
+# LAReQA: the questions of each language against the answer sentences of all three files.
+ev --task lareqa --langs en,zh --layer 1 >"$WORK/lareqa.txt" 2>&1 || fail "lareqa failed: $(cat "$WORK/lareqa.txt")"
+check lareqa en zh
+$PY - "$OUT" <<'PY' || fail "lareqa predictions or labels are wrong"
+import json, sys
+out = sys.argv[1]
+p = json.load(open(f"{out}/predictions/lareqa/test-zh.json"))
+g = json.load(open(f"{out}/labels/lareqa/test-zh.json"))
+assert sorted(p) == ["q1", "q2", "q3"] and all(len(v) == 9 for v in p.values()), p
+assert g["q1"] == ["ar_1_0", "en_1_0", "zh_1_0"], g
+r = json.load(open(f"{out}/lareqa/en.json"))
+assert r["notes"]["candidates"] == 9 and r["notes"]["candidate_pool_languages"] == ["ar", "en", "zh"], r
+PY
+
+# Mewsli-X: each mention against the candidate entities, labels from wikinews_labels/.
+ev --task mewslix --langs en,ar --layer 1 >"$WORK/mewslix.txt" 2>&1 || fail "mewslix failed: $(cat "$WORK/mewslix.txt")"
+check mewslix en ar
+$PY -c 'import json,sys; p=json.load(open(sys.argv[1])); assert sorted(p)==["ar-0","ar-1"] and all(sorted(v)==["Q1","Q2","Q3"] for v in p.values()), p' \
+  "$OUT/predictions/mewslix/test-ar.json" || fail "Mewsli-X predictions are not ranked QIDs"
+expect_error 1 "missing data file .*mewslix/wikinews_labels/test-en.json" -- \
+  any_split --task mewslix --langs en --split test --out "$WORK/mewslix-test" --layer 1
+
+# BUCC: the threshold chosen on dev, the mined pairs written as "src<TAB>trg".
+ev --task bucc2018 --langs de,zh --layer 1 >"$WORK/bucc.txt" 2>&1 || fail "bucc2018 failed: $(cat "$WORK/bucc.txt")"
+check bucc2018 de zh
+grep -q '"threshold"' "$OUT/bucc2018/de.json" || fail "the BUCC threshold is not reported"
+grep -qvE '^de-[0-9]	en-[0-9]$' "$OUT/predictions/bucc2018/test-de.tsv" && fail "a BUCC prediction is no id pair"
+any_split --task bucc2018 --langs zh --split test --layer 1 --out "$WORK/bucc-test" >/dev/null 2>&1 ||
+  fail "bucc2018 on the test split failed"
+grep -q '"threshold_file": ".*zh-en.dev.zh"' "$WORK/bucc-test/bucc2018/zh.json" ||
+  fail "the test threshold does not come from dev"
+expect_error 1 "missing dev file .*bucc2018/fr-en.dev.fr" -- \
+  any_split --task bucc2018 --langs fr --split test --layer 1 --out "$WORK/bucc-fr"
+
 # Bad input.
 expect_error 2 "unknown task 'nope'; supported: xnli" -- ev --task nope
-expect_error 2 "task mewslix is not supported yet; supported: xnli, pawsx, xcopa" -- \
-  ev --task mewslix --langs de
+expect_error 2 "unknown task 'bucc'; supported: .*tatoeba, bucc2018, lareqa, mewslix" -- ev --task bucc
 expect_error 2 "'xx'.*--langs|--langs.*'xx'" -- ev --task xnli --langs en,xx
 expect_error 2 "xnli has no language 'ja'" -- ev --task xnli --langs ja
 expect_error 1 "missing data file .*download/xnli/dev-de.tsv" -- ev --task xnli --langs de

@@ -33,17 +33,27 @@ TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
   EXPECT_EQ(task_data_path("d", "tydiqa", "test", "te"),
             "d/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.te.dev.json");
   EXPECT_EQ(task_data_path("d", "tatoeba", "test", "hi"), "d/tatoeba/hi-en.hi");
+  EXPECT_EQ(task_data_path("d", "bucc2018", "dev", "de"), "d/bucc2018/de-en.dev.de");
+  EXPECT_EQ(task_data_path("d", "bucc2018", "test", "zh"), "d/bucc2018/zh-en.test.zh");
+  EXPECT_EQ(task_data_path("d", "lareqa", "test", "el"), "d/lareqa/xquad-r/el.json");
+  EXPECT_EQ(task_data_path("d", "lareqa", "dev", "el"), "d/lareqa/xquad-r/el.json");
+  EXPECT_EQ(task_data_path("d", "mewslix", "dev", "ja"),
+            "d/mewslix/wikinews_mentions/dev-ja.jsonl");
+  EXPECT_EQ(task_data_path("d", "mewslix", "test", "uk"),
+            "d/mewslix/wikinews_mentions/test-uk.jsonl");
   EXPECT_THAT(error_of([] { task_data_path("d", "xnli", "train", "en"); }),
               HasSubstr("split 'train': expected test or dev"));
 }
 
 TEST(EvalStage, RefusesUnsupportedAndUnknownTasks) {
-  EXPECT_THAT(error_of([] { check_eval_task("mewslix"); }),
-              HasSubstr("task mewslix is not supported yet; supported: xnli, pawsx, xcopa"));
-  EXPECT_THAT(error_of([] { check_eval_task("lareqa"); }), HasSubstr("tatoeba"));
   EXPECT_THAT(error_of([] { check_eval_task("nope"); }),
               HasSubstr("unknown task 'nope'; supported: xnli"));
+  EXPECT_THAT(error_of([] { check_eval_task("nope"); }),
+              HasSubstr("tatoeba, bucc2018, lareqa, mewslix"));
   EXPECT_NO_THROW(check_eval_task("xquad"));
+  EXPECT_NO_THROW(check_eval_task("bucc2018"));
+  EXPECT_NO_THROW(check_eval_task("lareqa"));
+  EXPECT_NO_THROW(check_eval_task("mewslix"));
 }
 
 TEST(EvalStage, ResolvesLanguages) {
@@ -51,6 +61,10 @@ TEST(EvalStage, ResolvesLanguages) {
   EXPECT_EQ(all.size(), 15u);
   EXPECT_THAT(resolve_eval_languages("xnli", "hi,zh,hi,ar"), ElementsAre("hi", "zh", "ar"));
   EXPECT_EQ(resolve_eval_languages("pawsx", "all").size(), 7u);
+  EXPECT_EQ(resolve_eval_languages("lareqa", "all").size(), 11u);
+  EXPECT_THAT(resolve_eval_languages("lareqa", "el,th"), ElementsAre("el", "th"));
+  EXPECT_EQ(resolve_eval_languages("mewslix", "all").size(), 11u);
+  EXPECT_THAT(resolve_eval_languages("bucc2018", "all"), ElementsAre("de", "fr", "ru", "zh"));
   EXPECT_THAT(error_of([] { resolve_eval_languages("xnli", "en,xx"); }), HasSubstr("'xx'"));
   EXPECT_THAT(error_of([] { resolve_eval_languages("xnli", "ja"); }),
               HasSubstr("xnli has no language 'ja'"));
