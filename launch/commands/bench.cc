@@ -19,10 +19,9 @@
 #include "data/corpus_writer.h"
 #include "data/loader.h"
 #include "launch/commands/commands.h"
+#include "launch/job.h"
 #include "launch/options.h"
 #include "parallel/counting_communicator.h"
-#include "parallel/grid.h"
-#include "parallel/mpi_communicator.h"
 
 namespace stilts::launch {
 namespace {
@@ -45,7 +44,7 @@ struct StepTimes {
   int64_t tp_bytes = 0, dp_bytes = 0;
 };
 
-int bench_model(const po::variables_map& v) {
+int bench_model(const po::variables_map& v, Communicator& job) {
   ModelConfig config;
   try {
     config = model_preset(v["model"].as<std::string>());
@@ -59,21 +58,15 @@ int bench_model(const po::variables_map& v) {
     throw UsageError("--batch, --input-len, --target-len and --steps must be positive");
   const bool zero = v["zero"].as<bool>();
 
-  // Every collective goes through counting communicators (a negligible clock read per call).
-  MpiSession mpi;
-  CountingCommunicator world(MpiCommunicator::world());
-  std::unique_ptr<ProcessGrid> grid;
-  try {
-    grid = std::make_unique<ProcessGrid>(world.size(), world.rank(), v["tp"].as<int>());
-    grid->validate_model(config.num_heads, config.d_ff, config.vocab_size);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  ProcessGrid::Groups groups = grid->make_communicators(world);
+  // Every collective goes through counting communicators (a negligible clock read per call),
+  // over a copy of the job's world.
+  CountingCommunicator world(job.split(0, job.rank()));
+  const ProcessGrid grid = job_grid(world, v["tp"].as<int>(), config);
+  ProcessGrid::Groups groups = grid.make_communicators(world);
   auto& tp = dynamic_cast<CountingCommunicator&>(*groups.tp);
   auto& dp = dynamic_cast<CountingCommunicator&>(*groups.dp);
 
-  Parameters params(config, Device::cpu, {grid->tp(), grid->tp_rank()}, zero ? grid->dp() : 1);
+  Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()}, zero ? grid.dp() : 1);
   params.initialize(v["seed"].as<uint64_t>());
   TrainerOptions options;
   options.steps = warmup + steps;
@@ -83,7 +76,7 @@ int bench_model(const po::variables_map& v) {
 
   // Random ids without padding, like the PyTorch script: every position is a real token.
   // Each DP rank draws its own --batch examples.
-  std::mt19937 gen(static_cast<uint32_t>(options.seed) + static_cast<uint32_t>(grid->dp_rank()));
+  std::mt19937 gen(static_cast<uint32_t>(options.seed) + static_cast<uint32_t>(grid.dp_rank()));
   auto token = [&] { return static_cast<int32_t>(2 + gen() % (config.vocab_size - 2)); };
   Batch b;
   b.batch_size = batch;
@@ -105,13 +98,13 @@ int bench_model(const po::variables_map& v) {
                        per_step(dp.total().seconds), bytes_per_step(tp.total().bytes),
                        bytes_per_step(dp.total().bytes)};
   const CommunicationPlan plan =
-      communication_per_step(config, grid->tp(), grid->dp(), zero, batch, input_len, target_len);
-  const double tokens = static_cast<double>(batch * grid->dp() * (input_len + target_len) * steps);
+      communication_per_step(config, grid.tp(), grid.dp(), zero, batch, input_len, target_len);
+  const double tokens = static_cast<double>(batch * grid.dp() * (input_len + target_len) * steps);
   if (world.rank() != 0) return 0;
   std::printf("model %s, batch %lld per DP rank, input %lld, target %lld, %d threads per rank\n",
               config.name.c_str(), static_cast<long long>(batch), static_cast<long long>(input_len),
               static_cast<long long>(target_len), ops::cpu_threads());
-  std::printf("layout: TP %d x DP %d%s on %d ranks\n", grid->tp(), grid->dp(),
+  std::printf("layout: TP %d x DP %d%s on %d ranks\n", grid.tp(), grid.dp(),
               zero ? " (ZeRO-1)" : "", world.size());
   std::printf("step ms: %.2f\n", 1000.0 * mine.step);
   std::printf("communication ms per step (rank 0): TP %.2f, DP %.2f; compute ms: %.2f\n",
@@ -305,7 +298,8 @@ int run_bench(int argc, char** argv) {
   const po::variables_map& v = cmd.values;
   apply_thread_option(v);
   const std::string what = v["what"].as<std::string>();
-  if (what == "model") return bench_model(v);
+  if (what == "model")
+    return run_as_job_rank([&](Communicator& world) { return bench_model(v, world); });
   if (what == "decode") return bench_decode(v);
   if (what == "data") return bench_data(v);
   throw UsageError("--what: expected model, decode or data, got '" + what + "'");

@@ -10,11 +10,9 @@
 #include "core/model.h"
 #include "experiments/eval_stage.h"
 #include "launch/commands/commands.h"
+#include "launch/job.h"
 #include "launch/model_source.h"
 #include "launch/options.h"
-#include "parallel/failure.h"
-#include "parallel/grid.h"
-#include "parallel/mpi_communicator.h"
 
 namespace stilts::launch {
 
@@ -64,19 +62,7 @@ int run_eval(int argc, char** argv) {
       o, argc, argv);
   if (cmd.help) return 0;
 
-  MpiSession mpi;
-  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::world();
-  install_failure_handlers(world->rank(), world->size());
-  try {
-    return evaluate(cmd.values, *world);
-  } catch (const UsageError&) {
-    // Every rank refuses the same options: one message, a clean exit.
-    if (world->size() == 1 || world->rank() == 0) throw;
-    return 2;
-  } catch (const std::exception& e) {
-    if (world->size() == 1) throw;
-    abort_job(world->rank(), world->size(), e.what());
-  }
+  return run_as_job_rank([&](Communicator& world) { return evaluate(cmd.values, world); });
 }
 
 namespace {
@@ -132,12 +118,7 @@ int evaluate(const po::variables_map& v, Communicator& world) {
       data::Tokenizer::load(v["tokenizer"].as<std::string>(), tokenizer_options);
   const std::string checkpoint = v["checkpoint"].as<std::string>();
   const ModelConfig config = read_model_config(checkpoint);
-  const ProcessGrid grid(world.size(), world.rank(), tp);
-  try {
-    grid.validate_model(config.num_heads, config.d_ff, config.vocab_size);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(config.name + ": " + e.what());
-  }
+  const ProcessGrid grid = job_grid(world, tp, config);
   ProcessGrid::Groups groups = grid.make_communicators(world);
   Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()});
   load_weights(checkpoint, params);

@@ -17,11 +17,9 @@
 #include "data/toy_task.h"
 #include "launch/commands/commands.h"
 #include "launch/corpus_stream.h"
+#include "launch/job.h"
 #include "launch/model_source.h"
 #include "launch/options.h"
-#include "parallel/failure.h"
-#include "parallel/grid.h"
-#include "parallel/mpi_communicator.h"
 
 namespace stilts::launch {
 namespace {
@@ -238,20 +236,7 @@ int run_train(int argc, char** argv) {
   ParsedCommand cmd = parse_command("stilts train [options]", o, argc, argv);
   if (cmd.help) return 0;
 
-  // Under mpirun every rank runs this; alone, MPI starts a world of one.
-  MpiSession mpi;
-  std::unique_ptr<MpiCommunicator> world = MpiCommunicator::world();
-  install_failure_handlers(world->rank(), world->size());
-  try {
-    return train(cmd.values, *world);
-  } catch (const UsageError& e) {
-    // Every rank parsed the same options and refuses them alike: one message, a clean exit.
-    if (world->size() == 1 || world->rank() == 0) throw;
-    return 2;
-  } catch (const std::exception& e) {
-    if (world->size() == 1) throw;
-    abort_job(world->rank(), world->size(), e.what());
-  }
+  return run_as_job_rank([&](Communicator& world) { return train(cmd.values, world); });
 }
 
 namespace {
@@ -259,12 +244,6 @@ namespace {
 int train(const po::variables_map& v, Communicator& world) {
   apply_thread_option(v);
   const bool lead = world.rank() == 0;
-  std::unique_ptr<ProcessGrid> grid;
-  try {
-    grid = std::make_unique<ProcessGrid>(world.size(), world.rank(), v["tp"].as<int>());
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
   const bool zero = v["zero"].as<bool>();
 
   const bool use_corpus = v.count("corpus") > 0;
@@ -311,11 +290,7 @@ int train(const po::variables_map& v, Communicator& world) {
   }
   if (v.count("dropout")) config.dropout_rate = v["dropout"].as<float>();
   config.validate();
-  try {
-    grid->validate_model(config.num_heads, config.d_ff, config.vocab_size);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(config.name + ": " + e.what());
-  }
+  const ProcessGrid grid = job_grid(world, v["tp"].as<int>(), config);
 
   const uint64_t seed = v["seed"].as<uint64_t>();
   data::ToyTaskOptions toy;
@@ -328,9 +303,9 @@ int train(const po::variables_map& v, Communicator& world) {
   const int64_t batch = v["batch"].as<int64_t>();
   if (!use_corpus) {
     toy.validate(config.vocab_size);
-    if (batch <= 0 || batch % grid->dp() != 0)
+    if (batch <= 0 || batch % grid.dp() != 0)
       throw UsageError("--batch: " + std::to_string(batch) +
-                       " must be a positive multiple of the " + std::to_string(grid->dp()) +
+                       " must be a positive multiple of the " + std::to_string(grid.dp()) +
                        " data-parallel ranks, each taking an equal share");
   }
 
@@ -357,8 +332,8 @@ int train(const po::variables_map& v, Communicator& world) {
     if (v.count("mixture-weights"))
       sampler.weights = parse_weights(v["mixture-weights"].as<std::string>(), corpora.size());
     sampler.seed = seed;
-    sampler.rank = grid->dp_rank();
-    sampler.world = grid->dp();
+    sampler.rank = grid.dp_rank();
+    sampler.world = grid.dp();
     batcher.max_tokens = v["max-tokens"].as<int64_t>();
     batcher.max_input_length = v["max-input-len"].as<int64_t>();
     batcher.max_target_length = v["max-target-len"].as<int64_t>();
@@ -416,7 +391,7 @@ int train(const po::variables_map& v, Communicator& world) {
                   {"lr", t.schedule.lr},
                   {"schedule", t.schedule.kind},
                   {"seed", t.seed},
-                  {"parallel", {{"tp", grid->tp()}, {"dp", grid->dp()}, {"zero", zero}}}};
+                  {"parallel", {{"tp", grid.tp()}, {"dp", grid.dp()}, {"zero", zero}}}};
   if (use_corpus) {
     t.run_config["corpora"] = absolute_paths(corpora);
     t.run_config["eval_corpora"] = absolute_paths(eval_corpora);
@@ -462,10 +437,10 @@ int train(const po::variables_map& v, Communicator& world) {
     stream = std::make_unique<CorpusStream>(corpora, corpus_vocab, tokenizer_checksum, sampler,
                                             batcher, static_cast<size_t>(prefetch));
   else
-    stream = std::make_unique<ToyStream>(toy, batch, grid->dp_rank(), grid->dp());
+    stream = std::make_unique<ToyStream>(toy, batch, grid.dp_rank(), grid.dp());
 
-  ProcessGrid::Groups groups = grid->make_communicators(world);
-  Parameters params(config, Device::cpu, {grid->tp(), grid->tp_rank()}, zero ? grid->dp() : 1);
+  ProcessGrid::Groups groups = grid.make_communicators(world);
+  Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()}, zero ? grid.dp() : 1);
   Trainer trainer(params, t, {world, *groups.tp, *groups.dp, zero});
   if (!resume_from.empty()) {
     trainer.resume(resume_from, *stream);
@@ -480,7 +455,7 @@ int train(const po::variables_map& v, Communicator& world) {
   if (lead) {
     std::printf("model %s (%s), %lld parameters, TP %d x DP %d%s, ", config.name.c_str(),
                 config.shape_summary().c_str(), static_cast<long long>(param_count(config)),
-                grid->tp(), grid->dp(), zero ? " (ZeRO-1)" : "");
+                grid.tp(), grid.dp(), zero ? " (ZeRO-1)" : "");
     if (use_corpus)
       std::printf("corpora %s, up to %lld tokens per batch and rank\n",
                   joined(t.run_config["corpora"]).c_str(),
