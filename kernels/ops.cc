@@ -9,9 +9,15 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "kernels/cpu/common.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/debug_checks.h"
+#include "kernels/device.h"
+#if STILTS_HAS_CUDA
+#include "kernels/cuda/cuda_ops.h"
+#endif
 
 namespace stilts::ops {
 namespace {
@@ -26,14 +32,32 @@ std::string str(int64_t v) {
   throw std::invalid_argument(std::string(op) + ": " + message);
 }
 
-void expect_dtype(const char* op, const char* name, const Tensor& t, DType dtype) {
+// The dtypes an argument may have: one exactly, or any floating one (f32, bf16; which of them
+// a backend takes is the dispatcher's check).
+struct Accept {
+  DType dtype;
+  bool floating = false;
+  Accept(DType exactly) : dtype(exactly) {}  // NOLINT: DType::i32 reads as "exactly i32"
+  static Accept any_floating() {
+    Accept a(DType::f32);
+    a.floating = true;
+    return a;
+  }
+  bool admits(DType d) const {
+    return floating ? (d == DType::f32 || d == DType::bf16) : d == dtype;
+  }
+  std::string name() const { return floating ? "floating (f32 or bf16)" : dtype_name(dtype); }
+};
+const Accept kFloating = Accept::any_floating();
+
+void expect_dtype(const char* op, const char* name, const Tensor& t, Accept accept) {
   if (!t.defined()) fail(op, std::string(name) + " is undefined");
-  if (t.dtype() != dtype)
-    fail(op, std::string(name) + " must be " + dtype_name(dtype) + ", got " + t.describe());
+  if (!accept.admits(t.dtype()))
+    fail(op, std::string(name) + " must be " + accept.name() + ", got " + t.describe());
 }
 
 // The last dimension of a tensor read as [N, d]; it needs at least one dimension.
-int64_t last_dim(const char* op, const char* name, const Tensor& t, DType dtype = DType::f32) {
+int64_t last_dim(const char* op, const char* name, const Tensor& t, Accept dtype = DType::f32) {
   expect_dtype(op, name, t, dtype);
   if (t.rank() < 1)
     fail(op, std::string(name) + " needs at least one dimension, got " + t.describe());
@@ -41,32 +65,32 @@ int64_t last_dim(const char* op, const char* name, const Tensor& t, DType dtype 
 }
 
 void expect_shape(const char* op, const char* name, const Tensor& t, const Shape& shape,
-                  DType dtype = DType::f32) {
+                  Accept dtype = DType::f32) {
   expect_dtype(op, name, t, dtype);
   if (t.shape() != shape)
-    fail(op, std::string(name) + " must be " + dtype_name(dtype) + shape_string(shape) + ", got " +
+    fail(op, std::string(name) + " must be " + dtype.name() + shape_string(shape) + ", got " +
                  t.describe());
 }
 
 // [rows, cols] with the leading dimensions flattened, the "[N, d]" of ops.h.
 void expect_matrix(const char* op, const char* name, const Tensor& t, int64_t rows, int64_t cols,
-                   DType dtype = DType::f32) {
+                   Accept dtype = DType::f32) {
   if (last_dim(op, name, t, dtype) != cols || flat_rows(t) != rows)
-    fail(op, std::string(name) + " must be " + dtype_name(dtype) + "[" + str(rows) + "," +
-                 str(cols) + "] (leading dimensions flattened), got " + t.describe());
+    fail(op, std::string(name) + " must be " + dtype.name() + "[" + str(rows) + "," + str(cols) +
+                 "] (leading dimensions flattened), got " + t.describe());
 }
 
 // n elements of any shape.
 void expect_numel(const char* op, const char* name, const Tensor& t, int64_t n,
-                  DType dtype = DType::f32) {
+                  Accept dtype = DType::f32) {
   expect_dtype(op, name, t, dtype);
   if (t.numel() != n)
-    fail(op, std::string(name) + " must hold " + str(n) + " " + dtype_name(dtype) +
-                 " elements, got " + t.describe());
+    fail(op, std::string(name) + " must hold " + str(n) + " " + dtype.name() + " elements, got " +
+                 t.describe());
 }
 
 void expect_rank(const char* op, const char* name, const Tensor& t, int rank,
-                 DType dtype = DType::f32) {
+                 Accept dtype = DType::f32) {
   expect_dtype(op, name, t, dtype);
   if (t.rank() != rank)
     fail(op, std::string(name) + " must have " + str(rank) + " dimensions, got " + t.describe());
@@ -90,10 +114,9 @@ void expect_bucket_layout(const char* op, bool bidirectional, int num_buckets, i
                  (bidirectional ? "true" : "false") + ")");
 }
 
-// Runs the kernel of the device that every defined tensor of the call sits on.
-template <class CpuKernel>
-decltype(auto) dispatch(const char* op, std::initializer_list<const Tensor*> tensors,
-                        CpuKernel cpu_kernel) {
+// The device that every defined tensor of the call sits on (the CPU when none is defined).
+// The CPU backend computes in f32 only, so a bf16 tensor there is an error naming it.
+Device call_device(const char* op, std::initializer_list<const Tensor*> tensors) {
   const Tensor* first = nullptr;
   for (const Tensor* t : tensors) {
     if (!t->defined()) continue;
@@ -102,9 +125,41 @@ decltype(auto) dispatch(const char* op, std::initializer_list<const Tensor*> ten
     else if (t->device() != first->device())
       fail(op, "tensors on different devices: " + first->describe() + " and " + t->describe());
   }
-  if (first == nullptr || first->device() == Device::cpu) return cpu_kernel();
-  throw std::runtime_error(std::string(op) + ": this build has no CUDA kernels");
+  const Device device = first ? first->device() : Device::cpu;
+  if (device == Device::cpu)
+    for (const Tensor* t : tensors)
+      if (t->defined() && (t->dtype() == DType::bf16 || t->dtype() == DType::f16))
+        fail(op, "the CPU backend computes in f32; got " + t->describe());
+  return device;
 }
+
+// Runs the kernel of the tensors' device; in debug mode then checks every floating tensor of
+// the call for NaN and Inf.
+template <class CpuKernel, class CudaKernel>
+decltype(auto) dispatch(const char* op, std::initializer_list<const Tensor*> tensors,
+                        CpuKernel cpu_kernel, CudaKernel cuda_kernel) {
+  const Device device = call_device(op, tensors);
+  auto run = [&] { return device == Device::cpu ? cpu_kernel() : cuda_kernel(); };
+  if constexpr (std::is_void_v<decltype(run())>) {
+    run();
+    if (debug_checks()) check_finite(op, tensors);
+  } else {
+    auto result = run();
+    if (debug_checks()) check_finite(op, tensors);
+    return result;
+  }
+}
+
+// The two kernels of one call, written once: BACKENDS(matmul(a, ...)) runs cpu::matmul or
+// cuda::matmul with the same arguments.
+#if STILTS_HAS_CUDA
+#define BACKENDS(call) [&] { return cpu::call; }, [&] { return cuda::call; }
+#else
+#define BACKENDS(call)                                           \
+  [&] { return cpu::call; }, [&]() -> decltype(cpu::call) {      \
+    throw std::runtime_error(device::cuda_unavailable_reason()); \
+  }
+#endif
 
 // Sizes of one attention call, read from q and k and checked against v and the head count.
 struct AttentionDims {
@@ -113,16 +168,16 @@ struct AttentionDims {
 
 AttentionDims attention_dims(const char* op, const Tensor& q, const Tensor& k, const Tensor& v,
                              const AttentionShape& shape) {
-  expect_rank(op, "q", q, 3);
-  expect_rank(op, "k", k, 3);
+  expect_rank(op, "q", q, 3, kFloating);
+  expect_rank(op, "k", k, 3, kFloating);
   const AttentionDims d{q.dim(0), q.dim(1), k.dim(1), q.dim(2)};
   if (shape.num_heads < 1 || d.width % shape.num_heads != 0)
     fail(op, "q's width " + str(d.width) + " is not a positive multiple of num_heads " +
                  str(shape.num_heads) + " (q " + q.describe() + ")");
   if (d.q_len < 1 || d.k_len < 1 || d.width < 1)
     fail(op, "empty attention: q " + q.describe() + ", k " + k.describe());
-  expect_shape(op, "k", k, {d.batch, d.k_len, d.width});
-  expect_shape(op, "v", v, {d.batch, d.k_len, d.width});
+  expect_shape(op, "k", k, {d.batch, d.k_len, d.width}, kFloating);
+  expect_shape(op, "v", v, {d.batch, d.k_len, d.width}, kFloating);
   expect_rate(op, shape.dropout_rate);
   return d;
 }
@@ -132,7 +187,9 @@ AttentionDims attention_dims(const char* op, const Tensor& q, const Tensor& k, c
 void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
             float alpha, float beta) {
   const char* op = "matmul";
-  const int64_t a_cols = last_dim(op, "a", a), b_cols = last_dim(op, "b", b);
+  const int64_t a_cols = last_dim(op, "a", a, kFloating), b_cols = last_dim(op, "b", b, kFloating);
+  if (a.dtype() != b.dtype())
+    fail(op, "a and b must share a dtype, got a " + a.describe() + " and b " + b.describe());
   const int64_t a_rows = flat_rows(a), b_rows = flat_rows(b);
   const int64_t m = transpose_a ? a_cols : a_rows, k = transpose_a ? a_rows : a_cols;
   const int64_t k_b = transpose_b ? b_cols : b_rows, n = transpose_b ? b_rows : b_cols;
@@ -140,65 +197,93 @@ void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b
     fail(op, "op(a) is [" + str(m) + "," + str(k) + "] but op(b) is [" + str(k_b) + "," + str(n) +
                  "] (a " + a.describe() + (transpose_a ? " transposed" : "") + ", b " +
                  b.describe() + (transpose_b ? " transposed" : "") + ")");
-  expect_matrix(op, "c", c, m, n);
+  expect_matrix(op, "c", c, m, n, kFloating);
   if (std::max({a_rows, a_cols, b_rows, b_cols, n}) > INT_MAX)
     fail(op, "a dimension exceeds BLAS's int: a " + a.describe() + ", b " + b.describe());
-  dispatch(op, {&a, &b, &c}, [&] { cpu::matmul(a, transpose_a, b, transpose_b, c, alpha, beta); });
+  dispatch(op, {&a, &b, &c}, BACKENDS(matmul(a, transpose_a, b, transpose_b, c, alpha, beta)));
 }
 
 void fill(Tensor& x, float value) {
-  expect_dtype("fill", "x", x, DType::f32);
-  dispatch("fill", {&x}, [&] { cpu::fill(x, value); });
+  expect_dtype("fill", "x", x, kFloating);
+  dispatch("fill", {&x}, BACKENDS(fill(x, value)));
 }
 
 void copy(const Tensor& src, Tensor& dst) {
   const char* op = "copy";
   if (!src.defined()) fail(op, "src is undefined");
   expect_numel(op, "dst", dst, src.numel(), src.dtype());
-  dispatch(op, {&src, &dst}, [&] { cpu::copy(src, dst); });
+  if (src.device() != dst.device() || src.device() == Device::cuda)
+    device::copy_bytes(dst.raw(), dst.device(), src.raw(), src.device(), src.nbytes());
+  else
+    cpu::copy(src, dst);
+  if (debug_checks()) check_finite(op, {&dst});
+}
+
+void cast(const Tensor& src, Tensor& dst) {
+  const char* op = "cast";
+  expect_dtype(op, "src", src, kFloating);
+  expect_numel(op, "dst", dst, src.numel(), kFloating);
+  if (src.device() != dst.device())
+    fail(op, "src and dst must share a device (copy moves between devices), got src " +
+                 src.describe() + " and dst " + dst.describe());
+  if (src.device() == Device::cpu)
+    cpu::cast(src, dst);
+  else
+    dispatch(op, {&src, &dst}, BACKENDS(cast(src, dst)));
+}
+
+bool all_finite(const Tensor& x) {
+  expect_dtype("all_finite", "x", x, kFloating);
+  // Not through dispatch: the debug checks call this op.
+  if (x.device() == Device::cpu) return cpu::all_finite(x);
+#if STILTS_HAS_CUDA
+  return cuda::all_finite(x);
+#else
+  throw std::runtime_error(device::cuda_unavailable_reason());
+#endif
 }
 
 void add_inplace(Tensor& acc, const Tensor& x, float alpha) {
   const char* op = "add_inplace";
-  expect_dtype(op, "acc", acc, DType::f32);
-  expect_numel(op, "x", x, acc.numel());
-  dispatch(op, {&acc, &x}, [&] { cpu::add_inplace(acc, x, alpha); });
+  expect_dtype(op, "acc", acc, kFloating);
+  expect_numel(op, "x", x, acc.numel(), kFloating);
+  dispatch(op, {&acc, &x}, BACKENDS(add_inplace(acc, x, alpha)));
 }
 
 void scale_inplace(Tensor& x, float alpha) {
-  expect_dtype("scale_inplace", "x", x, DType::f32);
-  dispatch("scale_inplace", {&x}, [&] { cpu::scale_inplace(x, alpha); });
+  expect_dtype("scale_inplace", "x", x, kFloating);
+  dispatch("scale_inplace", {&x}, BACKENDS(scale_inplace(x, alpha)));
 }
 
 void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first) {
-  expect_dtype("fill_normal", "x", x, DType::f32);
+  expect_dtype("fill_normal", "x", x, kFloating);
   if (first < 0) throw std::invalid_argument("fill_normal: first must be >= 0");
-  dispatch("fill_normal", {&x}, [&] { cpu::fill_normal(x, mean, std, key, first); });
+  dispatch("fill_normal", {&x}, BACKENDS(fill_normal(x, mean, std, key, first)));
 }
 
 double sum(const Tensor& x) {
-  expect_dtype("sum", "x", x, DType::f32);
-  return dispatch("sum", {&x}, [&] { return cpu::sum(x); });
+  expect_dtype("sum", "x", x, kFloating);
+  return dispatch("sum", {&x}, BACKENDS(sum(x)));
 }
 
 double sum_squares(const Tensor& x) {
-  expect_dtype("sum_squares", "x", x, DType::f32);
-  return dispatch("sum_squares", {&x}, [&] { return cpu::sum_squares(x); });
+  expect_dtype("sum_squares", "x", x, kFloating);
+  return dispatch("sum_squares", {&x}, BACKENDS(sum_squares(x)));
 }
 
 void argmax_rows(const Tensor& x, Tensor& out) {
   const char* op = "argmax_rows";
-  if (last_dim(op, "x", x) < 1) fail(op, "x has no columns: " + x.describe());
+  if (last_dim(op, "x", x, kFloating) < 1) fail(op, "x has no columns: " + x.describe());
   expect_numel(op, "out", out, flat_rows(x), DType::i32);
-  dispatch(op, {&x, &out}, [&] { cpu::argmax_rows(x, out); });
+  dispatch(op, {&x, &out}, BACKENDS(argmax_rows(x, out)));
 }
 
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
   const char* op = "gather_rows";
-  last_dim(op, "x", x);
+  last_dim(op, "x", x, kFloating);
   expect_numel(op, "index", index, flat_rows(x), DType::i32);
   expect_numel(op, "out", out, flat_rows(x));
-  dispatch(op, {&x, &index, &out}, [&] { cpu::gather_rows(x, index, out); });
+  dispatch(op, {&x, &index, &out}, BACKENDS(gather_rows(x, index, out)));
 }
 
 namespace {
@@ -220,11 +305,11 @@ void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int6
                        int64_t vocab_size) {
   const char* op = "embedding_forward";
   expect_dtype(op, "ids", ids, DType::i32);
-  expect_rank(op, "table", table, 2);
-  expect_matrix(op, "out", out, ids.numel(), table.dim(1));
+  expect_rank(op, "table", table, 2, kFloating);
+  expect_matrix(op, "out", out, ids.numel(), table.dim(1), kFloating);
   vocab_size = embedding_vocab(op, table, vocab_start, vocab_size);
   dispatch(op, {&ids, &table, &out},
-           [&] { cpu::embedding_forward(ids, table, out, vocab_start, vocab_size); });
+           BACKENDS(embedding_forward(ids, table, out, vocab_start, vocab_size)));
 }
 
 void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, int64_t vocab_start,
@@ -232,33 +317,32 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, i
   const char* op = "embedding_backward";
   expect_dtype(op, "ids", ids, DType::i32);
   expect_rank(op, "dtable", dtable, 2);
-  expect_matrix(op, "dout", dout, ids.numel(), dtable.dim(1));
+  expect_matrix(op, "dout", dout, ids.numel(), dtable.dim(1), kFloating);
   vocab_size = embedding_vocab(op, dtable, vocab_start, vocab_size);
   dispatch(op, {&ids, &dout, &dtable},
-           [&] { cpu::embedding_backward(ids, dout, dtable, vocab_start, vocab_size); });
+           BACKENDS(embedding_backward(ids, dout, dtable, vocab_start, vocab_size)));
 }
 
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd) {
   const char* op = "rmsnorm_forward";
-  const int64_t d = last_dim(op, "x", x), n = flat_rows(x);
-  expect_shape(op, "weight", weight, {d});
-  expect_matrix(op, "out", out, n, d);
+  const int64_t d = last_dim(op, "x", x, kFloating), n = flat_rows(x);
+  expect_shape(op, "weight", weight, {d}, kFloating);
+  expect_matrix(op, "out", out, n, d, kFloating);
   expect_numel(op, "rstd", rstd, n);
-  dispatch(op, {&x, &weight, &out, &rstd},
-           [&] { cpu::rmsnorm_forward(x, weight, eps, out, rstd); });
+  dispatch(op, {&x, &weight, &out, &rstd}, BACKENDS(rmsnorm_forward(x, weight, eps, out, rstd)));
 }
 
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
                       Tensor& dx, Tensor& dweight) {
   const char* op = "rmsnorm_backward";
-  const int64_t d = last_dim(op, "x", x), n = flat_rows(x);
-  expect_matrix(op, "dout", dout, n, d);
-  expect_shape(op, "weight", weight, {d});
+  const int64_t d = last_dim(op, "x", x, kFloating), n = flat_rows(x);
+  expect_matrix(op, "dout", dout, n, d, kFloating);
+  expect_shape(op, "weight", weight, {d}, kFloating);
   expect_numel(op, "rstd", rstd, n);
-  expect_matrix(op, "dx", dx, n, d);
+  expect_matrix(op, "dx", dx, n, d, kFloating);
   expect_shape(op, "dweight", dweight, {d});
   dispatch(op, {&dout, &x, &weight, &rstd, &dx, &dweight},
-           [&] { cpu::rmsnorm_backward(dout, x, weight, rstd, dx, dweight); });
+           BACKENDS(rmsnorm_backward(dout, x, weight, rstd, dx, dweight)));
 }
 
 int relative_position_bucket(int64_t relative_position, bool bidirectional, int num_buckets,
@@ -280,19 +364,18 @@ Tensor relative_position_buckets(int64_t q_len, int64_t k_len, int64_t q_offset,
 void position_bias_forward(const Tensor& buckets, const Tensor& table, Tensor& bias) {
   const char* op = "position_bias_forward";
   expect_rank(op, "buckets", buckets, 2, DType::i32);
-  expect_rank(op, "table", table, 2);
-  expect_shape(op, "bias", bias, {table.dim(1), buckets.dim(0), buckets.dim(1)});
-  dispatch(op, {&buckets, &table, &bias},
-           [&] { cpu::position_bias_forward(buckets, table, bias); });
+  expect_rank(op, "table", table, 2, kFloating);
+  expect_shape(op, "bias", bias, {table.dim(1), buckets.dim(0), buckets.dim(1)}, kFloating);
+  dispatch(op, {&buckets, &table, &bias}, BACKENDS(position_bias_forward(buckets, table, bias)));
 }
 
 void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& dtable) {
   const char* op = "position_bias_backward";
   expect_rank(op, "buckets", buckets, 2, DType::i32);
   expect_rank(op, "dtable", dtable, 2);
-  expect_shape(op, "dbias", dbias, {dtable.dim(1), buckets.dim(0), buckets.dim(1)});
+  expect_shape(op, "dbias", dbias, {dtable.dim(1), buckets.dim(0), buckets.dim(1)}, kFloating);
   dispatch(op, {&buckets, &dbias, &dtable},
-           [&] { cpu::position_bias_backward(buckets, dbias, dtable); });
+           BACKENDS(position_bias_backward(buckets, dbias, dtable)));
 }
 
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
@@ -300,12 +383,13 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
                        Tensor& out) {
   const char* op = "attention_forward";
   const AttentionDims d = attention_dims(op, q, k, v, shape);
-  if (bias.defined()) expect_shape(op, "bias", bias, {shape.num_heads, d.q_len, d.k_len});
+  if (bias.defined())
+    expect_shape(op, "bias", bias, {shape.num_heads, d.q_len, d.k_len}, kFloating);
   if (key_mask.defined()) expect_shape(op, "key_mask", key_mask, {d.batch, d.k_len});
-  expect_shape(op, "probs", probs, {d.batch, shape.num_heads, d.q_len, d.k_len});
-  expect_shape(op, "out", out, q.shape());
+  expect_shape(op, "probs", probs, {d.batch, shape.num_heads, d.q_len, d.k_len}, kFloating);
+  expect_shape(op, "out", out, q.shape(), kFloating);
   dispatch(op, {&q, &k, &v, &bias, &key_mask, &probs, &out},
-           [&] { cpu::attention_forward(q, k, v, bias, key_mask, shape, probs, out); });
+           BACKENDS(attention_forward(q, k, v, bias, key_mask, shape, probs, out)));
 }
 
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -313,83 +397,84 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
                         Tensor& dv, Tensor& dbias) {
   const char* op = "attention_backward";
   const AttentionDims d = attention_dims(op, q, k, v, shape);
-  expect_shape(op, "dout", dout, q.shape());
-  expect_shape(op, "probs", probs, {d.batch, shape.num_heads, d.q_len, d.k_len});
-  expect_shape(op, "dq", dq, q.shape());
-  expect_shape(op, "dk", dk, k.shape());
-  expect_shape(op, "dv", dv, v.shape());
-  if (dbias.defined()) expect_shape(op, "dbias", dbias, {shape.num_heads, d.q_len, d.k_len});
+  expect_shape(op, "dout", dout, q.shape(), kFloating);
+  expect_shape(op, "probs", probs, {d.batch, shape.num_heads, d.q_len, d.k_len}, kFloating);
+  expect_shape(op, "dq", dq, q.shape(), kFloating);
+  expect_shape(op, "dk", dk, k.shape(), kFloating);
+  expect_shape(op, "dv", dv, v.shape(), kFloating);
+  if (dbias.defined())
+    expect_shape(op, "dbias", dbias, {shape.num_heads, d.q_len, d.k_len}, kFloating);
   dispatch(op, {&dout, &q, &k, &v, &probs, &dq, &dk, &dv, &dbias},
-           [&] { cpu::attention_backward(dout, q, k, v, probs, shape, dq, dk, dv, dbias); });
+           BACKENDS(attention_backward(dout, q, k, v, probs, shape, dq, dk, dv, dbias)));
 }
 
 void gated_gelu_forward(const Tensor& gate, const Tensor& linear, Tensor& out) {
   const char* op = "gated_gelu_forward";
-  const int64_t f = last_dim(op, "gate", gate), n = flat_rows(gate);
-  expect_matrix(op, "linear", linear, n, f);
-  expect_matrix(op, "out", out, n, f);
-  dispatch(op, {&gate, &linear, &out}, [&] { cpu::gated_gelu_forward(gate, linear, out); });
+  const int64_t f = last_dim(op, "gate", gate, kFloating), n = flat_rows(gate);
+  expect_matrix(op, "linear", linear, n, f, kFloating);
+  expect_matrix(op, "out", out, n, f, kFloating);
+  dispatch(op, {&gate, &linear, &out}, BACKENDS(gated_gelu_forward(gate, linear, out)));
 }
 
 void gated_gelu_backward(const Tensor& dout, const Tensor& gate, const Tensor& linear,
                          Tensor& dgate, Tensor& dlinear) {
   const char* op = "gated_gelu_backward";
-  const int64_t f = last_dim(op, "gate", gate), n = flat_rows(gate);
-  expect_matrix(op, "dout", dout, n, f);
-  expect_matrix(op, "linear", linear, n, f);
-  expect_matrix(op, "dgate", dgate, n, f);
-  expect_matrix(op, "dlinear", dlinear, n, f);
+  const int64_t f = last_dim(op, "gate", gate, kFloating), n = flat_rows(gate);
+  expect_matrix(op, "dout", dout, n, f, kFloating);
+  expect_matrix(op, "linear", linear, n, f, kFloating);
+  expect_matrix(op, "dgate", dgate, n, f, kFloating);
+  expect_matrix(op, "dlinear", dlinear, n, f, kFloating);
   dispatch(op, {&dout, &gate, &linear, &dgate, &dlinear},
-           [&] { cpu::gated_gelu_backward(dout, gate, linear, dgate, dlinear); });
+           BACKENDS(gated_gelu_backward(dout, gate, linear, dgate, dlinear)));
 }
 
 void dropout_forward(const Tensor& x, float rate, RngKey key, Tensor& out) {
   const char* op = "dropout_forward";
-  expect_dtype(op, "x", x, DType::f32);
-  expect_numel(op, "out", out, x.numel());
+  expect_dtype(op, "x", x, kFloating);
+  expect_numel(op, "out", out, x.numel(), kFloating);
   expect_rate(op, rate);
-  dispatch(op, {&x, &out}, [&] { cpu::dropout_forward(x, rate, key, out); });
+  dispatch(op, {&x, &out}, BACKENDS(dropout_forward(x, rate, key, out)));
 }
 
 void dropout_backward(const Tensor& dout, float rate, RngKey key, Tensor& dx) {
   const char* op = "dropout_backward";
-  expect_dtype(op, "dout", dout, DType::f32);
-  expect_numel(op, "dx", dx, dout.numel());
+  expect_dtype(op, "dout", dout, kFloating);
+  expect_numel(op, "dx", dx, dout.numel(), kFloating);
   expect_rate(op, rate);
-  dispatch(op, {&dout, &dx}, [&] { cpu::dropout_backward(dout, rate, key, dx); });
+  dispatch(op, {&dout, &dx}, BACKENDS(dropout_backward(dout, rate, key, dx)));
 }
 
 void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int ignore_index,
                            float z_loss, Tensor& losses, Tensor& logsumexp) {
   const char* op = "cross_entropy_forward";
-  if (last_dim(op, "logits", logits) < 1) fail(op, "logits have no columns: " + logits.describe());
+  if (last_dim(op, "logits", logits, kFloating) < 1)
+    fail(op, "logits have no columns: " + logits.describe());
   const int64_t n = flat_rows(logits);
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "losses", losses, n);
   expect_numel(op, "logsumexp", logsumexp, n);
-  dispatch(op, {&logits, &targets, &losses, &logsumexp}, [&] {
-    cpu::cross_entropy_forward(logits, targets, ignore_index, z_loss, losses, logsumexp);
-  });
+  dispatch(
+      op, {&logits, &targets, &losses, &logsumexp},
+      BACKENDS(cross_entropy_forward(logits, targets, ignore_index, z_loss, losses, logsumexp)));
 }
 
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& logsumexp,
                             int ignore_index, float z_loss, float grad_scale, Tensor& dlogits) {
   const char* op = "cross_entropy_backward";
-  const int64_t v = last_dim(op, "logits", logits), n = flat_rows(logits);
+  const int64_t v = last_dim(op, "logits", logits, kFloating), n = flat_rows(logits);
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "logsumexp", logsumexp, n);
-  expect_matrix(op, "dlogits", dlogits, n, v);
-  dispatch(op, {&logits, &targets, &logsumexp, &dlogits}, [&] {
-    cpu::cross_entropy_backward(logits, targets, logsumexp, ignore_index, z_loss, grad_scale,
-                                dlogits);
-  });
+  expect_matrix(op, "dlogits", dlogits, n, v, kFloating);
+  dispatch(op, {&logits, &targets, &logsumexp, &dlogits},
+           BACKENDS(cross_entropy_backward(logits, targets, logsumexp, ignore_index, z_loss,
+                                           grad_scale, dlogits)));
 }
 
 void cross_entropy_partial_forward(const Tensor& logits, const Tensor& targets, int64_t vocab_start,
                                    int64_t vocab_size, int ignore_index, Tensor& row_max,
                                    Tensor& target_logit) {
   const char* op = "cross_entropy_partial_forward";
-  const int64_t v = last_dim(op, "logits", logits), n = flat_rows(logits);
+  const int64_t v = last_dim(op, "logits", logits, kFloating), n = flat_rows(logits);
   if (v < 1) fail(op, "logits have no columns: " + logits.describe());
   if (vocab_start < 0 || vocab_start + v > vocab_size)
     fail(op, "the slice [" + str(vocab_start) + ", " + str(vocab_start + v) + ") of logits " +
@@ -397,22 +482,21 @@ void cross_entropy_partial_forward(const Tensor& logits, const Tensor& targets, 
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "row_max", row_max, n);
   expect_numel(op, "target_logit", target_logit, n);
-  dispatch(op, {&logits, &targets, &row_max, &target_logit}, [&] {
-    cpu::cross_entropy_partial_forward(logits, targets, vocab_start, vocab_size, ignore_index,
-                                       row_max, target_logit);
-  });
+  dispatch(op, {&logits, &targets, &row_max, &target_logit},
+           BACKENDS(cross_entropy_partial_forward(logits, targets, vocab_start, vocab_size,
+                                                  ignore_index, row_max, target_logit)));
 }
 
 void cross_entropy_sum_exp(const Tensor& logits, const Tensor& targets, int ignore_index,
                            const Tensor& row_max, Tensor& sum_exp) {
   const char* op = "cross_entropy_sum_exp";
-  last_dim(op, "logits", logits);
+  last_dim(op, "logits", logits, kFloating);
   const int64_t n = flat_rows(logits);
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "row_max", row_max, n);
   expect_numel(op, "sum_exp", sum_exp, n);
   dispatch(op, {&logits, &targets, &row_max, &sum_exp},
-           [&] { cpu::cross_entropy_sum_exp(logits, targets, ignore_index, row_max, sum_exp); });
+           BACKENDS(cross_entropy_sum_exp(logits, targets, ignore_index, row_max, sum_exp)));
 }
 
 void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const Tensor& row_max,
@@ -425,10 +509,9 @@ void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const
   expect_numel(op, "sum_exp", sum_exp, n);
   expect_numel(op, "target_logit", target_logit, n);
   expect_numel(op, "losses", losses, n);
-  dispatch(op, {&targets, &row_max, &sum_exp, &target_logit, &losses}, [&] {
-    cpu::cross_entropy_combine_losses(targets, ignore_index, row_max, sum_exp, target_logit, z_loss,
-                                      losses);
-  });
+  dispatch(op, {&targets, &row_max, &sum_exp, &target_logit, &losses},
+           BACKENDS(cross_entropy_combine_losses(targets, ignore_index, row_max, sum_exp,
+                                                 target_logit, z_loss, losses)));
 }
 
 void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
@@ -436,16 +519,15 @@ void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
                                     const Tensor& sum_exp, float z_loss, float grad_scale,
                                     Tensor& dlogits) {
   const char* op = "cross_entropy_partial_backward";
-  const int64_t v = last_dim(op, "logits", logits), n = flat_rows(logits);
+  const int64_t v = last_dim(op, "logits", logits, kFloating), n = flat_rows(logits);
   if (vocab_start < 0) fail(op, "vocab_start must be >= 0, got " + str(vocab_start));
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "row_max", row_max, n);
   expect_numel(op, "sum_exp", sum_exp, n);
-  expect_matrix(op, "dlogits", dlogits, n, v);
-  dispatch(op, {&logits, &targets, &row_max, &sum_exp, &dlogits}, [&] {
-    cpu::cross_entropy_partial_backward(logits, targets, vocab_start, ignore_index, row_max,
-                                        sum_exp, z_loss, grad_scale, dlogits);
-  });
+  expect_matrix(op, "dlogits", dlogits, n, v, kFloating);
+  dispatch(op, {&logits, &targets, &row_max, &sum_exp, &dlogits},
+           BACKENDS(cross_entropy_partial_backward(logits, targets, vocab_start, ignore_index,
+                                                   row_max, sum_exp, z_loss, grad_scale, dlogits)));
 }
 
 namespace {
@@ -486,7 +568,7 @@ void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor&
   }
   expect_scalar(op, "param_sum_squares", param_sum_squares);
   dispatch(op, {&param, &grad, &row_sums, &col_sums, &param_sum_squares},
-           [&] { cpu::adafactor_sums(param, grad, eps1, row_sums, col_sums, param_sum_squares); });
+           BACKENDS(adafactor_sums(param, grad, eps1, row_sums, col_sums, param_sum_squares)));
 }
 
 void adafactor_average(Tensor& stat, const Tensor& sums, int64_t count, const AdafactorStep& s,
@@ -497,8 +579,7 @@ void adafactor_average(Tensor& stat, const Tensor& sums, int64_t count, const Ad
   if (count < 1) fail(op, "count must be positive, got " + str(count));
   expect_step(op, s.step);
   expect_scalar(op, "total", total);
-  dispatch(op, {&stat, &sums, &total},
-           [&] { cpu::adafactor_average(stat, sums, count, s, total); });
+  dispatch(op, {&stat, &sums, &total}, BACKENDS(adafactor_average(stat, sums, count, s, total)));
 }
 
 void adafactor_average_squares(Tensor& full, const Tensor& grad, const AdafactorStep& s) {
@@ -506,7 +587,7 @@ void adafactor_average_squares(Tensor& full, const Tensor& grad, const Adafactor
   expect_dtype(op, "grad", grad, DType::f32);
   expect_numel(op, "full", full, grad.numel());
   expect_step(op, s.step);
-  dispatch(op, {&full, &grad}, [&] { cpu::adafactor_average_squares(full, grad, s); });
+  dispatch(op, {&full, &grad}, BACKENDS(adafactor_average_squares(full, grad, s)));
 }
 
 void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const Tensor& col,
@@ -518,9 +599,9 @@ void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const T
   if (factored && !(t.row_mean > 0.0))
     fail(op, "row_mean must be positive, got " + std::to_string(t.row_mean));
   expect_numel(op, "update_sum_squares", update_sum_squares, 1);
-  dispatch(op, {&grad, &row, &col, &full, &update_sum_squares}, [&] {
-    cpu::adafactor_update_sum_squares(grad, row, col, full, t.row_mean, update_sum_squares);
-  });
+  dispatch(
+      op, {&grad, &row, &col, &full, &update_sum_squares},
+      BACKENDS(adafactor_update_sum_squares(grad, row, col, full, t.row_mean, update_sum_squares)));
 }
 
 void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
@@ -548,9 +629,9 @@ void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const
   const double update_rms = std::sqrt(t.update_sum_squares / numel);
   const auto scale = static_cast<float>(rho / std::max(1.0, update_rms / s.clip_threshold));
   const auto decay = static_cast<float>(s.weight_decay * rho);
-  dispatch(op, {&param, &grad, &row, &col, &full, &momentum}, [&] {
-    cpu::adafactor_apply(param, grad, row, col, full, momentum, t.row_mean, scale, decay, s.beta1);
-  });
+  dispatch(op, {&param, &grad, &row, &col, &full, &momentum},
+           BACKENDS(adafactor_apply(param, grad, row, col, full, momentum, t.row_mean, scale, decay,
+                                    s.beta1)));
 }
 
 void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& s) {
@@ -560,7 +641,7 @@ void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const
   expect_numel(op, "m", m, param.numel());
   expect_numel(op, "v", v, param.numel());
   expect_step(op, s.step);
-  dispatch(op, {&param, &grad, &m, &v}, [&] { cpu::adamw_update(param, grad, m, v, s); });
+  dispatch(op, {&param, &grad, &m, &v}, BACKENDS(adamw_update(param, grad, m, v, s)));
 }
 
 void set_cpu_threads(int threads) {

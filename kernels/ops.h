@@ -1,6 +1,6 @@
-// The one interface to numeric work. core/ calls only these functions; each dispatches on
-// the tensors' device to kernels/cpu/<op>.cc (and, with the CUDA backend, kernels/cuda/<op>.cu)
-// under the same name.
+// The one interface to numeric work. core/ calls only these functions; each validates its
+// arguments once (kernels/ops.cc) and runs the kernel of the tensors' device under the same
+// name: kernels/cpu/<op>.cc or kernels/cuda/<op>.cu.
 //
 // Conventions, shared by every op:
 // - Shapes are row-major. "[N, d]" means any tensor whose last dimension is d, with all
@@ -10,8 +10,16 @@
 //   several places (the shared position bias, a residual stream) collects its gradient
 //   without extra buffers. Callers zero gradients once per step. cross_entropy_backward and
 //   cross_entropy_partial_backward are the exceptions: they write dlogits, a fresh buffer.
-// - Reductions use a fixed order (static OpenMP schedules, fixed thread counts), so the
-//   same inputs always give bit-identical outputs.
+// - Reductions use a fixed order (static OpenMP schedules, fixed thread counts on the CPU;
+//   fixed grids and no floating-point atomics on the GPU), so the same inputs always give
+//   bit-identical outputs.
+// - Precision. The CPU backend computes in f32 and takes only f32 floating tensors. The CUDA
+//   backend also takes bf16 wherever the text below says "floating": activations and their
+//   gradients, the bf16 compute copy of the weights, logits. It reads bf16, computes and
+//   accumulates in f32, and rounds once on the store. Tensors documented as f32 stay f32 on
+//   every device: statistics (rstd, logsumexp, row_max, losses), masks, weight gradients
+//   (dweight, dtable) and everything the optimizers touch (master weights, their gradients
+//   and state).
 #pragma once
 
 #include <cstdint>
@@ -23,25 +31,33 @@ namespace stilts::ops {
 
 // ---- dense algebra --------------------------------------------------------------------
 // c = alpha * op(a) · op(b) + beta * c, with a, b, c viewed as 2-D matrices ([N, last]).
-// op(a) is [M, K], op(b) is [K, N2], c is [M, N2]. A linear layer y = x·Wᵀ is
+// op(a) is [M, K], op(b) is [K, N2], c is [M, N2]. a and b share a floating dtype; c may be
+// f32 while a and b are bf16 (a weight gradient accumulated in f32). A linear layer y = x·Wᵀ is
 // matmul(x, false, W, true, y).
 void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
             float alpha = 1.0f, float beta = 0.0f);
 
 // ---- elementwise and reductions -------------------------------------------------------
+// Every tensor here is floating (f32, or bf16 on the GPU) unless stated.
 void fill(Tensor& x, float value);
-void copy(const Tensor& src, Tensor& dst);                           // same numel, same dtype
+// Same numel, same dtype, any two devices (the host-device transfer).
+void copy(const Tensor& src, Tensor& dst);
+// dst = src converted, same numel and device: f32 to bf16 rounds to nearest even, bf16 to f32
+// is exact, equal dtypes copy. Runs on the CPU too, so host data can be prepared in bf16.
+void cast(const Tensor& src, Tensor& dst);
+// False when x holds a NaN or an infinity (the debug mode's check after every op).
+bool all_finite(const Tensor& x);
 void add_inplace(Tensor& acc, const Tensor& x, float alpha = 1.0f);  // acc += alpha * x
 void scale_inplace(Tensor& x, float alpha);
 // x[i] = mean + std * N(0,1) from Philox (Box-Muller), element i being element first + i of
 // the draw, which comes from the uniforms (key, 2(first+i)) and (key, 2(first+i)+1): the same
 // on every device and thread count, and a slice of a tensor can be drawn alone.
 void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first = 0);
-double sum(const Tensor& x);          // f32 input, f64 accumulation
-double sum_squares(const Tensor& x);  // f32 input, f64 accumulation
-// out[i] = argmax_j x[i, j] (first maximum on ties). x [N, V] f32, out i32 [N].
+double sum(const Tensor& x);          // f64 accumulation
+double sum_squares(const Tensor& x);  // f64 accumulation
+// out[i] = argmax_j x[i, j] (first maximum on ties). x [N, V], out i32 [N].
 void argmax_rows(const Tensor& x, Tensor& out);
-// out[i] = x[i, index[i]]; x [N, V] f32, index i32 [N], out f32 [N]. Rows whose index is
+// out[i] = x[i, index[i]]; x [N, V], index i32 [N], out f32 [N]. Rows whose index is
 // outside [0, V) give 0 (used with ignore_index = -100 for label log-probabilities).
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
 
@@ -49,7 +65,8 @@ void gather_rows(const Tensor& x, const Tensor& index, Tensor& out);
 // ids i32 [N] over a vocabulary of vocab_size (0: the table's rows), out [N, d]. The table
 // holds rows [vocab_start, vocab_start + rows) of it (a vocab-parallel shard): an id in that
 // range reads its row, any other id of the vocabulary gives a zero row (forward) or nothing
-// (backward), and an id outside [0, vocab_size) is an error naming the id.
+// (backward), and an id outside [0, vocab_size) is an error naming the id. table, out and dout
+// are floating; dtable is f32.
 void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int64_t vocab_start = 0,
                        int64_t vocab_size = 0);
 void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
@@ -57,7 +74,8 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable,
 
 // ---- RMSNorm (T5LayerNorm) ------------------------------------------------------------
 // out = weight * x * rstd, rstd[i] = 1/sqrt(mean_j x[i,j]^2 + eps), statistics in f32.
-// x, out [N, d]; weight [d]; rstd [N] saved for backward.
+// x, out [N, d] and weight [d] floating; rstd f32 [N] saved for backward; dx floating, dweight
+// f32.
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd);
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
                       Tensor& dx, Tensor& dweight);
@@ -72,7 +90,7 @@ int relative_position_bucket(int64_t relative_position, bool bidirectional, int 
 Tensor relative_position_buckets(int64_t q_len, int64_t k_len, int64_t q_offset, bool bidirectional,
                                  int num_buckets, int max_distance);
 // buckets i32 [Lq, Lk], table [num_buckets, H], bias [H, Lq, Lk]:
-// bias[h, i, j] = table[buckets[i, j], h].
+// bias[h, i, j] = table[buckets[i, j], h]. table and bias floating, dtable f32.
 void position_bias_forward(const Tensor& buckets, const Tensor& table, Tensor& bias);
 void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& dtable);
 
@@ -85,7 +103,8 @@ void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& 
 //     as Hugging Face's additive finfo.min mask gives)
 //   out_h = dropout(p) · v_h
 // q [B, Lq, H*Dh], k and v [B, Lk, H*Dh], out [B, Lq, H*Dh], probs [B, H, Lq, Lk] (p before
-// dropout, saved for backward). Dropout element index is the flat index into probs.
+// dropout, saved for backward). Dropout element index is the flat index into probs. Every
+// tensor but key_mask is floating, gradients included.
 struct AttentionShape {
   int64_t num_heads;
   bool causal;
@@ -104,19 +123,20 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
 
 // ---- gated-GELU feed-forward activation ------------------------------------------------
 // out = gelu_new(gate) * linear, gelu_new(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-// gate, linear, out [N, F].
+// gate, linear, out [N, F], all floating.
 void gated_gelu_forward(const Tensor& gate, const Tensor& linear, Tensor& out);
 void gated_gelu_backward(const Tensor& dout, const Tensor& gate, const Tensor& linear,
                          Tensor& dgate, Tensor& dlinear);
 
 // ---- dropout ---------------------------------------------------------------------------
 // Element i is kept iff uniform(key, i) >= rate and then scaled by 1/(1-rate). rate 0 is the
-// identity. out may be the same tensor as x.
+// identity. out may be the same tensor as x. Floating.
 void dropout_forward(const Tensor& x, float rate, RngKey key, Tensor& out);
 void dropout_backward(const Tensor& dout, float rate, RngKey key, Tensor& dx);
 
 // ---- cross-entropy ---------------------------------------------------------------------
-// logits [N, V] f32, targets i32 [N]. For each row whose target != ignore_index:
+// logits [N, V] floating, targets i32 [N], every statistic f32. For each row whose target !=
+// ignore_index:
 //   logsumexp[i] = log sum_j exp(logits[i, j])
 //   losses[i]    = logsumexp[i] - logits[i, target] + z_loss * logsumexp[i]^2
 // Ignored rows get losses[i] = 0 and logsumexp[i] = 0 (they are skipped). A target outside
@@ -152,6 +172,8 @@ void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const
                                   Tensor& losses);
 // WRITES this slice's dlogits [N, Vl] = grad_scale * d(losses[i])/d(logits), from the combined
 // row_max and sum_exp: no communication, the owner of the target subtracts the one-hot.
+// dlogits may be the logits tensor itself (each element is read before it is written), so
+// the head needs one [N, Vl] buffer, not two.
 void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
                                     int64_t vocab_start, int ignore_index, const Tensor& row_max,
                                     const Tensor& sum_exp, float z_loss, float grad_scale,

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kernels/device.h"
+
 namespace stilts {
 
 size_t dtype_size(DType dtype) {
@@ -59,8 +61,10 @@ int64_t shape_numel(const Shape& shape) {
 }
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  if (device != Device::cpu)
-    throw std::runtime_error("this build of stilts has no CUDA backend for device storage");
+  if (device == Device::cuda) {
+    data_ = device::allocate(nbytes);
+    return;
+  }
   size_t rounded = (nbytes + 63) / 64 * 64;
   data_ = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
   if (!data_) throw std::bad_alloc();
@@ -68,7 +72,10 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
 }
 
 Storage::~Storage() {
-  std::free(data_);
+  if (device_ == Device::cuda)
+    device::release(data_, nbytes_);
+  else
+    std::free(data_);
 }
 
 Tensor::Tensor(Shape shape, DType dtype, Device device)
@@ -122,8 +129,15 @@ Tensor Tensor::rows(int64_t begin, int64_t end) const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor t(shape_, dtype_, device_);
-  std::memcpy(t.raw(), raw(), nbytes());
+  return to(device_);
+}
+
+Tensor Tensor::to(Device device) const {
+  Tensor t(shape_, dtype_, device);
+  if (device == Device::cpu && device_ == Device::cpu)
+    std::memcpy(t.raw(), raw(), nbytes());
+  else
+    device::copy_bytes(t.raw(), device, raw(), device_, nbytes());
   return t;
 }
 

@@ -23,8 +23,9 @@ using Shape = std::vector<int64_t>;
 std::string shape_string(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
 
-// Owns one allocation. CPU memory is 64-byte aligned so BLAS and vector loops see
-// aligned rows; CUDA storage arrives with the CUDA backend.
+// Owns one zero-filled allocation. CPU memory is 64-byte aligned so BLAS and vector loops see
+// aligned rows; CUDA memory comes from the caching allocator of kernels/device.h, so tensors
+// made and dropped in a step loop never reach cudaMalloc once the cache is warm.
 class Storage {
  public:
   Storage(size_t nbytes, Device device);
@@ -69,8 +70,10 @@ class Tensor {
   // Rows [begin, end) of the leading dimension.
   Tensor rows(int64_t begin, int64_t end) const;
 
-  // Deep copy onto a new allocation.
+  // Deep copy onto a new allocation on the same device.
   Tensor clone() const;
+  // Deep copy onto `device` (a clone when it is already there).
+  Tensor to(Device device) const;
   std::string describe() const;  // "f32[2,3] cpu"
 
  private:

@@ -1,4 +1,3 @@
-#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
@@ -6,6 +5,7 @@
 
 #include "kernels/cpu/common.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/gemm.h"
 
 namespace stilts::cpu {
 namespace {
@@ -29,14 +29,6 @@ struct Layout {
   }
   int64_t cells() const { return q_len * k_len; }
 };
-
-// c = alpha op(a) op(b) + beta c, row-major, dimensions as in BLAS.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
-}
 
 // Turns one row of scores (bias not yet added) into probabilities. Keys j >= visible fail the
 // causal test; key_mask (or null) holds the batch's 0/1 key mask. Masked keys get exactly 0;
@@ -85,7 +77,7 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
     for (int64_t bh = 0; bh < pairs; ++bh) {
       const int64_t b = bh / l.heads, h = bh % l.heads;
       float* p = pp + bh * l.cells();
-      gemm(false, true, l.q_len, l.k_len, l.head_dim, pq + l.q_offset(bh), l.width,
+      gemm(false, true, l.q_len, l.k_len, l.head_dim, 1.0f, pq + l.q_offset(bh), l.width,
            pk + l.k_offset(bh), l.width, 0.0f, p, l.k_len);
       for (int64_t i = 0; i < l.q_len; ++i) {
         const int64_t visible =
@@ -100,7 +92,7 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
         for (int64_t t = 0; t < l.cells(); ++t) dropped[t] *= p[t];
         weights = dropped.get();
       }
-      gemm(false, false, l.q_len, l.head_dim, l.k_len, weights, l.k_len, pv + l.k_offset(bh),
+      gemm(false, false, l.q_len, l.head_dim, l.k_len, 1.0f, weights, l.k_len, pv + l.k_offset(bh),
            l.width, 0.0f, po + l.q_offset(bh), l.width);
     }
   }
@@ -136,7 +128,7 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
     for (int64_t bh = 0; bh < pairs; ++bh) {
       const float* p = pp + bh * l.cells();
       float* ds = dbias.defined() ? all_ds.get() + bh * l.cells() : own_ds.get();
-      gemm(false, true, l.q_len, l.k_len, l.head_dim, pg + l.q_offset(bh), l.width,
+      gemm(false, true, l.q_len, l.k_len, l.head_dim, 1.0f, pg + l.q_offset(bh), l.width,
            pv + l.k_offset(bh), l.width, 0.0f, ds, l.k_len);
       const float* weights = p;
       if (dropout) {
@@ -148,7 +140,7 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
         }
         weights = factors.get();
       }
-      gemm(true, false, l.k_len, l.head_dim, l.q_len, weights, l.k_len, pg + l.q_offset(bh),
+      gemm(true, false, l.k_len, l.head_dim, l.q_len, 1.0f, weights, l.k_len, pg + l.q_offset(bh),
            l.width, 1.0f, pdv + l.k_offset(bh), l.width);
       for (int64_t i = 0; i < l.q_len; ++i) {
         float* row = ds + i * l.k_len;
@@ -157,10 +149,10 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
             lane_sum(0, l.k_len, [&](int64_t j) { return static_cast<double>(row[j]) * prow[j]; }));
         for (int64_t j = 0; j < l.k_len; ++j) row[j] = prow[j] * (row[j] - rowsum);
       }
-      gemm(false, false, l.q_len, l.head_dim, l.k_len, ds, l.k_len, pk + l.k_offset(bh), l.width,
-           1.0f, pdq + l.q_offset(bh), l.width);
-      gemm(true, false, l.k_len, l.head_dim, l.q_len, ds, l.k_len, pq + l.q_offset(bh), l.width,
-           1.0f, pdk + l.k_offset(bh), l.width);
+      gemm(false, false, l.q_len, l.head_dim, l.k_len, 1.0f, ds, l.k_len, pk + l.k_offset(bh),
+           l.width, 1.0f, pdq + l.q_offset(bh), l.width);
+      gemm(true, false, l.k_len, l.head_dim, l.q_len, 1.0f, ds, l.k_len, pq + l.q_offset(bh),
+           l.width, 1.0f, pdk + l.k_offset(bh), l.width);
     }
   }
   if (!dbias.defined()) return;

@@ -19,6 +19,9 @@ void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b
 
 void fill(Tensor& x, float value);
 void copy(const Tensor& src, Tensor& dst);
+// The only CPU kernels that take bf16 (ops.cc routes them around the f32-only check).
+void cast(const Tensor& src, Tensor& dst);
+bool all_finite(const Tensor& x);
 void add_inplace(Tensor& acc, const Tensor& x, float alpha);
 void scale_inplace(Tensor& x, float alpha);
 void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first);

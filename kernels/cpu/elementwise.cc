@@ -1,7 +1,9 @@
 #include <cmath>
 #include <cstring>
 #include <numbers>
+#include <type_traits>
 
+#include "kernels/bf16.h"
 #include "kernels/cpu/common.h"
 #include "kernels/cpu/cpu_ops.h"
 
@@ -20,6 +22,42 @@ void copy(const Tensor& src, Tensor& dst) {
   for_blocks(static_cast<int64_t>(src.nbytes()), kBytes, [&](int64_t begin, int64_t end) {
     std::memcpy(to + begin, from + begin, static_cast<size_t>(end - begin));
   });
+}
+
+void cast(const Tensor& src, Tensor& dst) {
+  if (src.dtype() == dst.dtype()) return copy(src, dst);
+  if (src.dtype() == DType::f32) {
+    const float* from = src.data<float>();
+    uint16_t* to = dst.data<uint16_t>();
+    for_blocks(src.numel(), kBlock, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) to[i] = float_to_bf16(from[i]);
+    });
+    return;
+  }
+  const uint16_t* from = src.data<uint16_t>();
+  float* to = dst.data<float>();
+  for_blocks(src.numel(), kBlock, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) to[i] = bf16_to_float(from[i]);
+  });
+}
+
+bool all_finite(const Tensor& x) {
+  auto finite_block = [&](auto* p) {
+    return blocked_sum(x.numel(), [&](int64_t begin, int64_t end) {
+             double bad = 0;
+             for (int64_t i = begin; i < end; ++i) {
+               float v;
+               if constexpr (std::is_same_v<decltype(p), const uint16_t*>)
+                 v = bf16_to_float(p[i]);
+               else
+                 v = p[i];
+               bad += std::isfinite(v) ? 0 : 1;
+             }
+             return bad;
+           }) == 0;
+  };
+  if (x.dtype() == DType::bf16) return finite_block(static_cast<const uint16_t*>(x.raw()));
+  return finite_block(static_cast<const float*>(x.data<float>()));
 }
 
 void add_inplace(Tensor& acc, const Tensor& x, float alpha) {

@@ -1,5 +1,7 @@
-#include <cblas.h>
 #include <omp.h>
+#ifdef STILTS_HAS_OPENBLAS
+#include <cblas.h>
+#endif
 
 #include "kernels/cpu/cpu_ops.h"
 
@@ -9,7 +11,9 @@ namespace stilts::cpu {
 // single-threaded inside our own parallel regions; setting both keeps them in step.
 void set_cpu_threads(int threads) {
   omp_set_num_threads(threads);
+#ifdef STILTS_HAS_OPENBLAS
   openblas_set_num_threads(threads);
+#endif
 }
 
 int cpu_threads() {
