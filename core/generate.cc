@@ -22,16 +22,17 @@ std::vector<int32_t> padded_inputs(const std::vector<std::vector<int32_t>>& inpu
   return ids;
 }
 
-// y = x · Wᵀ for x [N, in] and W [out, in] into a fresh [N, out].
+// y = x · Wᵀ for x [N, in] and W [out, in] into a fresh [N, out] like x.
 Tensor project(const Tensor& x, const Tensor& weight) {
-  Tensor y({x.dim(0), weight.dim(0)});
+  Tensor y({x.dim(0), weight.dim(0)}, x.dtype(), x.device());
   ops::matmul(x, false, weight, true, y);
   return y;
 }
 
 // The decoder run one position at a time. Self-attention keys and values of the positions
 // so far are kept per layer; the cross-attention ones are computed once from the encoder
-// output. Each step's math is the training decoder's on one query position.
+// output. Each step's math is the training decoder's on one query position, on the
+// parameters' device with their compute copy.
 class CachedDecoder {
  public:
   CachedDecoder(Mt5Model& model, const Tensor& encoder_out, const Tensor& encoder_mask)
@@ -44,64 +45,67 @@ class CachedDecoder {
     const Tensor flat = encoder_out.reshape({b * t, c_.d_model});
     for (int64_t i = 0; i < c_.num_decoder_layers; ++i) {
       const std::string cross = layer(i) + ".layer.1.EncDecAttention.";
-      const int64_t inner = params_.value(cross + "k.weight").dim(0);
-      cross_k_.push_back(project(flat, params_.value(cross + "k.weight")).reshape({b, t, inner}));
-      cross_v_.push_back(project(flat, params_.value(cross + "v.weight")).reshape({b, t, inner}));
+      const int64_t inner = weight(cross + "k.weight").dim(0);
+      cross_k_.push_back(project(flat, weight(cross + "k.weight")).reshape({b, t, inner}));
+      cross_v_.push_back(project(flat, weight(cross + "v.weight")).reshape({b, t, inner}));
       self_k_.emplace_back();
       self_v_.emplace_back();
     }
   }
 
-  // tokens i32 [B] at position `position` (0 = the start token) -> this rank's logits
-  // [B, V/tp] of the next token.
+  // tokens i32 [B] on the host at position `position` (0 = the start token) -> this rank's
+  // logits [B, V/tp] of the next token, on the parameters' device.
   Tensor step(const Tensor& tokens, int64_t position) {
     const int64_t b = tokens.numel(), d = c_.d_model;
-    Tensor x({b, d});
-    const Tensor& table = params_.value("shared.weight");
-    ops::embedding_forward(tokens, table, x, table.dim(0) * params_.shard().rank, c_.vocab_size);
+    const Device device = params_.device();
+    Tensor x({b, d}, params_.activation_dtype(), device);
+    const Tensor& table = weight("shared.weight");
+    ops::embedding_forward(tokens.to(device), table, x, table.dim(0) * params_.shard().rank,
+                           c_.vocab_size);
     reduce_from_tp_forward(tp_, x);
 
     const Tensor buckets = ops::relative_position_buckets(
         1, position + 1, position, false, static_cast<int>(c_.relative_attention_num_buckets),
         static_cast<int>(c_.relative_attention_max_distance));
-    Tensor bias({heads_, 1, position + 1});
+    Tensor bias({heads_, 1, position + 1}, params_.activation_dtype(), device);
     ops::position_bias_forward(
-        buckets,
-        params_.value("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"),
-        bias);
+        buckets.to(device),
+        weight("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"), bias);
 
     for (int64_t i = 0; i < c_.num_decoder_layers; ++i) {
       const std::string self = layer(i) + ".layer.0.SelfAttention.";
       Tensor normed = norm(x, layer(i) + ".layer.0.layer_norm.weight");
-      append(self_k_[i], project(normed, params_.value(self + "k.weight")));
-      append(self_v_[i], project(normed, params_.value(self + "v.weight")));
-      residual(x, attend(project(normed, params_.value(self + "q.weight")), self_k_[i], self_v_[i],
-                         bias, Tensor(), params_.value(self + "o.weight")));
+      append(self_k_[i], project(normed, weight(self + "k.weight")));
+      append(self_v_[i], project(normed, weight(self + "v.weight")));
+      residual(x, attend(project(normed, weight(self + "q.weight")), self_k_[i], self_v_[i], bias,
+                         Tensor(), weight(self + "o.weight")));
 
       const std::string cross = layer(i) + ".layer.1.EncDecAttention.";
       normed = norm(x, layer(i) + ".layer.1.layer_norm.weight");
-      residual(x, attend(project(normed, params_.value(cross + "q.weight")), cross_k_[i],
-                         cross_v_[i], Tensor(), encoder_mask_, params_.value(cross + "o.weight")));
+      residual(x, attend(project(normed, weight(cross + "q.weight")), cross_k_[i], cross_v_[i],
+                         Tensor(), encoder_mask_, weight(cross + "o.weight")));
 
       const std::string ff = layer(i) + ".layer.2.DenseReluDense.";
       normed = norm(x, layer(i) + ".layer.2.layer_norm.weight");
-      const Tensor gate = project(normed, params_.value(ff + "wi_0.weight"));
-      const Tensor linear = project(normed, params_.value(ff + "wi_1.weight"));
-      Tensor hidden(gate.shape());
+      const Tensor gate = project(normed, weight(ff + "wi_0.weight"));
+      const Tensor linear = project(normed, weight(ff + "wi_1.weight"));
+      Tensor hidden(gate.shape(), gate.dtype(), gate.device());
       ops::gated_gelu_forward(gate, linear, hidden);
-      Tensor out = project(hidden, params_.value(ff + "wo.weight"));
+      Tensor out = project(hidden, weight(ff + "wo.weight"));
       reduce_from_tp_forward(tp_, out);
       residual(x, out);
     }
-    return project(norm(x, "decoder.final_layer_norm.weight"), params_.value("lm_head.weight"));
+    return project(norm(x, "decoder.final_layer_norm.weight"), weight("lm_head.weight"));
   }
 
  private:
   static std::string layer(int64_t i) { return "decoder.block." + std::to_string(i); }
 
-  Tensor norm(const Tensor& x, const std::string& weight) {
-    Tensor out(x.shape()), rstd({x.dim(0)});
-    ops::rmsnorm_forward(x, params_.value(weight), static_cast<float>(c_.layer_norm_epsilon), out,
+  Tensor& weight(const std::string& name) { return params_.compute_value(name); }
+
+  Tensor norm(const Tensor& x, const std::string& weight_name) {
+    Tensor out(x.shape(), x.dtype(), x.device()), rstd({x.dim(0)}, DType::f32, x.device());
+    ops::rmsnorm_forward(x, weight(weight_name), static_cast<float>(c_.layer_norm_epsilon), out,
                          rstd);
     return out;
   }
@@ -112,7 +116,7 @@ class CachedDecoder {
   static void append(Tensor& cache, const Tensor& row) {
     const int64_t b = row.dim(0), inner = row.dim(1);
     const int64_t length = cache.defined() ? cache.dim(1) : 0;
-    Tensor grown({b, length + 1, inner});
+    Tensor grown({b, length + 1, inner}, row.dtype(), row.device());
     for (int64_t i = 0; i < b; ++i) {
       Tensor old_part = grown.slice(i * (length + 1) * inner, {length * inner});
       if (length > 0) ops::copy(cache.slice(i * length * inner, {length * inner}), old_part);
@@ -127,7 +131,8 @@ class CachedDecoder {
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
                 const Tensor& key_mask, const Tensor& output_weight) {
     const int64_t b = q.dim(0), inner = q.dim(1), length = k.dim(1);
-    Tensor probs({b, heads_, 1, length}), context({b, 1, inner});
+    Tensor probs({b, heads_, 1, length}, q.dtype(), q.device());
+    Tensor context({b, 1, inner}, q.dtype(), q.device());
     ops::attention_forward(q.reshape({b, 1, inner}), k, v, bias, key_mask,
                            {heads_, false, 0.0f, RngKey{}}, probs, context);
     Tensor out = project(context.reshape({b, inner}), output_weight);
@@ -155,12 +160,13 @@ std::vector<int32_t> recompute_next(Mt5Model& model,
   for (auto& label : labels) label.push_back(c.pad_token_id);
   const Batch batch = make_batch(inputs, labels, c.pad_token_id);
   model.forward(batch, {});
-  Tensor predicted({batch.batch_size * batch.target_len}, DType::i32);
+  Tensor predicted({batch.batch_size * batch.target_len}, DType::i32, model.params().device());
   model.predicted_tokens(predicted);
+  const Tensor host = predicted.to(Device::cpu);
   std::vector<int32_t> next;
   const int64_t last = static_cast<int64_t>(prefixes.front().size());
   for (int64_t i = 0; i < batch.batch_size; ++i)
-    next.push_back(predicted.data<int32_t>()[i * batch.target_len + last]);
+    next.push_back(host.data<int32_t>()[i * batch.target_len + last]);
   return next;
 }
 
@@ -192,10 +198,11 @@ std::vector<std::vector<int32_t>> greedy_decode(Mt5Model& model,
     std::vector<int32_t> next;
     if (decoder) {
       const Tensor logits = decoder->step(tokens, position);
-      Tensor predicted({b}, DType::i32);
+      Tensor predicted({b}, DType::i32, logits.device());
       vocab_parallel_argmax(model.tp(), logits, logits.dim(1) * model.params().shard().rank,
                             predicted);
-      next.assign(predicted.data<int32_t>(), predicted.data<int32_t>() + b);
+      const Tensor host = predicted.to(Device::cpu);
+      next.assign(host.data<int32_t>(), host.data<int32_t>() + b);
     } else {
       next = recompute_next(model, inputs, prefixes);
     }
@@ -247,7 +254,8 @@ std::vector<RankedCandidates> rank_classify(
     const Batch batch = make_batch(batch_inputs, batch_labels, c.pad_token_id);
     model.forward(batch, {});
     // token_losses: each kept label's negative log-likelihood, the same on every TP rank.
-    const float* nll = model.token_losses().data<float>();
+    const Tensor host_nll = model.token_losses().to(Device::cpu);
+    const float* nll = host_nll.data<float>();
     for (size_t p = first; p < last; ++p) {
       double sum = 0;
       const size_t row = (p - first) * static_cast<size_t>(batch.target_len);

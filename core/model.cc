@@ -10,13 +10,16 @@
 namespace stilts {
 namespace {
 
-// Token arrays arrive on the host; the model's inputs are tensors (copied to the device
-// once the CUDA backend exists).
+// Token arrays arrive on the host: dst becomes them on `device`, in one copy. On the CPU the
+// host tensor itself serves.
 template <class T>
-Tensor host_tensor(const std::vector<T>& values, Shape shape) {
-  Tensor t(std::move(shape), DTypeOf<T>::value);
-  std::copy(values.begin(), values.end(), t.data<T>());
-  return t;
+void upload(const std::vector<T>& values, const Shape& shape, Device device, Tensor& dst) {
+  Tensor host(shape, DTypeOf<T>::value);
+  std::copy(values.begin(), values.end(), host.data<T>());
+  if (device == Device::cpu)
+    dst = host;
+  else
+    ops::copy(host, ensure_shape(dst, shape, host.dtype(), device));
 }
 
 }  // namespace
@@ -37,8 +40,9 @@ Parameters& check_group(Parameters& params, Communicator& tp) {
 Mt5Model::Mt5Model(Parameters& params, Communicator& tp)
     : params_(check_group(params, tp)),
       tp_(tp),
-      embedding_(params, "shared.weight", tp),
-      decoder_embedding_(params, "shared.weight", tp),
+      lm_head_index_(params.index_of("lm_head.weight")),
+      embedding_(params, "shared.weight", "encoder.embed_tokens", tp),
+      decoder_embedding_(params, "shared.weight", "decoder.embed_tokens", tp),
       encoder_(params, "encoder", tp),
       decoder_(params, "decoder", tp),
       head_(params, "lm_head.weight", tp) {}
@@ -55,28 +59,33 @@ DropoutPlan dropout_plan(const ModelConfig& c, const ForwardOptions& options, in
 const Tensor& Mt5Model::encode(const std::vector<int32_t>& input_ids, int64_t batch,
                                int64_t input_len, const ForwardOptions& options) {
   const ModelConfig& c = params_.config();
-  input_ids_ = host_tensor(input_ids, {batch, input_len});
+  const Device device = params_.device();
+  upload(input_ids, {batch, input_len}, device, input_ids_);
   std::vector<float> mask(input_ids.size());
   std::transform(input_ids.begin(), input_ids.end(), mask.begin(),
                  [&](int32_t id) { return id == c.pad_token_id ? 0.0f : 1.0f; });
-  encoder_mask_ = host_tensor(mask, {batch, input_len});
-  encoder_out_ = encoder_.forward(embedding_.forward(input_ids_), encoder_mask_, no_mask_, no_mask_,
-                                  dropout_plan(c, options, tp_.rank()));
+  upload(mask, {batch, input_len}, device, encoder_mask_);
+  encoder_out_ =
+      encoder_.forward(embedding_.forward(input_ids_), encoder_mask_, no_mask_, no_mask_,
+                       dropout_plan(c, options, tp_.rank()), options.recompute_activations);
   return encoder_out_;
 }
 
 HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
   const ModelConfig& c = params_.config();
+  const Device device = params_.device();
   batch.validate(c.vocab_size, "batch");
   const int64_t b = batch.batch_size, u = batch.target_len;
   encode(batch.input_ids, b, batch.input_len, options);
-  decoder_ids_ = host_tensor(shift_right(batch, c.decoder_start_token_id, c.pad_token_id), {b, u});
-  targets_ = host_tensor(batch.labels, {b * u});
+  upload(shift_right(batch, c.decoder_start_token_id, c.pad_token_id), {b, u}, device,
+         decoder_ids_);
+  upload(batch.labels, {b * u}, device, targets_);
   const DropoutPlan dropout = dropout_plan(c, options, tp_.rank());
-  const Tensor& decoder_out = decoder_.forward(decoder_embedding_.forward(decoder_ids_), no_mask_,
-                                               encoder_out_, encoder_mask_, dropout);
-  const HeadLoss loss =
-      head_.forward(decoder_out.reshape({b * u, c.d_model}), targets_, options.z_loss);
+  const Tensor& decoder_out =
+      decoder_.forward(decoder_embedding_.forward(decoder_ids_), no_mask_, encoder_out_,
+                       encoder_mask_, dropout, options.recompute_activations);
+  const HeadLoss loss = head_.forward(decoder_out.reshape({b * u, c.d_model}), targets_,
+                                      batch.target_tokens(), options.z_loss);
   last_tokens_ = loss.tokens;
   return loss;
 }
@@ -84,23 +93,27 @@ HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
 void Mt5Model::backward(float loss_scale) {
   const ModelConfig& c = params_.config();
   const int64_t b = decoder_ids_.dim(0), u = decoder_ids_.dim(1), t = input_ids_.dim(1);
-  ops::fill(ensure_shape(ddecoder_out_, {b, u, c.d_model}), 0.0f);
+  const Tensor& like = encoder_out_;  // the activations' dtype and device
+  ops::fill(ensure_like(ddecoder_out_, {b, u, c.d_model}, like), 0.0f);
   Tensor ddecoder_flat = ddecoder_out_.reshape({b * u, c.d_model});
   head_.backward(loss_scale, ddecoder_flat);
+  if (gradients_ready_) gradients_ready_(lm_head_index_);
   copy_to_tp_backward(tp_, ddecoder_out_);
 
-  ops::fill(ensure_shape(ddecoder_embedded_, {b, u, c.d_model}), 0.0f);
-  ops::fill(ensure_shape(dencoder_out_, {b, t, c.d_model}), 0.0f);
-  decoder_.backward(ddecoder_out_, ddecoder_embedded_, dencoder_out_);
+  ops::fill(ensure_like(ddecoder_embedded_, {b, u, c.d_model}, like), 0.0f);
+  ops::fill(ensure_like(dencoder_out_, {b, t, c.d_model}, like), 0.0f);
+  decoder_.backward(ddecoder_out_, ddecoder_embedded_, dencoder_out_, gradients_ready_);
   decoder_embedding_.backward(ddecoder_embedded_);
   // Every decoder layer's cross-attention added its partial K/V input gradient; all-reduce
   // is linear, so one reduction of the sum stands for one per layer.
   copy_to_tp_backward(tp_, dencoder_out_);
 
-  ops::fill(ensure_shape(dencoder_embedded_, {b, t, c.d_model}), 0.0f);
+  ops::fill(ensure_like(dencoder_embedded_, {b, t, c.d_model}, like), 0.0f);
   Tensor unused;
-  encoder_.backward(dencoder_out_, dencoder_embedded_, unused);
+  encoder_.backward(dencoder_out_, dencoder_embedded_, unused, gradients_ready_);
   embedding_.backward(dencoder_embedded_);
+  // The shared table (index 0) has both stacks' lookups now.
+  if (gradients_ready_) gradients_ready_(0);
 }
 
 void Mt5Model::predicted_tokens(Tensor& out) {

@@ -4,7 +4,14 @@
 // Under tensor parallelism every rank of the TP group runs the model on the same batch with
 // its shard of the parameters (core/params.h) and the collectives of the Megatron layout
 // (parallel/README.md lists them per layer). A lone rank uses a group of one.
+//
+// The model runs on its parameters' device in their activation dtype (core/params.h): the
+// batch arrives as host vectors and is uploaded (one copy per tensor); the only device read in
+// forward and backward is the loss sum.
 #pragma once
+
+#include <functional>
+#include <utility>
 
 #include "core/batch.h"
 #include "core/layers/embedding.h"
@@ -19,6 +26,9 @@ struct ForwardOptions {
   float z_loss = 0.0f;
   uint64_t seed = 0;  // dropout streams are keyed by (seed, step, layer, site)
   int64_t step = 0;
+  // Blocks keep only their inputs and rerun their forward in backward (core/layers/block.h):
+  // less memory, the same gradients bit for bit.
+  bool recompute_activations = false;
 };
 
 class Mt5Model {
@@ -42,16 +52,28 @@ class Mt5Model {
   void backward(float loss_scale);
   // The token-mean gradient of the last forward.
   void backward() { backward(last_tokens_ ? 1.0f / static_cast<float>(last_tokens_) : 0.0f); }
+  // Called during backward with the smallest registry index k such that every parameter of
+  // index >= k has its final gradient of the step: after the head, each stack's final norm,
+  // each block, each stack's bias table and, with k = 0, the shared embedding. k strictly
+  // decreases within a backward and ends at 0, so a data-parallel all-reduce of the gradients
+  // from the end of the registry can start while backward goes on. An empty function turns
+  // the calls off.
+  void set_gradients_ready_callback(GradientsReady callback) {
+    gradients_ready_ = std::move(callback);
+  }
 
   Communicator& tp() { return tp_; }
-  const Tensor& logits() const { return head_.logits(); }  // [B*U, V/tp], this rank's slice
+  // [B*U, V/tp], this rank's slice; valid after forward until backward, which writes the
+  // logits' gradient over it.
+  const Tensor& logits() const { return head_.logits(); }
   int64_t logits_vocab_start() const { return head_.vocab_start(); }
-  // out i32 [B*U]: each target position's most likely token of the last forward (collective
-  // over the TP group).
+  // out i32 [B*U] on the parameters' device: each target position's most likely token of the
+  // last forward (collective over the TP group). Before backward.
   void predicted_tokens(Tensor& out);
-  const Tensor& token_losses() const { return head_.token_losses(); }  // [B*U]
-  const Tensor& encoder_output() const { return encoder_out_; }        // [B, T, d]
-  const Tensor& encoder_mask() const { return encoder_mask_; }         // f32 [B, T], 0 = pad
+  // On the parameters' device: f32 [B*U], the encoder output [B, T, d] and f32 [B, T] (0 = pad).
+  const Tensor& token_losses() const { return head_.token_losses(); }
+  const Tensor& encoder_output() const { return encoder_out_; }
+  const Tensor& encoder_mask() const { return encoder_mask_; }
   // The encoder's hidden state i of the last encode (Stack::hidden_state), [B, T, d].
   const Tensor& encoder_hidden_state(int64_t i) const { return encoder_.hidden_state(i); }
   int64_t encoder_layers() const { return encoder_.num_layers(); }
@@ -61,6 +83,8 @@ class Mt5Model {
   Parameters& params_;
   Communicator& tp_;
   int64_t last_tokens_ = 0;
+  GradientsReady gradients_ready_;
+  size_t lm_head_index_;
   // The two stacks look up the shared table into separate buffers.
   Embedding embedding_, decoder_embedding_;
   Stack encoder_, decoder_;

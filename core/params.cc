@@ -133,12 +133,16 @@ Parameters::Parameters(const ModelConfig& config, Device device, TensorShard sha
   for (size_t i = 0; i < specs_.size(); ++i) index_[specs_[i].name] = i;
   flat_values_ = Tensor({partition_size_ * partitions}, DType::f32, device);
   flat_grads_ = Tensor({partition_size_ * partitions}, DType::f32, device);
+  flat_compute_values_ = device == Device::cpu
+                             ? flat_values_
+                             : Tensor({partition_size_ * partitions}, DType::bf16, device);
   std::vector<int64_t> next(partitions);
   for (int p = 0; p < partitions; ++p) next[p] = p * partition_size_;
   for (size_t i = 0; i < specs_.size(); ++i) {
     int64_t& offset = next[partition_of_[i]];
     values_.push_back(flat_values_.slice(offset, local[i]));
     grads_.push_back(flat_grads_.slice(offset, local[i]));
+    compute_values_.push_back(flat_compute_values_.slice(offset, local[i]));
     offset += shape_numel(local[i]);
   }
 }
@@ -157,6 +161,11 @@ Tensor& Parameters::grad(const std::string& name) {
   return grads_[index_of(name)];
 }
 
+void Parameters::refresh_compute_copy() {
+  if (flat_compute_values_.raw() != flat_values_.raw())
+    ops::cast(flat_values_, flat_compute_values_);
+}
+
 void Parameters::initialize(uint64_t seed) {
   for (size_t i = 0; i < specs_.size(); ++i) {
     const ParamSpec& spec = specs_[i];
@@ -167,7 +176,8 @@ void Parameters::initialize(uint64_t seed) {
     }
     const RngKey key{seed, kInitStream | i};
     const int64_t begin = shard_begin(spec.shape, spec.split, shard_);
-    if (spec.split != SplitAxis::cols) {
+    // A whole matrix is one run of the draw; a block of columns is one run per row.
+    if (spec.split != SplitAxis::cols || value.dim(1) == spec.shape[1]) {
       const int64_t row_size = spec.split == SplitAxis::rows ? spec.shape[1] : 0;
       ops::fill_normal(value, 0.0f, spec.init_std, key, begin * row_size);
       continue;
@@ -178,6 +188,7 @@ void Parameters::initialize(uint64_t seed) {
       ops::fill_normal(row, 0.0f, spec.init_std, key, r * spec.shape[1] + begin);
     }
   }
+  refresh_compute_copy();
 }
 
 }  // namespace stilts

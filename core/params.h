@@ -4,6 +4,11 @@
 // with one view per parameter, so zeroing gradients, the global norm and data-parallel
 // bucketing work on contiguous memory.
 //
+// On the GPU the flat values are the f32 master weights and the layers compute with a bf16
+// copy of them (compute_value), which refresh_compute_copy() recasts after anything writes the
+// values. On the CPU the compute copy is the f32 values themselves: no extra memory, nothing to
+// refresh.
+//
 // For ZeRO-1 the parameters are cut, in registry order, into `partitions` contiguous runs of
 // about equal size, and each run is padded to the largest, so partition p of a flat buffer is
 // exactly elements [p * partition_size, (p + 1) * partition_size): the layout a
@@ -63,6 +68,16 @@ class Parameters {
   Tensor& flat_values() { return flat_values_; }
   Tensor& flat_grads() { return flat_grads_; }
 
+  Device device() const { return flat_values_.device(); }
+  // The dtype of the compute copy and of every activation: bf16 on the GPU, f32 on the CPU.
+  DType activation_dtype() const { return flat_compute_values_.dtype(); }
+  Tensor& compute_value(const std::string& name) { return compute_values_[index_of(name)]; }
+  Tensor& compute_value(size_t index) { return compute_values_[index]; }
+  Tensor& flat_compute_values() { return flat_compute_values_; }
+  // Recasts the flat values into the compute copy. Whoever writes values calls it before the
+  // next forward: initialize() and the optimizers' step do; so must a loader.
+  void refresh_compute_copy();
+
   // Hugging Face's initialization scheme, deterministic from the seed: parameter i draws
   // from its own Philox stream, so adding parameters never shifts the others, and element
   // (r, c) of the full matrix is the same draw at every tensor-parallel size.
@@ -76,8 +91,8 @@ class Parameters {
   std::vector<int> partition_of_;
   std::vector<ParamSpec> specs_;
   std::map<std::string, size_t> index_;
-  Tensor flat_values_, flat_grads_;
-  std::vector<Tensor> values_, grads_;
+  Tensor flat_values_, flat_grads_, flat_compute_values_;
+  std::vector<Tensor> values_, grads_, compute_values_;
 };
 
 }  // namespace stilts

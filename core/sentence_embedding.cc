@@ -23,6 +23,15 @@ Tensor unit_rows(const Tensor& x) {
   return out;
 }
 
+// t as f32 on the host: cast on its device (the encoder's hidden states are bf16 on the GPU),
+// then copied; a host f32 tensor is itself.
+Tensor host_f32(const Tensor& t) {
+  if (t.device() == Device::cpu && t.dtype() == DType::f32) return t;
+  Tensor f32(t.shape(), DType::f32, t.device());
+  ops::cast(t, f32);
+  return f32.to(Device::cpu);
+}
+
 }  // namespace
 
 Tensor sentence_embeddings(Mt5Model& model, const std::vector<std::vector<int32_t>>& inputs,
@@ -43,8 +52,9 @@ Tensor sentence_embeddings(Mt5Model& model, const std::vector<std::vector<int32_
     for (int64_t i = 0; i < b; ++i)
       std::copy(inputs[first + i].begin(), inputs[first + i].end(), ids.begin() + i * length);
     model.encode(ids, b, length);
-    const Tensor& hidden = model.encoder_hidden_state(layer);
-    const float* mask = model.encoder_mask().data<float>();
+    const Tensor hidden = host_f32(model.encoder_hidden_state(layer));
+    const Tensor host_mask = host_f32(model.encoder_mask());
+    const float* mask = host_mask.data<float>();
     for (int64_t i = 0; i < b; ++i) {
       Tensor pooled = out.slice((first + i) * c.d_model, {c.d_model});
       const double tokens = std::accumulate(mask + i * length, mask + (i + 1) * length, 0.0);

@@ -10,10 +10,10 @@
 
 namespace stilts {
 
-// [inputs.size(), d] embeddings of each token sequence: the mean over its tokens of encoder
-// hidden state `layer` (0 = embeddings .. encoder_layers() = the final normed output, as
-// Hugging Face's hidden_states), batch_size sequences at a time. Every rank of a TP group
-// returns the same embeddings.
+// f32 [inputs.size(), d] on the host, the embedding of each token sequence: the mean over its
+// tokens of encoder hidden state `layer` (0 = embeddings .. encoder_layers() = the final normed
+// output, as Hugging Face's hidden_states), batch_size sequences at a time. Every rank of a TP
+// group returns the same embeddings.
 Tensor sentence_embeddings(Mt5Model& model, const std::vector<std::vector<int32_t>>& inputs,
                            int64_t layer, int64_t batch_size = 32);
 

@@ -23,9 +23,9 @@ class VocabParallelCrossEntropy {
   int64_t vocab_start() const { return vocab_start_; }
   int64_t slice_size() const { return slice_size_; }
 
-  // logits [N, V/tp] f32, targets i32 [N] over the full vocabulary; WRITES losses [N]
-  // (nll + z_loss * logsumexp^2, 0 for ignored rows), as cross_entropy_forward. Collective
-  // over tp. Keeps the combined row statistics for backward.
+  // logits [N, V/tp] floating (bf16 on the GPU), targets i32 [N] over the full vocabulary; WRITES
+  // losses [N] (nll + z_loss * logsumexp^2, 0 for ignored rows), as cross_entropy_forward.
+  // Collective over tp. Keeps the combined row statistics for backward.
   void forward(const Tensor& logits, const Tensor& targets, float z_loss, Tensor& losses);
   // WRITES this rank's dlogits [N, V/tp] = grad_scale * d(losses)/d(logits) for the logits and
   // targets of the last forward. Local: no collective.

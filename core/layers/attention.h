@@ -28,6 +28,8 @@ class Attention {
   // Accumulates this rank's partial dx and dkv (the same tensor for self-attention) and its
   // heads' dbias when defined.
   void backward(const Tensor& dout, Tensor& dx, Tensor& dkv, Tensor& dbias);
+  // Drops every saved activation and gradient buffer (recomputed activations).
+  void release_activations();
 
  private:
   Communicator& tp_;

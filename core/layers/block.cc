@@ -1,5 +1,6 @@
 #include "core/layers/block.h"
 
+#include "core/layers/layer_scope.h"
 #include "parallel/tensor_parallel.h"
 
 namespace stilts {
@@ -22,53 +23,69 @@ Block::Block(Parameters& params, const std::string& prefix, bool is_decoder, uin
     : tp_(tp),
       layer_id_(layer_id),
       num_heads_(params.config().num_heads / params.shard().size),
-      self_norm_(params, prefix + ".layer.0.layer_norm.weight"),
-      self_attention_(params, prefix + ".layer.0.SelfAttention", tp),
-      ff_norm_(params, prefix + (is_decoder ? ".layer.2" : ".layer.1") + ".layer_norm.weight"),
-      feed_forward_(params, prefix + (is_decoder ? ".layer.2" : ".layer.1") + ".DenseReluDense",
-                    tp) {
+      self_scope_(prefix + ".layer.0"),
+      cross_scope_(is_decoder ? prefix + ".layer.1" : std::string()),
+      ff_scope_(prefix + (is_decoder ? ".layer.2" : ".layer.1")),
+      self_norm_(params, self_scope_ + ".layer_norm.weight"),
+      self_attention_(params, self_scope_ + ".SelfAttention", tp),
+      ff_norm_(params, ff_scope_ + ".layer_norm.weight"),
+      feed_forward_(params, ff_scope_ + ".DenseReluDense", tp) {
   if (is_decoder) {
-    cross_norm_.emplace(params, prefix + ".layer.1.layer_norm.weight");
-    cross_attention_.emplace(params, prefix + ".layer.1.EncDecAttention", tp);
+    cross_norm_.emplace(params, cross_scope_ + ".layer_norm.weight");
+    cross_attention_.emplace(params, cross_scope_ + ".EncDecAttention", tp);
   }
 }
 
 void Block::residual_forward(const Tensor& h_in, const Tensor& sublayer_out, RngKey key,
                              Tensor& h_out) const {
-  ensure_shape(h_out, h_in.shape());
+  ensure_like(h_out, h_in.shape(), h_in);
   ops::dropout_forward(sublayer_out, dropout_.rate, key, h_out);
   ops::add_inplace(h_out, h_in);
 }
 
 const Tensor& Block::forward(const Tensor& h, const Tensor& position_bias, const Tensor& self_mask,
                              bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
-                             const DropoutPlan& dropout) {
+                             const DropoutPlan& dropout, bool recompute) {
+  inputs_ = {h, position_bias, self_mask, causal, encoder_out, encoder_mask};
   dropout_ = dropout;
-  const float rate = dropout.rate;
-  const Tensor& normed = self_norm_.forward(h);
-  const Tensor& attended = self_attention_.forward(
-      normed, normed, position_bias, self_mask,
-      {num_heads_, causal, rate, dropout.sharded_key(layer_id_, kSelfProbs)});
-  residual_forward(h, attended, dropout.key(layer_id_, kSelfOut), after_self_);
-  const Tensor* current = &after_self_;
-  if (cross_attention_) {
-    const Tensor& cross_normed = cross_norm_->forward(after_self_);
-    const Tensor& crossed = cross_attention_->forward(
-        cross_normed, encoder_out, Tensor(), encoder_mask,
-        {num_heads_, false, rate, dropout.sharded_key(layer_id_, kCrossProbs)});
-    residual_forward(after_self_, crossed, dropout.key(layer_id_, kCrossOut), after_cross_);
-    current = &after_cross_;
-  }
-  const Tensor& ff_normed = ff_norm_.forward(*current);
-  const Tensor& ff_out =
-      feed_forward_.forward(ff_normed, rate, dropout.sharded_key(layer_id_, kFeedForwardHidden));
-  residual_forward(*current, ff_out, dropout.key(layer_id_, kFeedForwardOut), out_);
+  recompute_ = recompute;
+  run_forward();
+  if (recompute_) release_activations();
   return out_;
 }
 
+void Block::run_forward() {
+  const Inputs& in = inputs_;
+  const float rate = dropout_.rate;
+  {
+    LayerScope scope(self_scope_);
+    const Tensor& normed = self_norm_.forward(in.h);
+    const Tensor& attended = self_attention_.forward(
+        normed, normed, in.position_bias, in.self_mask,
+        {num_heads_, in.causal, rate, dropout_.sharded_key(layer_id_, kSelfProbs)});
+    residual_forward(in.h, attended, dropout_.key(layer_id_, kSelfOut), after_self_);
+  }
+  const Tensor* current = &after_self_;
+  if (cross_attention_) {
+    LayerScope scope(cross_scope_);
+    const Tensor& cross_normed = cross_norm_->forward(after_self_);
+    const Tensor& crossed = cross_attention_->forward(
+        cross_normed, in.encoder_out, Tensor(), in.encoder_mask,
+        {num_heads_, false, rate, dropout_.sharded_key(layer_id_, kCrossProbs)});
+    residual_forward(after_self_, crossed, dropout_.key(layer_id_, kCrossOut), after_cross_);
+    current = &after_cross_;
+  }
+  LayerScope scope(ff_scope_);
+  const Tensor& ff_normed = ff_norm_.forward(*current);
+  const Tensor& ff_out =
+      feed_forward_.forward(ff_normed, rate, dropout_.sharded_key(layer_id_, kFeedForwardHidden));
+  residual_forward(*current, ff_out, dropout_.key(layer_id_, kFeedForwardOut), out_);
+}
+
 void Block::backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out) {
-  ensure_shape(dsublayer_, dh.shape());
-  ensure_shape(dnormed_, dh.shape());
+  if (recompute_) run_forward();
+  ensure_like(dsublayer_, dh.shape(), dh);
+  ensure_like(dnormed_, dh.shape(), dh);
   // Each sublayer: dh stays the residual path's gradient; the sublayer's contribution is
   // added onto it by the norm's backward, once the ranks' partial input gradients of the
   // column-parallel projections are summed (copy_to's backward).
@@ -77,21 +94,41 @@ void Block::backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out) {
     ops::dropout_backward(dh, dropout_.rate, dropout_.key(layer_id_, site), dsublayer_);
     ops::fill(dnormed_, 0.0f);
   };
-  through_dropout(kFeedForwardOut);
-  feed_forward_.backward(dsublayer_, dnormed_);
-  copy_to_tp_backward(tp_, dnormed_);
-  ff_norm_.backward(dnormed_, dh);
+  {
+    LayerScope scope(ff_scope_);
+    through_dropout(kFeedForwardOut);
+    feed_forward_.backward(dsublayer_, dnormed_);
+    copy_to_tp_backward(tp_, dnormed_);
+    ff_norm_.backward(dnormed_, dh);
+  }
   if (cross_attention_) {
+    LayerScope scope(cross_scope_);
     through_dropout(kCrossOut);
     Tensor no_bias;
     cross_attention_->backward(dsublayer_, dnormed_, dencoder_out, no_bias);
     copy_to_tp_backward(tp_, dnormed_);
     cross_norm_->backward(dnormed_, dh);
   }
-  through_dropout(kSelfOut);
-  self_attention_.backward(dsublayer_, dnormed_, dnormed_, dposition_bias);
-  copy_to_tp_backward(tp_, dnormed_);
-  self_norm_.backward(dnormed_, dh);
+  {
+    LayerScope scope(self_scope_);
+    through_dropout(kSelfOut);
+    self_attention_.backward(dsublayer_, dnormed_, dnormed_, dposition_bias);
+    copy_to_tp_backward(tp_, dnormed_);
+    self_norm_.backward(dnormed_, dh);
+  }
+  if (recompute_) release_activations();
+}
+
+void Block::release_activations() {
+  self_norm_.release_activations();
+  self_attention_.release_activations();
+  if (cross_attention_) {
+    cross_norm_->release_activations();
+    cross_attention_->release_activations();
+  }
+  ff_norm_.release_activations();
+  feed_forward_.release_activations();
+  after_self_ = after_cross_ = dsublayer_ = dnormed_ = Tensor();
 }
 
 }  // namespace stilts

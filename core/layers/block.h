@@ -1,8 +1,21 @@
 // One pre-norm T5 block: self-attention, cross-attention (decoder only) and the gated FFN,
 // each as h = h + dropout(sublayer(norm(h))).
+//
+// Recomputed activations (ForwardOptions::recompute_activations): the forward keeps only the
+// block's inputs and its output (the next block's input) and drops the rest; the backward
+// first reruns the forward from the inputs. Per block that drops, for sequence length L,
+// heads H, width d, inner width (heads x d_kv) I and d_ff F, B examples: the normed inputs
+// (2 or 3 of [B, L, d]), the residual stream between sublayers (1 or 2 of [B, L, d]), per
+// attention q, k, v, context ([B, L, I] each) and the output ([B, L, d]) and the
+// probabilities [B, H, L, L], and the FFN's gate, linear, hidden and dropped hidden ([B, L, F]
+// each). What remains is one [B, L, d] per block plus one block's worth of those while it
+// runs, for a third more compute (one extra forward). The rerun draws the same dropout masks
+// (keys depend on seed, step, layer and site only) from the same inputs, so the gradients
+// equal the stored-activation ones bit for bit.
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/layers/attention.h"
 #include "core/layers/feed_forward.h"
@@ -34,25 +47,37 @@ class Block {
   Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id,
         Communicator& tp);
 
-  // h [B, L, d] is kept by reference until backward. encoder_out and encoder_mask are used
-  // only by decoder blocks. position_bias [H/tp, L, L] is the stack's shared bias for this
-  // rank's heads.
+  // h [B, L, d] and every other input are kept by reference until backward, which must see
+  // them unchanged. encoder_out and encoder_mask are used only by decoder blocks.
+  // position_bias [H/tp, L, L] is the stack's shared bias for this rank's heads. recompute:
+  // keep no activation but the inputs and the output (see above).
   const Tensor& forward(const Tensor& h, const Tensor& position_bias, const Tensor& self_mask,
                         bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
-                        const DropoutPlan& dropout);
+                        const DropoutPlan& dropout, bool recompute);
   // On entry dh is the gradient of the block output; on return, of the block input.
   // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out.
   void backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out);
   const Tensor& output() const { return out_; }  // of the last forward
 
  private:
+  struct Inputs {
+    Tensor h, position_bias, self_mask;
+    bool causal = false;
+    Tensor encoder_out, encoder_mask;
+  };
+  // The forward from inputs_ and dropout_, into out_.
+  void run_forward();
   // h_out = h_in + dropout(sublayer_out).
   void residual_forward(const Tensor& h_in, const Tensor& sublayer_out, RngKey key,
                         Tensor& h_out) const;
+  // Drops every activation and gradient buffer but the output.
+  void release_activations();
 
   Communicator& tp_;
   uint32_t layer_id_;
   int64_t num_heads_;  // this rank's
+  // The debug scopes of the sublayers: "<prefix>.layer.0", ".layer.1", ".layer.2".
+  std::string self_scope_, cross_scope_, ff_scope_;
   RMSNorm self_norm_;
   Attention self_attention_;
   std::optional<RMSNorm> cross_norm_;
@@ -60,6 +85,8 @@ class Block {
   RMSNorm ff_norm_;
   FeedForward feed_forward_;
   DropoutPlan dropout_;
+  Inputs inputs_;
+  bool recompute_ = false;
   Tensor after_self_, after_cross_, out_;
   Tensor dsublayer_, dnormed_;
 };

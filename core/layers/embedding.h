@@ -7,6 +7,10 @@
 // stays in its own rows (reduce_from's backward is the identity).
 #pragma once
 
+#include <string>
+#include <utility>
+
+#include "core/layers/layer_scope.h"
 #include "core/layers/param_ref.h"
 #include "kernels/ops.h"
 #include "parallel/communicator.h"
@@ -16,22 +20,28 @@ namespace stilts {
 
 class Embedding {
  public:
-  Embedding(Parameters& params, const std::string& name, Communicator& tp)
+  // name: the table's parameter; scope: the debug scope of this lookup ("encoder.embed_tokens",
+  // as Hugging Face calls the two stacks' uses of the shared table).
+  Embedding(Parameters& params, const std::string& name, std::string scope, Communicator& tp)
       : tp_(tp),
+        scope_(std::move(scope)),
         table_(ParamRef::bind(params, name)),
         vocab_size_(params.config().vocab_size),
         vocab_start_(table_.value.dim(0) * params.shard().rank) {}
 
   // ids i32 [B, L] -> out [B, L, d]. ids is kept by reference until backward.
   const Tensor& forward(const Tensor& ids) {
+    LayerScope scope(scope_);
     ids_ = ids;
     Shape shape = ids.shape();
     shape.push_back(table_.value.dim(1));
-    ops::embedding_forward(ids, table_.value, ensure_shape(out_, shape), vocab_start_, vocab_size_);
+    ops::embedding_forward(ids, table_.value, ensure_like(out_, shape, table_.value), vocab_start_,
+                           vocab_size_);
     reduce_from_tp_forward(tp_, out_);
     return out_;
   }
   void backward(const Tensor& dout) {
+    LayerScope scope(scope_);
     Tensor replicated = dout;
     reduce_from_tp_backward(tp_, replicated);
     ops::embedding_backward(ids_, replicated, table_.grad, vocab_start_, vocab_size_);
@@ -39,6 +49,7 @@ class Embedding {
 
  private:
   Communicator& tp_;
+  std::string scope_;
   ParamRef table_;
   int64_t vocab_size_, vocab_start_;
   Tensor ids_, out_;

@@ -16,13 +16,13 @@ const Tensor& FeedForward::forward(const Tensor& x, float dropout_rate, RngKey d
   dropout_key_ = dropout_key;
   Shape hidden_shape = x.shape();
   hidden_shape.back() = wi_0_.out_features();
-  wi_0_.forward(x, ensure_shape(gate_, hidden_shape));
-  wi_1_.forward(x, ensure_shape(linear_, hidden_shape));
-  ops::gated_gelu_forward(gate_, linear_, ensure_shape(hidden_, hidden_shape));
-  ops::dropout_forward(hidden_, dropout_rate, dropout_key, ensure_shape(dropped_, hidden_shape));
+  wi_0_.forward(x, ensure_like(gate_, hidden_shape, x));
+  wi_1_.forward(x, ensure_like(linear_, hidden_shape, x));
+  ops::gated_gelu_forward(gate_, linear_, ensure_like(hidden_, hidden_shape, x));
+  ops::dropout_forward(hidden_, dropout_rate, dropout_key, ensure_like(dropped_, hidden_shape, x));
   Shape out_shape = x.shape();
   out_shape.back() = wo_.out_features();
-  wo_.forward(dropped_, ensure_shape(out_, out_shape));
+  wo_.forward(dropped_, ensure_like(out_, out_shape, x));
   reduce_from_tp_forward(tp_, out_);
   return out_;
 }
@@ -30,15 +30,20 @@ const Tensor& FeedForward::forward(const Tensor& x, float dropout_rate, RngKey d
 void FeedForward::backward(const Tensor& dout, Tensor& dx) {
   Tensor replicated = dout;
   reduce_from_tp_backward(tp_, replicated);
-  ops::fill(ensure_shape(ddropped_, hidden_.shape()), 0.0f);
+  ops::fill(ensure_like(ddropped_, hidden_.shape(), hidden_), 0.0f);
   wo_.backward(dropped_, replicated, ddropped_);
-  ops::fill(ensure_shape(dhidden_, hidden_.shape()), 0.0f);
+  ops::fill(ensure_like(dhidden_, hidden_.shape(), hidden_), 0.0f);
   ops::dropout_backward(ddropped_, dropout_rate_, dropout_key_, dhidden_);
-  ops::fill(ensure_shape(dgate_, gate_.shape()), 0.0f);
-  ops::fill(ensure_shape(dlinear_, linear_.shape()), 0.0f);
+  ops::fill(ensure_like(dgate_, gate_.shape(), gate_), 0.0f);
+  ops::fill(ensure_like(dlinear_, linear_.shape(), linear_), 0.0f);
   ops::gated_gelu_backward(dhidden_, gate_, linear_, dgate_, dlinear_);
   wi_0_.backward(x_, dgate_, dx);
   wi_1_.backward(x_, dlinear_, dx);
+}
+
+void FeedForward::release_activations() {
+  x_ = gate_ = linear_ = hidden_ = dropped_ = out_ = Tensor();
+  ddropped_ = dhidden_ = dgate_ = dlinear_ = Tensor();
 }
 
 }  // namespace stilts

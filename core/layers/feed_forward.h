@@ -21,6 +21,8 @@ class FeedForward {
   const Tensor& forward(const Tensor& x, float dropout_rate, RngKey dropout_key);
   // dx += this rank's partial d(out)/dx · dout.
   void backward(const Tensor& dout, Tensor& dx);
+  // Drops every saved activation and gradient buffer (recomputed activations).
+  void release_activations();
 
  private:
   Communicator& tp_;

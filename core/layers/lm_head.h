@@ -22,21 +22,23 @@ class LmHead {
  public:
   LmHead(Parameters& params, const std::string& name, Communicator& tp);
 
-  // x [N, d] (kept by reference), targets i32 [N] with kIgnoreIndex for ignored positions.
-  // Collective over the TP group.
-  HeadLoss forward(const Tensor& x, const Tensor& targets, float z_loss);
+  // x [N, d] (kept by reference), targets i32 [N] on x's device with kIgnoreIndex for ignored
+  // positions, of which kept_tokens are not (counted on the host, from the batch). Collective
+  // over the TP group. Reads one number from the device: the loss sum.
+  HeadLoss forward(const Tensor& x, const Tensor& targets, int64_t kept_tokens, float z_loss);
   // The gradient of loss_scale * loss_sum: dx += this rank's partial d/dx. The token mean is
   // loss_scale = 1 / tokens; under data parallelism, 1 / the tokens of the global batch.
   void backward(float loss_scale, Tensor& dx);
 
-  const Tensor& logits() const { return logits_; }              // [N, V/tp], this rank's slice
+  // [N, V/tp], this rank's slice; after backward, its gradient instead.
+  const Tensor& logits() const { return logits_; }
   int64_t vocab_start() const { return loss_.vocab_start(); }   // of the slice
-  const Tensor& token_losses() const { return token_losses_; }  // [N], 0 where ignored
+  const Tensor& token_losses() const { return token_losses_; }  // f32 [N], 0 where ignored
 
  private:
   Linear projection_;
   VocabParallelCrossEntropy loss_;
-  Tensor x_, targets_, logits_, token_losses_, dlogits_;
+  Tensor x_, targets_, logits_, token_losses_;
 };
 
 }  // namespace stilts

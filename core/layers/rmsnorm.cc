@@ -10,14 +10,18 @@ RMSNorm::RMSNorm(Parameters& params, const std::string& name)
 
 const Tensor& RMSNorm::forward(const Tensor& x) {
   x_ = x;
-  ensure_shape(out_, x.shape());
-  ensure_shape(rstd_, {x.numel() / x.dim(-1)});
+  ensure_like(out_, x.shape(), x);
+  ensure_f32(rstd_, {x.numel() / x.dim(-1)}, x);
   ops::rmsnorm_forward(x, weight_.value, eps_, out_, rstd_);
   return out_;
 }
 
 void RMSNorm::backward(const Tensor& dout, Tensor& dx) {
   ops::rmsnorm_backward(dout, x_, weight_.value, rstd_, dx, weight_.grad);
+}
+
+void RMSNorm::release_activations() {
+  x_ = out_ = rstd_ = Tensor();
 }
 
 }  // namespace stilts

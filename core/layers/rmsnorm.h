@@ -13,6 +13,8 @@ class RMSNorm {
   // dx += d(out)/dx · dout; the weight gradient accumulates in the registry.
   void backward(const Tensor& dout, Tensor& dx);
   const Tensor& output() const { return out_; }
+  // Drops the saved input, output and statistics (recomputed activations).
+  void release_activations();
 
  private:
   ParamRef weight_;

@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/layers/layer_scope.h"
+
 namespace stilts {
 namespace {
 
@@ -11,59 +13,79 @@ namespace {
 constexpr uint32_t kDecoderLayerBase = 2048;
 constexpr uint32_t kStackLayerBase = 4000;
 enum StackSite : uint32_t { kEmbeddingOut = 6, kFinalOut = 7 };
+constexpr const char* kBiasTable = ".block.0.layer.0.SelfAttention.relative_attention_bias.weight";
 
 }  // namespace
 
 Stack::Stack(Parameters& params, const std::string& name, Communicator& tp)
-    : is_decoder_(name == "decoder"),
+    : name_(name),
+      is_decoder_(name == "decoder"),
       stack_id_(kStackLayerBase + (is_decoder_ ? 1 : 0)),
       config_(params.config()),
       num_heads_(config_.num_heads / params.shard().size),
-      bias_table_(ParamRef::bind(
-          params, name + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight")),
-      final_norm_(params, name + ".final_layer_norm.weight") {
+      bias_table_(ParamRef::bind(params, name + kBiasTable)),
+      final_norm_(params, name + ".final_layer_norm.weight"),
+      final_norm_index_(params.index_of(name + ".final_layer_norm.weight")),
+      bias_table_index_(params.index_of(name + kBiasTable)) {
   const int64_t layers = is_decoder_ ? config_.num_decoder_layers : config_.num_layers;
   blocks_.reserve(layers);
-  for (int64_t i = 0; i < layers; ++i)
-    blocks_.emplace_back(params, name + ".block." + std::to_string(i), is_decoder_,
+  for (int64_t i = 0; i < layers; ++i) {
+    const std::string prefix = name + ".block." + std::to_string(i);
+    blocks_.emplace_back(params, prefix, is_decoder_,
                          static_cast<uint32_t>(i) + (is_decoder_ ? kDecoderLayerBase : 0), tp);
+    block_first_index_.push_back(params.index_of(prefix + ".layer.0.SelfAttention.q.weight"));
+  }
 }
 
 const Tensor& Stack::forward(const Tensor& embedded, const Tensor& key_mask,
                              const Tensor& encoder_out, const Tensor& encoder_mask,
-                             const DropoutPlan& dropout) {
+                             const DropoutPlan& dropout, bool recompute) {
+  LayerScope scope(name_);
   dropout_ = dropout;
   const int64_t len = embedded.dim(1);
   if (!buckets_.defined() || buckets_.dim(0) != len)
     buckets_ = ops::relative_position_buckets(len, len, 0, !is_decoder_,
                                               config_.relative_attention_num_buckets,
-                                              config_.relative_attention_max_distance);
-  ops::position_bias_forward(buckets_, bias_table_.value,
-                             ensure_shape(position_bias_, {num_heads_, len, len}));
+                                              config_.relative_attention_max_distance)
+                   .to(bias_table_.value.device());
+  ops::position_bias_forward(
+      buckets_, bias_table_.value,
+      ensure_like(position_bias_, {num_heads_, len, len}, bias_table_.value));
 
   ops::dropout_forward(embedded, dropout.rate, dropout.key(stack_id_, kEmbeddingOut),
-                       ensure_shape(input_, embedded.shape()));
+                       ensure_like(input_, embedded.shape(), embedded));
   const Tensor* h = &input_;
   for (Block& block : blocks_)
     h = &block.forward(*h, position_bias_, key_mask, is_decoder_, encoder_out, encoder_mask,
-                       dropout);
+                       dropout, recompute);
   const Tensor& normed = final_norm_.forward(*h);
   ops::dropout_forward(normed, dropout.rate, dropout.key(stack_id_, kFinalOut),
-                       ensure_shape(out_, normed.shape()));
+                       ensure_like(out_, normed.shape(), normed));
   return out_;
 }
 
-void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out) {
-  ops::fill(ensure_shape(dnormed_, dout.shape()), 0.0f);
+void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out,
+                     const GradientsReady& ready) {
+  LayerScope scope(name_);
+  auto report = [&](size_t first_final_index) {
+    if (ready) ready(first_final_index);
+  };
+  ops::fill(ensure_like(dnormed_, dout.shape(), dout), 0.0f);
   ops::dropout_backward(dout, dropout_.rate, dropout_.key(stack_id_, kFinalOut), dnormed_);
-  ops::fill(ensure_shape(dh_, dout.shape()), 0.0f);
+  ops::fill(ensure_like(dh_, dout.shape(), dout), 0.0f);
   final_norm_.backward(dnormed_, dh_);
-  ops::fill(ensure_shape(dposition_bias_, position_bias_.shape()), 0.0f);
-  for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it)
-    it->backward(dh_, dposition_bias_, dencoder_out);
+  report(final_norm_index_);
+  // f32 on every device: every layer adds into it, and bf16 would round each addition.
+  ops::fill(ensure_f32(dposition_bias_, position_bias_.shape(), position_bias_), 0.0f);
+  for (size_t i = blocks_.size(); i-- > 0;) {
+    blocks_[i].backward(dh_, dposition_bias_, dencoder_out);
+    // Block 0's parameters after the bias table are final; the table waits for the scatter.
+    report(i == 0 ? bias_table_index_ + 1 : block_first_index_[i]);
+  }
   // Every layer's bias gradient has been summed into one [H, L, L] buffer, so the shared
   // table receives the sum over layers in a single scatter.
   ops::position_bias_backward(buckets_, dposition_bias_, bias_table_.grad);
+  report(block_first_index_[0]);
   ops::dropout_backward(dh_, dropout_.rate, dropout_.key(stack_id_, kEmbeddingOut), dembedded);
 }
 

@@ -2,11 +2,16 @@
 // bias (table owned by block 0), the final RMSNorm and dropout.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "core/layers/block.h"
 
 namespace stilts {
+
+// Called during backward with the smallest registry index k such that every parameter of
+// index >= k has its final gradient of the step (Mt5Model::set_gradients_ready_callback).
+using GradientsReady = std::function<void(size_t first_final_index)>;
 
 class Stack {
  public:
@@ -15,11 +20,15 @@ class Stack {
 
   // embedded [B, L, d] (kept by reference until backward). key_mask f32 [B, L] or undefined
   // (the decoder's self-attention is causal instead). encoder_out / encoder_mask: decoder only.
+  // recompute: the blocks keep only their inputs (block.h).
   const Tensor& forward(const Tensor& embedded, const Tensor& key_mask, const Tensor& encoder_out,
-                        const Tensor& encoder_mask, const DropoutPlan& dropout);
+                        const Tensor& encoder_mask, const DropoutPlan& dropout, bool recompute);
   // dout: gradient of the stack output. Accumulates dembedded and (decoder) this rank's
-  // partial dencoder_out.
-  void backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out);
+  // partial dencoder_out. Calls ready (when set) after the final norm, after each block and
+  // after the relative position bias table: the stack's parameters from the last to the first
+  // are then final, the table (block 0's) only after the last call but one.
+  void backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out,
+                const GradientsReady& ready);
   // Hidden states of the last forward, numbered as Hugging Face's output_hidden_states: 0 is
   // the (dropped-out) embeddings, i in 1..L-1 the output of block i-1, L the stack's output
   // (the last block's after the final norm).
@@ -27,6 +36,7 @@ class Stack {
   int64_t num_layers() const { return static_cast<int64_t>(blocks_.size()); }
 
  private:
+  std::string name_;  // "encoder" or "decoder", the debug scope
   bool is_decoder_;
   uint32_t stack_id_;
   const ModelConfig& config_;
@@ -34,6 +44,10 @@ class Stack {
   ParamRef bias_table_;
   std::vector<Block> blocks_;
   RMSNorm final_norm_;
+  // Registry indices for the gradient-ready calls: the final norm's, the bias table's and
+  // each block's first parameter's.
+  size_t final_norm_index_, bias_table_index_;
+  std::vector<size_t> block_first_index_;
   DropoutPlan dropout_;
   Tensor buckets_, position_bias_, dposition_bias_;
   Tensor input_, out_, dh_, dnormed_;

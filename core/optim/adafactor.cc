@@ -1,5 +1,9 @@
 #include "core/optim/adafactor.h"
 
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
+
 namespace stilts {
 namespace {
 
@@ -11,9 +15,9 @@ class BufferLayout {
     requests_.push_back({view, buffer, size_[buffer], numel});
     size_[buffer] += numel;
   }
-  void allocate(Tensor* buffers[kBuffers]) {
+  void allocate(Tensor* buffers[kBuffers], Device device) {
     for (int b = 0; b < kBuffers; ++b)
-      if (size_[b] > 0) *buffers[b] = Tensor({size_[b]});
+      if (size_[b] > 0) *buffers[b] = Tensor({size_[b]}, DType::f32, device);
     for (const Request& r : requests_) *r.view = buffers[r.buffer]->slice(r.offset, {r.numel});
   }
 
@@ -27,9 +31,8 @@ class BufferLayout {
   int64_t size_[kBuffers] = {};
 };
 
-// Element 0 of a one-element f32 tensor on the host.
-double scalar(const Tensor& t) {
-  return t.data<float>()[0];
+Tensor on_host(const Tensor& t) {
+  return !t.defined() || t.device() == Device::cpu ? t : t.to(Device::cpu);
 }
 
 }  // namespace
@@ -51,12 +54,12 @@ Adafactor::Adafactor(const OptimizerOptions& options, const Parameters& params,
     if (spec.shape.size() == 2) {
       slot.rows = spec.shape[0];
       slot.cols = spec.shape[1];
-      slot.row = Tensor({local[0]});
-      slot.col = Tensor({local[1]});
+      slot.row = Tensor({local[0]}, DType::f32, params.device());
+      slot.col = Tensor({local[1]}, DType::f32, params.device());
     } else {
-      slot.full = Tensor(local);
+      slot.full = Tensor(local, DType::f32, params.device());
     }
-    if (options.momentum > 0) slot.momentum = Tensor(local);
+    if (options.momentum > 0) slot.momentum = Tensor(local, DType::f32, params.device());
     slots_.push_back(std::move(slot));
   }
 
@@ -82,7 +85,26 @@ Adafactor::Adafactor(const OptimizerOptions& options, const Parameters& params,
                1);
   }
   Tensor* buffers[] = {&first_partial_, &second_partial_, &whole_};
-  layout.allocate(buffers);
+  layout.allocate(buffers, params.device());
+}
+
+void Adafactor::copy_to_host() {
+  first_partial_host_ = on_host(first_partial_);
+  second_partial_host_ = on_host(second_partial_);
+  whole_host_ = on_host(whole_);
+}
+
+double Adafactor::host_scalar(const Tensor& view) const {
+  const auto at = reinterpret_cast<uintptr_t>(view.raw());
+  for (const auto& [buffer, host] :
+       {std::pair{&first_partial_, &first_partial_host_},
+        std::pair{&second_partial_, &second_partial_host_}, std::pair{&whole_, &whole_host_}}) {
+    if (!buffer->defined()) continue;
+    const auto begin = reinterpret_cast<uintptr_t>(buffer->raw());
+    if (at >= begin && at < begin + buffer->nbytes())
+      return host->data<float>()[(at - begin) / sizeof(float)];
+  }
+  throw std::logic_error("Adafactor: a scalar outside the step buffers");
 }
 
 void Adafactor::step(Parameters& params, float lr) {
@@ -119,25 +141,33 @@ void Adafactor::step(Parameters& params, float lr) {
   }
   if (first_partial_.defined()) tp_.all_reduce(first_partial_);
 
-  // The rest of stage 2, then stage 3.
+  // The rest of stage 2.
   for (Slot& slot : slots_) {
-    if (slot.row.defined()) {
-      if (slot.split == SplitAxis::cols) average_rows(slot);
-      if (slot.split == SplitAxis::rows) average_cols(slot);
-      slot.totals.row_mean = scalar(slot.row_total) / static_cast<double>(slot.rows);
-    }
-    if (options_.scale_parameter) slot.totals.param_sum_squares = scalar(slot.param_sum_squares);
+    if (!slot.row.defined()) continue;
+    if (slot.split == SplitAxis::cols) average_rows(slot);
+    if (slot.split == SplitAxis::rows) average_cols(slot);
+  }
+  copy_to_host();
+
+  // Stage 3.
+  for (Slot& slot : slots_) {
+    if (slot.row.defined())
+      slot.totals.row_mean = host_scalar(slot.row_total) / static_cast<double>(slot.rows);
+    if (options_.scale_parameter)
+      slot.totals.param_sum_squares = host_scalar(slot.param_sum_squares);
     ops::adafactor_update_sum_squares(params.grad(slot.index), slot.row, slot.col, slot.full,
                                       slot.totals, slot.update_sum_squares);
   }
   if (second_partial_.defined()) tp_.all_reduce(second_partial_);
+  copy_to_host();
 
   // Stage 4.
   for (Slot& slot : slots_) {
-    slot.totals.update_sum_squares = scalar(slot.update_sum_squares);
+    slot.totals.update_sum_squares = host_scalar(slot.update_sum_squares);
     ops::adafactor_apply(params.value(slot.index), params.grad(slot.index), slot.row, slot.col,
                          slot.full, slot.momentum, slot.totals, s);
   }
+  params.refresh_compute_copy();
 }
 
 std::vector<NamedTensor> Adafactor::state() {

@@ -37,9 +37,17 @@ class Adafactor : public Optimizer {
   OptimizerOptions options_;
   Communicator& tp_;
   std::vector<Slot> slots_;
+  // A scalar of the step buffers (row_total, param_sum_squares, update_sum_squares) from the
+  // host copies of the buffers, which cost one transfer per buffer rather than one per scalar.
+  double host_scalar(const Tensor& view) const;
+  // Refreshes the host copies of the step buffers (on the CPU they are the buffers).
+  void copy_to_host();
+
   // The sums to add over the TP group before stage 2 and before stage 4, and those that are
-  // whole on this rank already (undefined when empty).
+  // whole on this rank already (undefined when empty), on the parameters' device, and their
+  // host copies.
   Tensor first_partial_, second_partial_, whole_;
+  Tensor first_partial_host_, second_partial_host_, whole_host_;
 };
 
 }  // namespace stilts

@@ -11,7 +11,8 @@ AdamW::AdamW(const OptimizerOptions& options, const Parameters& params, Optimize
     if (!updates_parameter(params, groups, i)) continue;
     const ParamSpec& spec = params.specs()[i];
     const Shape& local = params.value(i).shape();
-    slots_.push_back({i, spec.name, spec.split, Tensor(local), Tensor(local)});
+    slots_.push_back({i, spec.name, spec.split, Tensor(local, DType::f32, params.device()),
+                      Tensor(local, DType::f32, params.device())});
   }
 }
 
@@ -21,6 +22,7 @@ void AdamW::step(Parameters& params, float lr) {
   for (Slot& slot : slots_)
     ops::adamw_update(params.value(slot.index), params.grad(slot.index), slot.exp_avg,
                       slot.exp_avg_sq, s);
+  params.refresh_compute_copy();
 }
 
 std::vector<NamedTensor> AdamW::state() {

@@ -59,11 +59,12 @@ double clip_grad_norm(Parameters& params, float max_norm, OptimizerGroups groups
     if (updates_parameter(params, groups, i) &&
         (params.specs()[i].split != SplitAxis::none || counts_replicated))
       sum_squares += ops::sum_squares(params.grad(i));
-  Tensor total({1});
-  total.data<float>()[0] = static_cast<float>(sum_squares);
+  // On the parameters' device, where the communicators reduce.
+  Tensor total({1}, DType::f32, params.device());
+  ops::fill(total, static_cast<float>(sum_squares));
   groups.tp.all_reduce(total);
   groups.zero.all_reduce(total);
-  const double norm = std::sqrt(static_cast<double>(total.data<float>()[0]));
+  const double norm = std::sqrt(static_cast<double>(total.to(Device::cpu).data<float>()[0]));
   if (max_norm > 0) {
     const double coefficient = static_cast<double>(max_norm) / (norm + 1e-6);
     if (coefficient < 1.0)

@@ -45,7 +45,9 @@ struct OptimizerGroups {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // One update of every parameter from its gradient at learning rate lr.
+  // One update of every parameter from its gradient at learning rate lr, then
+  // params.refresh_compute_copy(). With ZeRO-1 the other partitions' values arrive later (the
+  // all-gather), after which the compute copy needs another refresh.
   virtual void step(Parameters& params, float lr) = 0;
   // Views of every state tensor under a stable name ("<param>/exp_avg_sq_row", ...), for
   // saving and for loading in place.
