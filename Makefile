@@ -1,11 +1,22 @@
 # Two entry points for a fresh Debian 12 machine; each installs what is missing first.
 #   make test   build everything and run every test suite (ctest)
 #   make demo   build and run the main job
+# On a machine with a GPU (README "GPU"; installs nothing):
+#   make gpu-check   build with CUDA, run the GPU tests and the kernel tests, benchmark
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build test demo format clean
+# gpu-check: its own build directory, CUDA code for the GPU present, and googletest from
+# GOOGLETEST (a source tree) when no GTest package is installed.
+GPU_BUILD ?= build-gpu
+GPU_CMAKE_FLAGS ?= -DCMAKE_CUDA_ARCHITECTURES=native
+GOOGLETEST ?=
+GPU_GENERATOR := $(if $(shell command -v ninja),-G Ninja,)
+GPU_CONFIGURE = cmake -S . -B $(GPU_BUILD) $(GPU_GENERATOR) -DSTILTS_CUDA=ON $(GPU_CMAKE_FLAGS) \
+  $(if $(GOOGLETEST),-DSTILTS_GOOGLETEST_SOURCE=$(abspath $(GOOGLETEST)),)
+
+.PHONY: deps build test demo gpu-check format clean
 
 deps:
 	@launch/install_deps.sh
@@ -21,6 +32,16 @@ demo: build
 	@$(BUILD)/launch/stilts train --model test-small --task reverse --steps 1000 --batch 32 \
 	  --optimizer adafactor --lr 1e-2 --scale-parameter true --dropout 0 --run-dir runs/demo \
 	  --eval-every 250 --log-every 50
+
+# The full build when its packages are installed, else the minimal one (CUDA toolkit only).
+gpu-check:
+	@$(GPU_CONFIGURE) >/dev/null 2>&1 || { \
+	  echo "gpu-check: the full build's packages are missing, building the minimal one"; \
+	  rm -rf $(GPU_BUILD) && $(GPU_CONFIGURE) -DSTILTS_MINIMAL=ON >/dev/null; }
+	@cmake --build $(GPU_BUILD) -j $(JOBS)
+	@cd $(GPU_BUILD) && ctest -L cuda --output-on-failure
+	@$(GPU_BUILD)/tests/unit/kernels/unit_kernels --gtest_brief=1
+	@for model in mt5-small mt5-base mt5-large; do $(GPU_BUILD)/launch/stilts-bench-cuda $$model; done
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc' '*.cu')

@@ -1,11 +1,9 @@
-// Model configuration: the mT5 presets and the Hugging Face config.json fields.
+// Model configuration: the mT5 presets and their validation (config.json: core/config_json.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace stilts {
 
@@ -44,11 +42,5 @@ struct ModelConfig {
 // 3+ heads, a vocabulary of a few hundred).
 ModelConfig model_preset(const std::string& name);
 std::vector<std::string> model_preset_names();
-
-// Hugging Face MT5Config (config.json).
-nlohmann::json to_hf_config(const ModelConfig& config);
-// Reads an MT5/T5 v1.1 config.json; `source` names the file in errors. Refuses
-// feed_forward_proj other than gated-gelu and tied embeddings.
-ModelConfig from_hf_config(const nlohmann::json& j, const std::string& source);
 
 }  // namespace stilts

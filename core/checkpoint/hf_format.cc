@@ -10,6 +10,7 @@
 
 #include "core/checkpoint/file_io.h"
 #include "core/checkpoint/safetensors.h"
+#include "core/config_json.h"
 
 namespace stilts {
 namespace {

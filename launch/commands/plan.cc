@@ -3,6 +3,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/config_json.h"
 #include "core/params.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"

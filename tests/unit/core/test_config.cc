@@ -4,7 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "core/config.h"
+#include "core/config_json.h"
 #include "core/params.h"
 
 namespace stilts {
