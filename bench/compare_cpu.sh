@@ -31,12 +31,7 @@ fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# the number after "KEY:" on the line that starts with it, in a bench output file
-field() { awk -v key="$2:" 'index($0, key) == 1 { sub(key, ""); print $1; exit }' "$1"; }
-# the larger of two numbers, treating "" as absent
-best() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b + 0 > a + 0) print b; else print a }'; }
-# the smaller, for peak memory
-least() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b + 0 < a + 0) print b; else print a }'; }
+source "$HERE/bench_output.sh"
 
 rows=()
 for entry in "${CONFIGS[@]}"; do

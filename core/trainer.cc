@@ -11,7 +11,6 @@
 #include "core/checkpoint/checkpoint.h"
 #include "kernels/ops.h"
 #include "parallel/fault_injection.h"
-#include "parallel/self_communicator.h"
 
 namespace stilts {
 namespace {
@@ -43,7 +42,27 @@ std::vector<std::string> all_gather_text(Communicator& group, const std::string&
   return out;
 }
 
+// The optimizer state as host tensors (the same tensors on the CPU; copies of device ones),
+// since checkpoint files are read and written in host memory.
+std::vector<NamedTensor> on_host(const std::vector<NamedTensor>& state) {
+  std::vector<NamedTensor> host = state;
+  for (NamedTensor& t : host)
+    if (t.tensor.device() != Device::cpu) t.tensor = t.tensor.to(Device::cpu);
+  return host;
+}
+
 }  // namespace
+
+void load_through_host(Parameters& params, const std::function<void(Parameters&)>& load) {
+  if (params.device() == Device::cpu) {
+    load(params);
+  } else {
+    Parameters host(params.config(), Device::cpu, params.shard(), params.partitions());
+    load(host);
+    ops::copy(host.flat_values(), params.flat_values());
+  }
+  params.refresh_compute_copy();
+}
 
 EvalResult evaluate(Mt5Model& model, const std::vector<Batch>& batches) {
   EvalResult r;
@@ -53,9 +72,10 @@ EvalResult evaluate(Mt5Model& model, const std::vector<Batch>& batches) {
     HeadLoss loss = model.forward(batch, ForwardOptions{});
     loss_sum += loss.loss_sum;
     r.tokens += loss.tokens;
-    Tensor predicted({batch.batch_size * batch.target_len}, DType::i32);
+    Tensor predicted({batch.batch_size * batch.target_len}, DType::i32, model.params().device());
     model.predicted_tokens(predicted);
-    const int32_t* p = predicted.data<int32_t>();
+    const Tensor on_host = predicted.to(Device::cpu);
+    const int32_t* p = on_host.data<int32_t>();
     for (size_t i = 0; i < batch.labels.size(); ++i)
       correct += batch.labels[i] != kIgnoreIndex && batch.labels[i] == p[i];
   }
@@ -66,47 +86,34 @@ EvalResult evaluate(Mt5Model& model, const std::vector<Batch>& batches) {
   return r;
 }
 
-TrainingGroups TrainingGroups::single() {
-  return {single_rank_group(), single_rank_group(), single_rank_group(), false};
+TrainingStepOptions training_step_options(const TrainerOptions& o) {
+  TrainingStepOptions step;
+  step.optimizer = o.optimizer;
+  step.clip_norm = o.clip_norm;
+  step.z_loss = o.z_loss;
+  step.seed = o.seed;
+  step.recompute_activations = o.recompute_activations;
+  return step;
 }
-
-namespace {
-
-const TrainingGroups& check_groups(const TrainingGroups& g, const Parameters& params) {
-  if (g.world.size() != g.tp.size() * g.dp.size())
-    throw std::invalid_argument(
-        "Trainer: " + g.world.name() + " of size " + std::to_string(g.world.size()) +
-        " is not TP " + std::to_string(g.tp.size()) + " x DP " + std::to_string(g.dp.size()));
-  const int partitions = g.zero ? g.dp.size() : 1;
-  if (params.partitions() != partitions)
-    throw std::invalid_argument(
-        "Trainer: the parameters have " + std::to_string(params.partitions()) +
-        " ZeRO partitions; " + (g.zero ? "ZeRO-1 over " : "without ZeRO-1, ") +
-        std::to_string(g.dp.size()) + " data-parallel ranks needs " + std::to_string(partitions));
-  return g;
-}
-
-}  // namespace
 
 Trainer::Trainer(Parameters& params, TrainerOptions options, TrainingGroups groups)
     : params_(params),
       options_(std::move(options)),
-      groups_(check_groups(groups, params)),
-      model_(params, groups.tp),
-      gradient_sync_(groups.dp),
-      optimizer_(make_optimizer(options_.optimizer, params,
-                                {groups.tp, groups.zero ? groups.dp : single_rank_group()})) {
+      groups_(groups),
+      training_step_(params, training_step_options(options_), groups) {
   options_.schedule.validate();
   if (options_.steps <= 0) throw std::invalid_argument("--steps: must be positive");
 }
 
 void Trainer::resume(const std::string& step_dir, BatchStream& data) {
-  load_checkpoint_params(step_dir, params_);
-  std::vector<NamedTensor> state = optimizer_->state();
-  load_optimizer_state(step_dir, state, params_.shard());
+  load_through_host(params_, [&](Parameters& p) { load_checkpoint_params(step_dir, p); });
+  std::vector<NamedTensor> state = optimizer().state();
+  std::vector<NamedTensor> host_state = on_host(state);
+  load_optimizer_state(step_dir, host_state, params_.shard());
+  for (size_t i = 0; i < state.size(); ++i) ops::copy(host_state[i].tensor, state[i].tensor);
   const nlohmann::json trainer = read_trainer_state(step_dir);
   step_ = trainer.at("step").get<int64_t>();
-  optimizer_->set_steps(trainer.at("optimizer_steps").get<int64_t>());
+  optimizer().set_steps(trainer.at("optimizer_steps").get<int64_t>());
   // A single-process checkpoint of the first format holds one position, not a list.
   const nlohmann::json& saved = trainer.at("data");
   const nlohmann::json positions = saved.is_array() ? saved : nlohmann::json::array({saved});
@@ -122,36 +129,11 @@ void Trainer::resume(const std::string& step_dir, BatchStream& data) {
 StepRecord Trainer::train_step(const Batch& batch, bool measure_grad_norm) {
   ++step_;
   maybe_inject_fault(groups_.world.rank(), step_);
-  ops::fill(params_.flat_grads(), 0.0f);
-  ForwardOptions forward{true, options_.z_loss, options_.seed, step_};
-  HeadLoss loss = model_.forward(batch, forward);
-  // The global batch's kept target tokens normalize every rank's loss before backward; the
-  // loss sum and the padded size are only reported.
-  Tensor counts({2}, DType::i64);
-  counts.data<int64_t>()[0] = loss.tokens;
-  counts.data<int64_t>()[1] = batch.batch_size * (batch.input_len + batch.target_len);
-  groups_.dp.all_reduce(counts);
-  const int64_t global_tokens = counts.data<int64_t>()[0];
-  global_batch_tokens_ = counts.data<int64_t>()[1];
-  Tensor loss_sum({1});
-  loss_sum.data<float>()[0] = static_cast<float>(loss.loss_sum);
-  groups_.dp.all_reduce(loss_sum);
-
-  model_.backward(global_tokens > 0 ? 1.0f / static_cast<float>(global_tokens) : 0.0f);
-  if (groups_.zero)
-    gradient_sync_.reduce_scatter_gradients(params_.flat_grads());
-  else
-    gradient_sync_.all_reduce_gradients(params_.flat_grads());
-  const double norm =
-      options_.clip_norm > 0 || measure_grad_norm
-          ? clip_grad_norm(params_, options_.clip_norm,
-                           {groups_.tp, groups_.zero ? groups_.dp : single_rank_group()})
-          : std::nan("");
+  const StepGradients g = training_step_.compute_gradients(batch, step_, measure_grad_norm);
+  global_batch_tokens_ = g.padded_tokens;
   const float lr = learning_rate(options_.schedule, step_);
-  optimizer_->step(params_, lr);
-  if (groups_.zero) gradient_sync_.all_gather_values(params_.flat_values());
-  const double mean = global_tokens > 0 ? loss_sum.data<float>()[0] / global_tokens : 0.0;
-  return {step_, mean, norm, lr};
+  training_step_.update(lr);
+  return {step_, g.loss, g.grad_norm, lr};
 }
 
 std::string Trainer::save(const BatchStream& data) {
@@ -159,12 +141,17 @@ std::string Trainer::save(const BatchStream& data) {
   for (const std::string& state : all_gather_text(groups_.dp, data.state().dump()))
     positions.push_back(nlohmann::json::parse(state));
   nlohmann::json trainer = {{"step", step_},
-                            {"optimizer_steps", optimizer_->steps()},
+                            {"optimizer_steps", optimizer().steps()},
                             {"seed", options_.seed},
                             {"data", positions}};
-  return save_checkpoint(options_.run_dir, step_, params_, optimizer_->state(), trainer,
-                         options_.run_config,
-                         {groups_.world, groups_.dp.rank(), groups_.dp.size(), groups_.zero});
+  const CheckpointGroup group{groups_.world, groups_.dp.rank(), groups_.dp.size(), groups_.zero};
+  const std::vector<NamedTensor> state = on_host(optimizer().state());
+  if (params_.device() == Device::cpu)
+    return save_checkpoint(options_.run_dir, step_, params_, state, trainer, options_.run_config,
+                           group);
+  Parameters host(params_.config(), Device::cpu, params_.shard(), params_.partitions());
+  ops::copy(params_.flat_values(), host.flat_values());
+  return save_checkpoint(options_.run_dir, step_, host, state, trainer, options_.run_config, group);
 }
 
 void Trainer::log(const nlohmann::json& record) const {
@@ -182,7 +169,7 @@ void Trainer::run(BatchStream& data, const std::vector<Batch>& eval_set) {
   int64_t tokens = 0;
   auto report_eval = [&] {
     if (eval_set.empty()) return;
-    EvalResult e = evaluate(model_, eval_set);
+    EvalResult e = evaluate(model(), eval_set);
     if (groups_.world.rank() == 0)
       std::printf("eval step %lld | loss %.4f | token accuracy %.4f\n",
                   static_cast<long long>(step_), e.loss, e.token_accuracy);

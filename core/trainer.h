@@ -3,16 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "core/model.h"
-#include "core/optim/optimizer.h"
 #include "core/optim/schedule.h"
-#include "parallel/data_parallel.h"
+#include "core/training_step.h"
 
 namespace stilts {
 
@@ -33,22 +32,21 @@ struct TrainerOptions {
   float clip_norm = 0.0f;  // global gradient norm clipping; 0 = off (the T5 recipe)
   float z_loss = 0.0f;
   uint64_t seed = 0;
-  std::string run_dir;        // checkpoints and log.jsonl; empty = no files
-  int64_t log_every = 10;     // progress line and log record
+  bool recompute_activations = false;  // ForwardOptions::recompute_activations
+  std::string run_dir;                 // checkpoints and log.jsonl; empty = no files
+  int64_t log_every = 10;              // progress line and log record
   int64_t save_every = 0;     // checkpoint period; the last step is always saved (with run_dir)
   int64_t eval_every = 0;     // 0 = evaluate only after the last step
   nlohmann::json run_config;  // saved with every checkpoint
 };
 
-// The groups a rank trains in: world = TP x DP (parallel/grid.h). Every rank of a TP group
-// sees the same batches; the DP ranks see disjoint shares of the global batch.
-struct TrainingGroups {
-  Communicator& world;
-  Communicator& tp;
-  Communicator& dp;
-  bool zero = false;  // ZeRO-1 over dp: the parameters must have dp.size() partitions
-  static TrainingGroups single();
-};
+// Checkpoint and Hugging Face files are read in host memory: load(params) directly on the CPU;
+// for device parameters load(a host copy of the same shard and partitions), whose values are
+// then copied to the device. Either way the compute copy is refreshed afterwards.
+void load_through_host(Parameters& params, const std::function<void(Parameters&)>& load);
+
+// The step's share of the trainer's options.
+TrainingStepOptions training_step_options(const TrainerOptions& options);
 
 struct EvalResult {
   double loss = 0;            // token mean
@@ -74,17 +72,16 @@ class Trainer {
   // Continues from a checkpoint step directory: parameters, optimizer state, step counter
   // and the data stream position.
   void resume(const std::string& step_dir, BatchStream& data);
-  // One optimizer step on one batch (forward, backward, clipping, update). The global
-  // gradient norm costs a pass over every gradient, so it is computed only when clipping
-  // needs it or the caller asks.
+  // The next optimizer step on one batch (TrainingStep: forward, backward, clipping, update).
   // `batch` is this DP rank's share of the global batch.
   StepRecord train_step(const Batch& batch, bool measure_grad_norm = false);
   // Steps until options.steps, logging, evaluating on eval_set and checkpointing.
   void run(BatchStream& data, const std::vector<Batch>& eval_set);
 
   int64_t step() const { return step_; }
-  Mt5Model& model() { return model_; }
-  Optimizer& optimizer() { return *optimizer_; }
+  Mt5Model& model() { return training_step_.model(); }
+  Optimizer& optimizer() { return training_step_.optimizer(); }
+  TrainingStep& training_step() { return training_step_; }
   std::string save(const BatchStream& data);
 
  private:
@@ -93,9 +90,7 @@ class Trainer {
   Parameters& params_;
   TrainerOptions options_;
   TrainingGroups groups_;
-  Mt5Model model_;
-  GradientSync gradient_sync_;
-  std::unique_ptr<Optimizer> optimizer_;
+  TrainingStep training_step_;
   int64_t step_ = 0;
   int64_t global_batch_tokens_ = 0;  // padded input + target tokens of the last global batch
 };

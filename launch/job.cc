@@ -1,12 +1,23 @@
 #include "launch/job.h"
 
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
+#include "kernels/device.h"
 #include "launch/options.h"
 #include "parallel/failure.h"
 #include "parallel/mpi_communicator.h"
+#include "parallel/self_communicator.h"
+
+#if STILTS_HAS_CUDA
+#include <cuda_runtime.h>
+
+#include "parallel/device_routing_communicator.h"
+#include "parallel/nccl_communicator.h"
+#endif
 
 namespace stilts::launch {
 
@@ -23,6 +34,60 @@ int run_as_job_rank(const std::function<int(Communicator& world)>& command) {
     if (world->size() == 1) throw;
     abort_job(world->rank(), world->size(), e.what());
   }
+}
+
+#if STILTS_HAS_CUDA
+namespace {
+
+int node_local_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return 0;
+}
+
+// Before anything touches the GPU: the first CUDA call on a thread creates a context on the
+// current device, which must already be this rank's.
+void bind_local_gpu() {
+  const int local_rank = node_local_rank();
+  int gpus = 0;
+  // No device at all: cuda_available() says why.
+  if (cudaGetDeviceCount(&gpus) != cudaSuccess || gpus == 0) return;
+  // Not a UsageError: only some ranks raise it, and abort_job ends the others.
+  if (local_rank >= gpus)
+    throw std::runtime_error("--device cuda: node-local rank " + std::to_string(local_rank) +
+                             " has no GPU of its own (this node has " + std::to_string(gpus) +
+                             "); start at most one rank per GPU");
+  const cudaError_t status = cudaSetDevice(local_rank);
+  if (status != cudaSuccess)
+    throw std::runtime_error("cudaSetDevice(" + std::to_string(local_rank) +
+                             ") failed: " + cudaGetErrorString(status));
+}
+
+}  // namespace
+#endif
+
+Device select_device(const std::string& name) {
+  if (name == "cpu") return Device::cpu;
+  if (name != "cuda") throw UsageError("--device: expected cpu or cuda, got '" + name + "'");
+#if STILTS_HAS_CUDA
+  bind_local_gpu();
+#endif
+  if (!device::cuda_available())
+    throw UsageError("--device cuda: " + device::cuda_unavailable_reason());
+  return Device::cuda;
+}
+
+std::unique_ptr<Communicator> job_world(Communicator& world, Device device) {
+  if (device == Device::cpu) return world.split(0, world.rank());
+  if (world.size() == 1) return std::make_unique<SelfCommunicator>();
+#if STILTS_HAS_CUDA
+  const auto& mpi = dynamic_cast<const MpiCommunicator&>(world);
+  std::unique_ptr<Communicator> host = world.split(0, world.rank());
+  return std::make_unique<DeviceRoutingCommunicator>(std::move(host),
+                                                     std::make_unique<NcclCommunicator>(mpi));
+#else
+  throw std::logic_error("job_world: a device other than the CPU in a build without CUDA");
+#endif
 }
 
 ProcessGrid job_grid(const Communicator& world, int tp, const ModelConfig& config) {

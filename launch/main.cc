@@ -17,7 +17,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"train", stilts::launch::run_train, "train a model (single process, CPU)"},
+    {"train", stilts::launch::run_train,
+     "train a model (CPU or GPU; one process or the ranks of an mpirun job)"},
     {"loss", stilts::launch::run_loss, "per-example loss of token ids under a checkpoint"},
     {"plan", stilts::launch::run_plan, "parameter count and memory of a model, no allocation"},
     {"bench", stilts::launch::run_bench, "time training steps (forward, backward, optimizer)"},

@@ -4,6 +4,7 @@
 
 #include "core/checkpoint/checkpoint.h"
 #include "core/checkpoint/hf_format.h"
+#include "core/trainer.h"
 
 namespace stilts::launch {
 
@@ -23,10 +24,12 @@ ModelConfig read_model_config(const std::string& path) {
 }
 
 void load_weights(const std::string& path, Parameters& params) {
-  if (is_hf_model_dir(path))
-    load_hf_weights(path, params);
-  else
-    load_checkpoint_params(resolve_checkpoint(path), params);
+  load_through_host(params, [&](Parameters& host) {
+    if (is_hf_model_dir(path))
+      load_hf_weights(path, host);
+    else
+      load_checkpoint_params(resolve_checkpoint(path), host);
+  });
 }
 
 std::unique_ptr<Parameters> load_model(const std::string& path) {

@@ -13,7 +13,7 @@ bool is_hf_model_dir(const std::string& path);
 ModelConfig read_model_config(const std::string& path);
 // Allocates parameters of the source's config on the CPU and loads them.
 std::unique_ptr<Parameters> load_model(const std::string& path);
-// Loads weights into existing parameters (whose shape must match).
+// Loads weights into existing parameters (whose shape must match), on either device.
 void load_weights(const std::string& path, Parameters& params);
 
 }  // namespace stilts::launch

@@ -2,6 +2,10 @@
 // test under mpirun) and NcclCommunicator (device memory) implement it, CountingCommunicator
 // decorates either.
 //
+// Device tensors: a collective is ordered after the work already queued on the compute stream
+// and the compute stream's later work sees its result, so the model needs no synchronization
+// of its own (NcclCommunicator).
+//
 // Collectives are issued from one thread in the same order on every rank (DESIGN.md,
 // Parallelism); a rank that skips or reorders one deadlocks the group.
 //
@@ -44,6 +48,16 @@ class Communicator {
   // [rank * n, (rank + 1) * n) of the leading dimension in `local` (n = local.dim(0)).
   virtual void reduce_scatter(const Tensor& full, Tensor& local, ReduceOp op = ReduceOp::sum) = 0;
   virtual void barrier() = 0;
+  // The data-parallel gradient reduction overlapped with backward (GradientSync): starts an
+  // in-place all-reduce that may still be running when this returns; `tensor` must not be
+  // touched before finish_started_all_reduces(). Started reductions run in the order started.
+  // The default is the blocking all_reduce (MPI: on the CPU there is nothing to overlap with).
+  virtual void start_all_reduce(Tensor& tensor, ReduceOp op = ReduceOp::sum) {
+    all_reduce(tensor, op);
+  }
+  // Waits for every started all-reduce; afterwards their results are visible to the host and
+  // to all later work on the device.
+  virtual void finish_started_all_reduces() {}
   // Collective over this group: ranks with the same color form a sub-group, ordered by key
   // (ties keep this group's order). color must be >= 0.
   virtual std::unique_ptr<Communicator> split(int color, int key) = 0;

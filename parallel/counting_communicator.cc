@@ -59,6 +59,18 @@ void CountingCommunicator::barrier() {
   counted(Collective::barrier, 0, [&] { inner_->barrier(); });
 }
 
+void CountingCommunicator::start_all_reduce(Tensor& tensor, ReduceOp op) {
+  counted(Collective::all_reduce, tensor.nbytes(), [&] { inner_->start_all_reduce(tensor, op); });
+}
+
+void CountingCommunicator::finish_started_all_reduces() {
+  const auto start = std::chrono::steady_clock::now();
+  inner_->finish_started_all_reduces();
+  if (size() == 1) return;
+  counts_[static_cast<size_t>(Collective::all_reduce)].seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::unique_ptr<Communicator> CountingCommunicator::split(int color, int key) {
   return std::make_unique<CountingCommunicator>(inner_->split(color, key));
 }

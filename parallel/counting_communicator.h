@@ -41,6 +41,10 @@ class CountingCommunicator : public Communicator {
   void all_gather(const Tensor& local, Tensor& gathered) override;
   void reduce_scatter(const Tensor& full, Tensor& local, ReduceOp op = ReduceOp::sum) override;
   void barrier() override;
+  // Counted as all-reduces; the time of the final wait goes to the all-reduces too (the
+  // overlapped part of a started reduction costs no time of the caller's).
+  void start_all_reduce(Tensor& tensor, ReduceOp op = ReduceOp::sum) override;
+  void finish_started_all_reduces() override;
   // A CountingCommunicator over the inner split, with counts of its own (the parent's do not
   // include the child's), so TP and DP traffic are told apart.
   std::unique_ptr<Communicator> split(int color, int key) override;

@@ -16,13 +16,34 @@ GradientSync::GradientSync(Communicator& dp, int64_t bucket_bytes)
 }
 
 void GradientSync::all_reduce_gradients(Tensor& flat_grads) {
+  begin_overlapped(flat_grads);
+  finish_overlapped();
+}
+
+void GradientSync::begin_overlapped(Tensor& flat_grads) {
+  if (overlapped_.defined())
+    throw std::logic_error("GradientSync::begin_overlapped: the last reduction was not finished");
+  overlapped_ = flat_grads;
+  unstarted_end_ = flat_grads.numel();
+}
+
+void GradientSync::gradients_final_from(int64_t offset) {
+  if (!overlapped_.defined())
+    throw std::logic_error("GradientSync::gradients_final_from: no begin_overlapped");
   if (dp_.size() == 1) return;
-  for (int64_t end = flat_grads.numel(); end > 0;) {
-    const int64_t begin = std::max<int64_t>(0, end - bucket_elements_);
-    Tensor bucket = flat_grads.slice(begin, {end - begin});
-    dp_.all_reduce(bucket, ReduceOp::sum);
-    end = begin;
+  while (unstarted_end_ > 0) {
+    const int64_t begin = std::max<int64_t>(0, unstarted_end_ - bucket_elements_);
+    if (begin < offset) return;
+    Tensor bucket = overlapped_.slice(begin, {unstarted_end_ - begin});
+    dp_.start_all_reduce(bucket, ReduceOp::sum);
+    unstarted_end_ = begin;
   }
+}
+
+void GradientSync::finish_overlapped() {
+  gradients_final_from(0);
+  overlapped_ = Tensor();
+  if (dp_.size() > 1) dp_.finish_started_all_reduces();
 }
 
 Tensor GradientSync::partitions(const Tensor& flat, const char* what) const {
@@ -35,23 +56,28 @@ Tensor GradientSync::partitions(const Tensor& flat, const char* what) const {
   return flat.reshape({ranks, n / ranks});
 }
 
+Tensor& GradientSync::staging_for(const Tensor& partitions) {
+  const Tensor row = partitions.rows(0, 1);
+  if (!staging_.defined() || staging_.shape() != row.shape() || staging_.device() != row.device())
+    staging_ = Tensor(row.shape(), row.dtype(), row.device());
+  return staging_;
+}
+
 void GradientSync::reduce_scatter_gradients(Tensor& flat_grads) {
   if (dp_.size() == 1) return;
   const Tensor all = partitions(flat_grads, "reduce_scatter_gradients");
-  const int64_t size = all.dim(1);
-  if (!staging_.defined() || staging_.numel() != size) staging_ = Tensor({1, size});
-  dp_.reduce_scatter(all, staging_, ReduceOp::sum);
+  Tensor& staging = staging_for(all);
+  dp_.reduce_scatter(all, staging, ReduceOp::sum);
   Tensor own = all.rows(dp_.rank(), dp_.rank() + 1);
-  ops::copy(staging_, own);
+  ops::copy(staging, own);
 }
 
 void GradientSync::all_gather_values(Tensor& flat_values) {
   if (dp_.size() == 1) return;
   Tensor all = partitions(flat_values, "all_gather_values");
-  const int64_t size = all.dim(1);
-  if (!staging_.defined() || staging_.numel() != size) staging_ = Tensor({1, size});
-  ops::copy(all.rows(dp_.rank(), dp_.rank() + 1), staging_);
-  dp_.all_gather(staging_, all);
+  Tensor& staging = staging_for(all);
+  ops::copy(all.rows(dp_.rank(), dp_.rank() + 1), staging);
+  dp_.all_gather(staging, all);
 }
 
 }  // namespace stilts

@@ -29,6 +29,17 @@ class GradientSync {
   // In place: flat_grads becomes the sum over the DP group. Buckets are reduced from the end
   // of the buffer, the order in which backward finishes the parameters (head first).
   void all_reduce_gradients(Tensor& flat_grads);
+
+  // all_reduce_gradients overlapped with backward: begin_overlapped(flat_grads) before
+  // backward; gradients_final_from(offset) whenever every element of flat_grads at or after
+  // `offset` holds its final gradient (offsets only decrease), which starts each bucket lying
+  // entirely in [offset, end); finish_overlapped() after backward starts the rest and waits
+  // for all. The buckets and their order are all_reduce_gradients', so the sums are
+  // bit-identical to it. The reductions run asynchronously where the communicator can
+  // (NCCL, Communicator::start_all_reduce); over MPI each bucket blocks as it starts.
+  void begin_overlapped(Tensor& flat_grads);
+  void gradients_final_from(int64_t offset);
+  void finish_overlapped();
   // ZeRO-1. flat_grads holds dp partitions of equal size; partition dp.rank() becomes the sum
   // over the group (the others are left stale).
   void reduce_scatter_gradients(Tensor& flat_grads);
@@ -41,9 +52,13 @@ class GradientSync {
  private:
   // The [dp, n / dp] view of a flat buffer, with this rank's row.
   Tensor partitions(const Tensor& flat, const char* what) const;
+  // A buffer shaped like one row of `partitions`, on its device.
+  Tensor& staging_for(const Tensor& partitions);
 
   Communicator& dp_;
   int64_t bucket_elements_;
+  Tensor overlapped_;          // the flat gradients of the reduction in flight
+  int64_t unstarted_end_ = 0;  // its buckets below this element have not been started
   Tensor staging_;  // one partition, since a collective's input and output must not overlap
 };
 

@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include "kernels/cuda/context.h"
+
 namespace stilts {
 namespace {
 
@@ -95,9 +97,14 @@ double NcclCommunicator::timeout_from_environment() {
 
 NcclCommunicator::Stream::Stream() {
   check_cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  check_cuda(cudaEventCreateWithFlags(&compute_done, cudaEventDisableTiming), "cudaEventCreate");
+  check_cuda(cudaEventCreateWithFlags(&collectives_done, cudaEventDisableTiming),
+             "cudaEventCreate");
 }
 
 NcclCommunicator::Stream::~Stream() {
+  cudaEventDestroy(collectives_done);
+  cudaEventDestroy(compute_done);
   cudaStreamDestroy(stream);
 }
 
@@ -198,6 +205,17 @@ void NcclCommunicator::enqueue(const char* collective, const Tensor& tensor) {
   stream_->last = std::string(collective) + " of " + tensor.describe() + " on " + name();
 }
 
+void NcclCommunicator::wait_for_compute() {
+  check_cuda(cudaEventRecord(stream_->compute_done, cuda::compute_stream()), "cudaEventRecord");
+  check_cuda(cudaStreamWaitEvent(stream(), stream_->compute_done, 0), "cudaStreamWaitEvent");
+}
+
+void NcclCommunicator::make_compute_wait() {
+  check_cuda(cudaEventRecord(stream_->collectives_done, stream()), "cudaEventRecord");
+  check_cuda(cudaStreamWaitEvent(cuda::compute_stream(), stream_->collectives_done, 0),
+             "cudaStreamWaitEvent");
+}
+
 void NcclCommunicator::synchronize() {
   if (stream_->aborted)
     throw std::runtime_error(name() +
@@ -242,18 +260,22 @@ void NcclCommunicator::check_device(const char* collective, const Tensor& tensor
 void NcclCommunicator::all_reduce(Tensor& tensor, ReduceOp op) {
   check_device("all_reduce", tensor);
   enqueue("ncclAllReduce", tensor);
+  wait_for_compute();
   check(ncclAllReduce(tensor.raw(), tensor.raw(), static_cast<size_t>(tensor.numel()),
                       type_of(tensor), nccl_op(op), comm_, stream()),
         "ncclAllReduce");
+  make_compute_wait();
 }
 
 void NcclCommunicator::broadcast(Tensor& tensor, int root) {
   check_device("broadcast", tensor);
   collective_checks::check_root(name(), root, size_);
   enqueue("ncclBroadcast", tensor);
+  wait_for_compute();
   check(ncclBroadcast(tensor.raw(), tensor.raw(), static_cast<size_t>(tensor.numel()),
                       type_of(tensor), root, comm_, stream()),
         "ncclBroadcast");
+  make_compute_wait();
 }
 
 void NcclCommunicator::all_gather(const Tensor& local, Tensor& gathered) {
@@ -261,9 +283,11 @@ void NcclCommunicator::all_gather(const Tensor& local, Tensor& gathered) {
   check_device("all_gather", gathered);
   check_leading_split(name(), "all_gather", "local", local, "gathered", gathered, size_);
   enqueue("ncclAllGather", local);
+  wait_for_compute();
   check(ncclAllGather(local.raw(), gathered.raw(), static_cast<size_t>(local.numel()),
                       type_of(local), comm_, stream()),
         "ncclAllGather");
+  make_compute_wait();
 }
 
 void NcclCommunicator::reduce_scatter(const Tensor& full, Tensor& local, ReduceOp op) {
@@ -271,9 +295,25 @@ void NcclCommunicator::reduce_scatter(const Tensor& full, Tensor& local, ReduceO
   check_device("reduce_scatter", local);
   check_leading_split(name(), "reduce_scatter", "local", local, "full", full, size_);
   enqueue("ncclReduceScatter", full);
+  wait_for_compute();
   check(ncclReduceScatter(full.raw(), local.raw(), static_cast<size_t>(local.numel()),
                           type_of(local), nccl_op(op), comm_, stream()),
         "ncclReduceScatter");
+  make_compute_wait();
+}
+
+void NcclCommunicator::start_all_reduce(Tensor& tensor, ReduceOp op) {
+  check_device("start_all_reduce", tensor);
+  enqueue("ncclAllReduce (started)", tensor);
+  wait_for_compute();
+  check(ncclAllReduce(tensor.raw(), tensor.raw(), static_cast<size_t>(tensor.numel()),
+                      type_of(tensor), nccl_op(op), comm_, stream()),
+        "ncclAllReduce");
+}
+
+void NcclCommunicator::finish_started_all_reduces() {
+  make_compute_wait();
+  synchronize();
 }
 
 void NcclCommunicator::barrier() {

@@ -1,6 +1,10 @@
 // Collectives over NCCL on device (Device::cuda) tensors of f32, bf16, f16, i32 or i64.
-// Collectives are enqueued on stream() and return before they complete; call synchronize()
-// (or make another stream wait on it) before reading a result on the host or another stream.
+// Collectives are enqueued on stream() and return before they complete. Each waits (through an
+// event) for the work already queued on the compute stream (kernels/cuda/context.h), and the
+// compute stream's later work waits for it, so kernels see the results in stream order; call
+// synchronize() before reading a result on the host. start_all_reduce skips the second wait,
+// so backward keeps computing while the gradients of its finished layers are reduced;
+// finish_started_all_reduces makes the compute stream wait and then waits on the host.
 //
 // A dead peer: an NCCL collective whose peer is gone never completes, and a plain
 // cudaStreamSynchronize would wait forever. So the communicators are non-blocking
@@ -47,6 +51,9 @@ class NcclCommunicator : public Communicator {
   void reduce_scatter(const Tensor& full, Tensor& local, ReduceOp op = ReduceOp::sum) override;
   // Unlike the collectives, returns only once every rank has reached it.
   void barrier() override;
+  void start_all_reduce(Tensor& tensor, ReduceOp op = ReduceOp::sum) override;
+  // Also has synchronize()'s timeout and abort.
+  void finish_started_all_reduces() override;
   // ncclCommSplit. The child enqueues on this communicator's stream: several communicators on
   // one GPU must run their collectives in one global order or they can deadlock, and one
   // stream fed from one thread gives that order.
@@ -70,6 +77,8 @@ class NcclCommunicator : public Communicator {
     Stream();
     ~Stream();
     cudaStream_t stream = nullptr;
+    // Recorded on the compute stream for `stream` to wait on, and the reverse.
+    cudaEvent_t compute_done = nullptr, collectives_done = nullptr;
     std::vector<ncclComm_t> comms;
     std::string last = "nothing yet";
     bool aborted = false;
@@ -83,6 +92,10 @@ class NcclCommunicator : public Communicator {
   void settle(ncclComm_t comm, const std::string& what) const;
   // Notes the collective about to be enqueued and refuses to enqueue on aborted communicators.
   void enqueue(const char* collective, const Tensor& tensor);
+  // stream() waits for the work queued on the compute stream so far.
+  void wait_for_compute();
+  // The compute stream waits for the collectives queued on stream() so far.
+  void make_compute_wait();
   [[noreturn]] void fail(const std::string& what, const std::string& reason) const;
   void check_device(const char* collective, const Tensor& tensor) const;
 

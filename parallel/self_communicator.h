@@ -1,5 +1,6 @@
 // The group of one rank: every collective is the identity (or a copy), so single-process
-// training runs the same tensor- and data-parallel code as a sharded run, at no cost.
+// training runs the same tensor- and data-parallel code as a sharded run, at no cost, on
+// host or device tensors alike (the copies are ops::copy).
 #pragma once
 
 #include "parallel/communicator.h"

@@ -13,20 +13,27 @@ void vocab_parallel_argmax(Communicator& tp, const Tensor& logits, int64_t vocab
                                 " must be [N, V/tp] with out i32 [N], got out " + out.describe());
   const int64_t n = logits.dim(0);
   ops::argmax_rows(logits, out);
-  Tensor best({n});
+  Tensor best({n}, DType::f32, logits.device());
   ops::gather_rows(logits, out, best);
-  Tensor global_best = best.clone();
+  // The comparison below is on the host: two [N] vectors cross from the device, and the
+  // reductions of these host tensors go over the host transport of a GPU job's group.
+  Tensor local_best = best.to(Device::cpu);
+  Tensor global_best = local_best.clone();
   tp.all_reduce(global_best, ReduceOp::max);
   // Among the ranks holding the maximum the smallest index wins: maximize its negation.
   // Vocabulary indices are exact in f32 (below 2^24).
+  const Tensor local_index = out.to(Device::cpu);
   Tensor candidate({n});
-  int32_t* index = out.data<int32_t>();
+  const int32_t* index = local_index.data<int32_t>();
   for (int64_t i = 0; i < n; ++i)
-    candidate.data<float>()[i] = best.data<float>()[i] == global_best.data<float>()[i]
+    candidate.data<float>()[i] = local_best.data<float>()[i] == global_best.data<float>()[i]
                                      ? -static_cast<float>(index[i] + vocab_start)
                                      : -16777216.0f;
   tp.all_reduce(candidate, ReduceOp::max);
-  for (int64_t i = 0; i < n; ++i) index[i] = static_cast<int32_t>(-candidate.data<float>()[i]);
+  Tensor winner({n}, DType::i32);
+  for (int64_t i = 0; i < n; ++i)
+    winner.data<int32_t>()[i] = static_cast<int32_t>(-candidate.data<float>()[i]);
+  ops::copy(winner, out);
 }
 
 }  // namespace stilts

@@ -9,9 +9,9 @@
 
 namespace stilts {
 
-// logits [N, V/tp] f32 hold columns [vocab_start, vocab_start + V/tp) of the full logits;
-// WRITES out i32 [N], the index over the full vocabulary of each row's maximum (the smallest
-// such index on ties, as ops::argmax_rows). Collective over tp.
+// logits [N, V/tp] (f32, or bf16 on the GPU) hold columns [vocab_start, vocab_start + V/tp) of the
+// full logits; WRITES out i32 [N], the index over the full vocabulary of each row's maximum (the
+// smallest such index on ties, as ops::argmax_rows), on logits' device. Collective over tp.
 void vocab_parallel_argmax(Communicator& tp, const Tensor& logits, int64_t vocab_start,
                            Tensor& out);
 

@@ -1,8 +1,10 @@
 // stilts bench: times whole training steps (forward, backward, optimizer) after warm-up, as one
 // process or as the ranks of an mpirun job (--tp; the time inside collectives is reported apart
-// from compute, and the bytes beside what the layout predicts), or (--what data) the corpus
-// loader that feeds them. bench/pytorch_bench.py does the model's work in PyTorch and prints
-// the same lines, so the two can be compared side by side (bench/compare_cpu.sh).
+// from compute, and the bytes beside what the layout predicts), on the CPU or the GPU
+// (--device cuda: also memory, FLOPs and MFU), or (--what data) the corpus loader that feeds
+// them. bench/pytorch_bench.py (CPU) and bench/hf_gpu_bench.py (GPU) do the model's work in
+// PyTorch and print the same lines, so the two can be compared side by side
+// (bench/compare_cpu.sh, bench/compare_gpu.sh).
 #include <sys/resource.h>
 
 #include <unistd.h>
@@ -13,13 +15,15 @@
 
 #include "core/communication_plan.h"
 #include "core/generate.h"
-#include "core/trainer.h"
 #include "data/corpus_preparation.h"
 #include "data/corpus_reader.h"
 #include "data/corpus_writer.h"
 #include "data/loader.h"
+#include "kernels/device.h"
+#include "kernels/ops.h"
 #include "launch/commands/commands.h"
 #include "launch/job.h"
+#include "launch/model_bench.h"
 #include "launch/options.h"
 #include "parallel/counting_communicator.h"
 
@@ -45,68 +49,57 @@ struct StepTimes {
 };
 
 int bench_model(const po::variables_map& v, Communicator& job) {
-  ModelConfig config;
+  ModelBenchOptions o;
   try {
-    config = model_preset(v["model"].as<std::string>());
+    o.config = model_preset(v["model"].as<std::string>());
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--model: ") + e.what());
   }
-  const int64_t batch = v["batch"].as<int64_t>(), input_len = v["input-len"].as<int64_t>(),
-                target_len = v["target-len"].as<int64_t>(), steps = v["steps"].as<int64_t>(),
-                warmup = v["warmup"].as<int64_t>();
-  if (batch <= 0 || input_len <= 0 || target_len <= 0 || steps <= 0 || warmup < 0)
+  o.batch = v["batch"].as<int64_t>();
+  o.input_len = v["input-len"].as<int64_t>();
+  o.target_len = v["target-len"].as<int64_t>();
+  o.steps = v["steps"].as<int64_t>();
+  o.warmup = v["warmup"].as<int64_t>();
+  o.optimizer = v["optimizer"].as<std::string>();
+  o.seed = v["seed"].as<uint64_t>();
+  o.recompute_activations = v["recompute"].as<bool>();
+  if (o.batch <= 0 || o.input_len <= 0 || o.target_len <= 0 || o.steps <= 0 || o.warmup < 0)
     throw UsageError("--batch, --input-len, --target-len and --steps must be positive");
+  o.device = select_device(v["device"].as<std::string>());
   const bool zero = v["zero"].as<bool>();
 
   // Every collective goes through counting communicators (a negligible clock read per call),
   // over a copy of the job's world.
-  CountingCommunicator world(job.split(0, job.rank()));
-  const ProcessGrid grid = job_grid(world, v["tp"].as<int>(), config);
+  CountingCommunicator world(job_world(job, o.device));
+  const ProcessGrid grid = job_grid(world, v["tp"].as<int>(), o.config);
   ProcessGrid::Groups groups = grid.make_communicators(world);
   auto& tp = dynamic_cast<CountingCommunicator&>(*groups.tp);
   auto& dp = dynamic_cast<CountingCommunicator&>(*groups.dp);
+  const ModelBenchResult result = run_model_bench(o, {world, tp, dp, zero}, [&] {
+    tp.reset();
+    dp.reset();
+  });
 
-  Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()}, zero ? grid.dp() : 1);
-  params.initialize(v["seed"].as<uint64_t>());
-  TrainerOptions options;
-  options.steps = warmup + steps;
-  options.optimizer.name = v["optimizer"].as<std::string>();
-  options.seed = v["seed"].as<uint64_t>();
-  Trainer trainer(params, options, {world, tp, dp, zero});
-
-  // Random ids without padding, like the PyTorch script: every position is a real token.
-  // Each DP rank draws its own --batch examples.
-  std::mt19937 gen(static_cast<uint32_t>(options.seed) + static_cast<uint32_t>(grid.dp_rank()));
-  auto token = [&] { return static_cast<int32_t>(2 + gen() % (config.vocab_size - 2)); };
-  Batch b;
-  b.batch_size = batch;
-  b.input_len = input_len;
-  b.target_len = target_len;
-  for (int64_t i = 0; i < batch * input_len; ++i) b.input_ids.push_back(token());
-  for (int64_t i = 0; i < batch * target_len; ++i) b.labels.push_back(token());
-
-  for (int64_t i = 0; i < warmup; ++i) trainer.train_step(b);
-  tp.reset();
-  dp.reset();
-  const auto start = clock_type::now();
-  for (int64_t i = 0; i < steps; ++i) trainer.train_step(b);
-  const double seconds = seconds_since(start);
-
-  const auto per_step = [&](double x) { return x / static_cast<double>(steps); };
-  const auto bytes_per_step = [&](int64_t x) { return x / steps; };
-  const StepTimes mine{per_step(seconds), per_step(tp.total().seconds),
+  const auto per_step = [&](double x) { return x / static_cast<double>(o.steps); };
+  const auto bytes_per_step = [&](int64_t x) { return x / o.steps; };
+  const StepTimes mine{result.step_seconds, per_step(tp.total().seconds),
                        per_step(dp.total().seconds), bytes_per_step(tp.total().bytes),
                        bytes_per_step(dp.total().bytes)};
-  const CommunicationPlan plan =
-      communication_per_step(config, grid.tp(), grid.dp(), zero, batch, input_len, target_len);
-  const double tokens = static_cast<double>(batch * grid.dp() * (input_len + target_len) * steps);
+  const CommunicationPlan plan = communication_per_step(o.config, grid.tp(), grid.dp(), zero,
+                                                        o.batch, o.input_len, o.target_len);
   if (world.rank() != 0) return 0;
-  std::printf("model %s, batch %lld per DP rank, input %lld, target %lld, %d threads per rank\n",
-              config.name.c_str(), static_cast<long long>(batch), static_cast<long long>(input_len),
-              static_cast<long long>(target_len), ops::cpu_threads());
+  std::printf("model %s, batch %lld per DP rank, input %lld, target %lld, ", o.config.name.c_str(),
+              static_cast<long long>(o.batch), static_cast<long long>(o.input_len),
+              static_cast<long long>(o.target_len));
+  if (o.device == Device::cuda)
+    std::printf("on %s%s\n", device::cuda_device_name().c_str(),
+                o.recompute_activations ? ", recomputed activations" : "");
+  else
+    std::printf("%d threads per rank\n", ops::cpu_threads());
   std::printf("layout: TP %d x DP %d%s on %d ranks\n", grid.tp(), grid.dp(),
               zero ? " (ZeRO-1)" : "", world.size());
-  std::printf("step ms: %.2f\n", 1000.0 * mine.step);
+  // Device collectives are asynchronous: the time inside the calls is the host's wait, not
+  // the transfer's.
   std::printf("communication ms per step (rank 0): TP %.2f, DP %.2f; compute ms: %.2f\n",
               1000.0 * mine.tp, 1000.0 * mine.dp, 1000.0 * (mine.step - mine.tp - mine.dp));
   std::printf(
@@ -116,7 +109,7 @@ int bench_model(const po::variables_map& v, Communicator& job) {
       static_cast<long long>(mine.tp_bytes),
       static_cast<long long>(plan.tp_forward_bytes + plan.tp_backward_bytes),
       static_cast<long long>(mine.dp_bytes), static_cast<long long>(plan.dp_bytes));
-  std::printf("tokens/s: %.1f\n", tokens / seconds);
+  print_model_bench(o, result, world.size());
   print_peak_memory();
   return 0;
 }
@@ -274,7 +267,10 @@ int run_bench(int argc, char** argv) {
       "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw")(
       "tp", po::value<int>()->default_value(1),
       "tensor-parallel ranks (under mpirun; DP = ranks / tp)")(
-      "zero", po::value<bool>()->default_value(false), "ZeRO-1 over the data-parallel ranks");
+      "zero", po::value<bool>()->default_value(false), "ZeRO-1 over the data-parallel ranks")(
+      "device", po::value<std::string>()->default_value("cpu"),
+      "cpu | cuda (one GPU per rank; adds peak GPU memory, model FLOPs and MFU)")(
+      "recompute", po::bool_switch(), "recompute each block's activations in backward");
   po::options_description data_options("--what data");
   data_options.add_options()("corpus", po::value<std::vector<std::string>>(),
                              "corpus files (repeat); default: the prepared or a synthetic corpus")(

@@ -54,7 +54,8 @@ int run_eval(int argc, char** argv) {
       "retrieval (tatoeba, bucc2018, lareqa, mewslix): the encoder layer whose mean-pooled "
       "states embed a sentence (0: the embeddings; -1: the final normed output)")(
       "tp", po::value<int>()->default_value(1),
-      "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)");
+      "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)")(
+      "device", po::value<std::string>()->default_value("cpu"), "cpu | cuda (one GPU per rank)");
   add_thread_option(o);
   ParsedCommand cmd = parse_command(
       "stilts eval --checkpoint DIR --tokenizer M.model --task T --data DIR [--langs all|xx,yy] "
@@ -70,6 +71,7 @@ namespace {
 int evaluate(const po::variables_map& v, Communicator& world) {
   apply_thread_option(v);
   const bool lead = world.rank() == 0;
+  const Device device = select_device(v["device"].as<std::string>());
   const int tp = v["tp"].as<int>();
   if (tp != world.size())
     throw UsageError("--tp " + std::to_string(tp) + " with " + std::to_string(world.size()) +
@@ -119,8 +121,9 @@ int evaluate(const po::variables_map& v, Communicator& world) {
   const std::string checkpoint = v["checkpoint"].as<std::string>();
   const ModelConfig config = read_model_config(checkpoint);
   const ProcessGrid grid = job_grid(world, tp, config);
-  ProcessGrid::Groups groups = grid.make_communicators(world);
-  Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()});
+  const std::unique_ptr<Communicator> job = job_world(world, device);
+  ProcessGrid::Groups groups = grid.make_communicators(*job);
+  Parameters params(config, device, {grid.tp(), grid.tp_rank()});
   load_weights(checkpoint, params);
   if (tokenizer.piece_count() > config.vocab_size)
     throw std::runtime_error("the tokenizer has " + std::to_string(tokenizer.piece_count()) +

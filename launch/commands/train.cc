@@ -3,6 +3,7 @@
 // (tensor x data parallel, parallel/grid.h).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,9 @@
 #include "core/trainer.h"
 #include "data/tokenizer.h"
 #include "data/toy_task.h"
+#include "kernels/debug_checks.h"
+#include "kernels/device.h"
+#include "kernels/ops.h"
 #include "launch/commands/commands.h"
 #include "launch/corpus_stream.h"
 #include "launch/job.h"
@@ -149,19 +153,70 @@ void check_same_data(const std::string& run_dir, const nlohmann::json& saved,
 
 int train(const po::variables_map& v, Communicator& world);
 
-// Rank 0 prints every rank's peak resident memory (the sharding's effect on a rank's
-// footprint): "peak memory per rank: 2712 2698 2705 2701 MiB".
-void report_peak_memory(Communicator& world) {
+// Rank 0 prints every rank's peak memory (the sharding's effect on a rank's footprint):
+// "peak memory per rank: 2712 2698 2705 2701 MiB", resident on the host and, on the GPU, held
+// by live device tensors.
+void report_peak_memory(Communicator& world, Device device) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  Tensor mine({1}, DType::i64), all({world.size()}, DType::i64);
+  Tensor mine({2}, DType::i64), all({world.size(), 2}, DType::i64);
   mine.data<int64_t>()[0] = usage.ru_maxrss / 1024;  // KiB on Linux
-  world.all_gather(mine, all);
+  if (device == Device::cuda)
+    mine.data<int64_t>()[1] =
+        static_cast<int64_t>(device::memory_stats().peak_in_use / (size_t{1} << 20));
+  world.all_gather(mine.reshape({1, 2}), all);
   if (world.rank() != 0) return;
-  std::printf("peak memory per rank:");
-  for (int r = 0; r < world.size(); ++r)
-    std::printf(" %lld", static_cast<long long>(all.data<int64_t>()[r]));
-  std::printf(" MiB\n");
+  const auto print = [&](const char* what, int column) {
+    std::printf("%s per rank:", what);
+    for (int r = 0; r < world.size(); ++r)
+      std::printf(" %lld", static_cast<long long>(all.data<int64_t>()[2 * r + column]));
+    std::printf(" MiB\n");
+  };
+  print("peak memory", 0);
+  if (device == Device::cuda) print("peak GPU memory", 1);
+}
+
+// --debug on the GPU: the next step's gradients (its batch, dropout keys and loss scaling)
+// from the GPU and from the CPU path on a host copy of the same weights, before training, so a
+// wrong kernel shows before it can spoil a run. Neither updates any weights, and the stream is
+// put back where it was. bf16 activations round at about 2^-8 relative: the loss must agree
+// within 2e-2 and the global gradient norm within 5e-2, relative.
+void check_first_step_on_cpu(Trainer& trainer, const TrainerOptions& options, BatchStream& stream) {
+  const nlohmann::json position = stream.state();
+  const Batch batch = stream.next();
+  stream.restore(position);
+  const int64_t step = trainer.step() + 1;
+  Parameters& params = trainer.model().params();
+  const StepGradients gpu = trainer.training_step().compute_gradients(batch, step, true);
+
+  Parameters host(params.config(), Device::cpu, params.shard(), params.partitions());
+  ops::copy(params.flat_values(), host.flat_values());
+  host.refresh_compute_copy();
+  TrainingStep cpu_step(host, training_step_options(options));
+  const StepGradients cpu = cpu_step.compute_gradients(batch, step, true);
+
+  std::printf("debug: step %lld on %s: loss %.6f, gradient norm %.6f\n",
+              static_cast<long long>(step), device::cuda_device_name().c_str(), gpu.loss,
+              gpu.grad_norm);
+  std::printf("debug: step %lld on the CPU: loss %.6f, gradient norm %.6f\n",
+              static_cast<long long>(step), cpu.loss, cpu.grad_norm);
+  const auto relative = [](double a, double b) {
+    return std::abs(a - b) / std::max(std::abs(b), 1e-12);
+  };
+  std::string differs;
+  if (!(relative(gpu.loss, cpu.loss) <= 2e-2))
+    differs += "the loss differs by " + std::to_string(relative(gpu.loss, cpu.loss)) +
+               " relative (tolerance 2e-2)";
+  if (!(relative(gpu.grad_norm, cpu.grad_norm) <= 5e-2))
+    differs += (differs.empty() ? "" : "; ") + std::string("the gradient norm differs by ") +
+               std::to_string(relative(gpu.grad_norm, cpu.grad_norm)) +
+               " relative (tolerance 5e-2)";
+  if (!differs.empty())
+    throw std::runtime_error(
+        "--debug: the GPU's first step disagrees with the CPU's: " + differs + " (GPU loss " +
+        std::to_string(gpu.loss) + ", norm " + std::to_string(gpu.grad_norm) + "; CPU loss " +
+        std::to_string(cpu.loss) + ", norm " + std::to_string(cpu.grad_norm) + ")");
+  std::printf("debug: the GPU's first step matches the CPU's\n");
 }
 
 }  // namespace
@@ -231,7 +286,16 @@ int run_train(int argc, char** argv) {
       "tensor-parallel ranks per model replica; the data-parallel size is the number of ranks "
       "(mpirun -np) divided by it")(
       "zero", po::value<bool>()->default_value(false),
-      "ZeRO-1: shard the optimizer state and update over the data-parallel ranks");
+      "ZeRO-1: shard the optimizer state and update over the data-parallel ranks")(
+      "device", po::value<std::string>()->default_value("cpu"),
+      "cpu | cuda (bf16 compute with f32 master weights; under mpirun one GPU per rank)")(
+      "recompute", po::bool_switch(),
+      "recompute each block's activations during backward (less memory, about a third more "
+      "compute)")(
+      "debug", po::bool_switch(),
+      "one process: check every op's outputs for NaN/Inf (naming the op and layer; CUDA "
+      "launches synchronous) and, on the GPU, compare the first step's loss and gradient norm "
+      "with the CPU path before training");
   add_thread_option(o);
   ParsedCommand cmd = parse_command("stilts train [options]", o, argc, argv);
   if (cmd.help) return 0;
@@ -245,6 +309,18 @@ int train(const po::variables_map& v, Communicator& world) {
   apply_thread_option(v);
   const bool lead = world.rank() == 0;
   const bool zero = v["zero"].as<bool>();
+  const bool debug = v["debug"].as<bool>();
+  if (debug && world.size() > 1)
+    throw UsageError("--debug: runs as one process (started with " + std::to_string(world.size()) +
+                     " ranks)");
+  const Device device = select_device(v["device"].as<std::string>());
+  if (debug) {
+    ops::set_debug_checks(true);
+    std::printf("debug: NaN/Inf checks after every op%s\n",
+                device == Device::cpu ? "; no GPU-against-CPU check of the first step with "
+                                        "--device cpu"
+                                      : ", synchronous CUDA launches");
+  }
 
   const bool use_corpus = v.count("corpus") > 0;
   if (use_corpus) {
@@ -381,6 +457,7 @@ int train(const po::variables_map& v, Communicator& world) {
   t.clip_norm = v["clip-norm"].as<float>();
   t.z_loss = v["z-loss"].as<float>();
   t.seed = v["seed"].as<uint64_t>();
+  t.recompute_activations = v["recompute"].as<bool>();
   t.run_dir = run_dir;
   t.log_every = v["log-every"].as<int64_t>();
   t.save_every = v["save-every"].as<int64_t>();
@@ -439,9 +516,10 @@ int train(const po::variables_map& v, Communicator& world) {
   else
     stream = std::make_unique<ToyStream>(toy, batch, grid.dp_rank(), grid.dp());
 
-  ProcessGrid::Groups groups = grid.make_communicators(world);
-  Parameters params(config, Device::cpu, {grid.tp(), grid.tp_rank()}, zero ? grid.dp() : 1);
-  Trainer trainer(params, t, {world, *groups.tp, *groups.dp, zero});
+  const std::unique_ptr<Communicator> job = job_world(world, device);
+  ProcessGrid::Groups groups = grid.make_communicators(*job);
+  Parameters params(config, device, {grid.tp(), grid.tp_rank()}, zero ? grid.dp() : 1);
+  Trainer trainer(params, t, {*job, *groups.tp, *groups.dp, zero});
   if (!resume_from.empty()) {
     trainer.resume(resume_from, *stream);
     if (lead)
@@ -463,8 +541,9 @@ int train(const po::variables_map& v, Communicator& world) {
     else
       std::printf("task %s, batch %lld\n", toy.kind.c_str(), static_cast<long long>(batch));
   }
+  if (debug && device == Device::cuda) check_first_step_on_cpu(trainer, t, *stream);
   trainer.run(*stream, eval_set);
-  report_peak_memory(world);
+  report_peak_memory(world, device);
   return 0;
 }
 
