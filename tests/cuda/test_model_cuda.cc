@@ -1,0 +1,198 @@
+// The model on the GPU (bf16 compute copy, f32 master weights and gradients) against the CPU
+// (f32) from the same parameters: one training step, ten steps, greedy decoding; and the GPU's
+// own reproducibility (run to run, activation recomputation on and off).
+//
+// Tolerances: the GPU runs every activation in bf16 (8 significant bits), so one step's loss
+// may differ from the f32 CPU's by a few tenths of a percent per layer; 2e-2 relative on the
+// loss and 5e-2 on the global gradient norm leave room for that over test-tiny's layers and
+// still catch a wrong kernel (which moves the loss by O(1) or the norm by far more).
+//
+// Every test skips with the reason when the process sees no usable GPU (CI).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/generate.h"
+#include "core/training_step.h"
+#include "kernels/device.h"
+#include "kernels/ops.h"
+#include "tests/unit/core/random_batch.h"
+#include "tests/unit/kernels/test_util.h"
+
+namespace stilts {
+namespace {
+
+constexpr uint64_t kSeed = 11;
+constexpr float kLearningRate = 1e-2f;
+
+class CudaModel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!device::cuda_available()) GTEST_SKIP() << device::cuda_unavailable_reason();
+    cpu.initialize(kSeed);
+  }
+  // test-tiny: inner width != d_model, two blocks per stack, three heads.
+  ModelConfig config = model_preset("test-tiny");
+  Parameters cpu{config, Device::cpu};
+  Batch batch = random_batch(config, 4, 12, 9, 3);
+};
+
+// The trainer's step with dropout on (the masks come from the same Philox keys on every
+// device), z-loss and Adafactor.
+TrainingStepOptions step_options(bool recompute = false) {
+  TrainingStepOptions o;
+  o.z_loss = 1e-4f;
+  o.seed = 5;
+  o.recompute_activations = recompute;
+  return o;
+}
+
+Tensor host_f32(const Tensor& t) {
+  Tensor host = t.to(Device::cpu);
+  if (host.dtype() == DType::f32) return host;
+  Tensor wide(host.shape());
+  ops::cast(host, wide);
+  return wide;
+}
+
+// The parameters of `from` (master values) on the GPU, with their compute copy.
+std::unique_ptr<Parameters> on_gpu(Parameters& from) {
+  auto params = std::make_unique<Parameters>(from.config(), Device::cuda);
+  ops::copy(from.flat_values(), params->flat_values());
+  params->refresh_compute_copy();
+  return params;
+}
+
+double relative(double actual, double expected) {
+  return std::abs(actual - expected) / std::abs(expected);
+}
+
+double norm(const Tensor& host) {
+  return std::sqrt(ops::sum_squares(host));
+}
+
+TEST_F(CudaModel, OneTrainingStepMatchesTheCpu) {
+  auto gpu = on_gpu(cpu);
+  TrainingStep cpu_step(cpu, step_options()), gpu_step(*gpu, step_options());
+  const StepGradients expected = cpu_step.compute_gradients(batch, 1, true);
+  const StepGradients actual = gpu_step.compute_gradients(batch, 1, true);
+  EXPECT_EQ(actual.tokens, expected.tokens);
+  EXPECT_LT(relative(actual.loss, expected.loss), 2e-2)
+      << "cpu " << expected.loss << ", gpu " << actual.loss;
+  EXPECT_LT(relative(actual.grad_norm, expected.grad_norm), 5e-2)
+      << "cpu " << expected.grad_norm << ", gpu " << actual.grad_norm;
+
+  // Per parameter, |g_gpu - g_cpu| / |g_cpu|: printed as a summary; bounded loosely, since a
+  // parameter whose gradient nearly cancels (a small norm) carries a large relative error.
+  std::vector<std::pair<double, std::string>> errors;
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const Tensor& reference = cpu.grad(i);
+    Tensor difference = host_f32(gpu->grad(i));
+    ops::add_inplace(difference, reference, -1.0f);
+    errors.emplace_back(norm(difference) / std::max(norm(reference), 1e-30), cpu.specs()[i].name);
+  }
+  std::sort(errors.begin(), errors.end());
+  std::cout << "per-parameter gradient error (relative L2), median "
+            << errors[errors.size() / 2].first << "; largest:\n";
+  for (size_t i = errors.size() - std::min<size_t>(5, errors.size()); i < errors.size(); ++i)
+    std::cout << "  " << errors[i].first << "  " << errors[i].second << '\n';
+  EXPECT_LT(errors[errors.size() / 2].first, 5e-2);
+  EXPECT_LT(errors.back().first, 0.25) << errors.back().second;
+
+  // The optimizer updates the f32 master weights and refreshes the bf16 copy from them.
+  gpu_step.update(kLearningRate);
+  const Tensor master = host_f32(gpu->flat_values());
+  Tensor compute(master.shape(), gpu->activation_dtype());
+  ops::cast(master, compute);
+  EXPECT_TRUE(test::bitwise_equal(host_f32(compute), host_f32(gpu->flat_compute_values())))
+      << "the compute copy is not the master weights cast after the optimizer step";
+}
+
+TEST_F(CudaModel, TenStepsOnAFixedBatchLowerTheLossAsOnTheCpu) {
+  auto gpu = on_gpu(cpu);
+  TrainingStep cpu_step(cpu, step_options()), gpu_step(*gpu, step_options());
+  // A small rate keeps the trajectory smooth (test-tiny falls from about 27 to 4 in ten steps
+  // on the CPU), so the two devices end close enough to compare.
+  const float rate = 1e-3f;
+  std::vector<double> cpu_losses, gpu_losses;
+  for (int64_t step = 1; step <= 10; ++step) {
+    cpu_losses.push_back(cpu_step.compute_gradients(batch, step, false).loss);
+    cpu_step.update(rate);
+    gpu_losses.push_back(gpu_step.compute_gradients(batch, step, false).loss);
+    gpu_step.update(rate);
+  }
+  for (size_t i = 0; i < gpu_losses.size(); ++i)
+    std::cout << "step " << i + 1 << ": cpu " << cpu_losses[i] << ", gpu " << gpu_losses[i] << '\n';
+  EXPECT_LT(gpu_losses.back(), 0.9 * gpu_losses.front());
+  // Ten steps compound the bf16 differences of each; the trajectories stay together.
+  EXPECT_LT(relative(gpu_losses.back(), cpu_losses.back()), 5e-2);
+}
+
+// Decoding on a model trained on the CPU to copy a fixed toy batch: its choices have wide
+// margins, so bf16's 0.4% on the logits leaves the argmax alone. A near-tie may still flip a
+// token and the continuation diverge from there (a legitimate difference of precision), so
+// every example's first token must agree and most examples entirely.
+TEST_F(CudaModel, GreedyDecodingMatchesTheCpu) {
+  const auto inputs = random_sequences(config, 8, 6);
+  const Batch copy_task = make_batch(inputs, inputs, config.pad_token_id);
+  TrainingStep cpu_step(cpu, step_options());
+  for (int64_t step = 1; step <= 40; ++step) {
+    cpu_step.compute_gradients(copy_task, step, false);
+    cpu_step.update(kLearningRate);
+  }
+  auto gpu = on_gpu(cpu);
+  Mt5Model gpu_model(*gpu);
+  const auto expected = greedy_decode(cpu_step.model(), inputs, {16, true});
+  const auto actual = greedy_decode(gpu_model, inputs, {16, true});
+  ASSERT_EQ(actual.size(), expected.size());
+  size_t equal = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_FALSE(expected[i].empty()) << "example " << i;
+    ASSERT_FALSE(actual[i].empty()) << "example " << i;
+    EXPECT_EQ(actual[i][0], expected[i][0]) << "example " << i;
+    if (actual[i] == expected[i]) ++equal;
+  }
+  EXPECT_GE(equal, expected.size() * 3 / 4)
+      << equal << " of " << expected.size() << " sequences equal the CPU's";
+}
+
+// Three steps with dropout, twice from the same start: the same bits.
+TEST_F(CudaModel, TrainingIsBitIdenticalRunToRun) {
+  auto run = [&] {
+    auto gpu = on_gpu(cpu);
+    TrainingStep step(*gpu, step_options());
+    std::vector<double> losses;
+    for (int64_t s = 1; s <= 3; ++s) {
+      losses.push_back(step.compute_gradients(batch, s, true).loss);
+      step.update(kLearningRate);
+    }
+    return std::make_pair(losses, gpu->flat_values().to(Device::cpu));
+  };
+  const auto first = run(), second = run();
+  EXPECT_EQ(first.first, second.first);
+  EXPECT_TRUE(test::bitwise_equal(first.second, second.second));
+}
+
+// Recomputing each block's activations in backward gives the stored ones' gradients bit for
+// bit (dropout masks are regenerated from their keys).
+TEST_F(CudaModel, RecomputationIsBitIdentical) {
+  auto run = [&](bool recompute) {
+    auto gpu = on_gpu(cpu);
+    TrainingStep step(*gpu, step_options(recompute));
+    const double loss = step.compute_gradients(batch, 1, false).loss;
+    return std::make_pair(loss, gpu->flat_grads().to(Device::cpu));
+  };
+  const auto stored = run(false), recomputed = run(true);
+  EXPECT_EQ(stored.first, recomputed.first);
+  EXPECT_TRUE(test::bitwise_equal(stored.second, recomputed.second));
+}
+
+}  // namespace
+}  // namespace stilts

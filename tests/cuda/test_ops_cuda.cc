@@ -1,0 +1,850 @@
+// Every op of kernels/ops.h on the GPU against its CPU twin, in f32 and in bf16. The CPU is the
+// reference (tests/unit/kernels checks it against the definitions); here each op runs on both
+// devices from the same host values and the results are compared.
+//
+// bf16: the inputs are drawn in f32 and rounded to bf16 on the host, the CPU runs on the rounded
+// values in f32 and the GPU on bf16 copies of them, so both see the same numbers and differ only
+// by the GPU's rounding of what it stores in bf16 (relative 2^-9 per store) and by the order of
+// f32 sums. Outputs that ops.h keeps in f32 (statistics, weight gradients, optimizer state) are
+// held to the f32 tolerances even with bf16 inputs.
+//
+// Every test skips with the reason when the process sees no usable GPU (CI).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels/bf16.h"
+#include "kernels/device.h"
+#include "kernels/ops.h"
+#include "kernels/philox.h"
+#include "tests/unit/error_of.h"
+#include "tests/unit/kernels/test_util.h"
+
+namespace stilts {
+namespace {
+
+// f32 on the GPU differs from the CPU by the order of f32 sums and the last bits of libm.
+constexpr double kF32 = 1e-5;
+// Products summed over a long inner dimension (GEMM, attention): cuBLASLt's split order.
+constexpr double kF32Gemm = 1e-4;
+// One bf16 rounding is 2^-9 = 0.2% relative; 1e-2 leaves room for an op that stores an
+// intermediate in bf16 (attention's probabilities) while catching any real error (a wrong
+// element is off by O(1)).
+constexpr double kBf16 = 1e-2;
+
+const DType kFloatingDtypes[] = {DType::f32, DType::bf16};
+
+double floating_tolerance(DType dtype, double f32_tolerance) {
+  return dtype == DType::bf16 ? kBf16 : f32_tolerance;
+}
+
+class CudaOps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!device::cuda_available()) GTEST_SKIP() << device::cuda_unavailable_reason();
+  }
+};
+
+// Where one side of a comparison runs: the CPU reference (f32) or the GPU in a floating dtype.
+struct Side {
+  Device device;
+  DType dtype;
+};
+constexpr Side kCpu{Device::cpu, DType::f32};
+Side gpu(DType dtype) {
+  return {Device::cuda, dtype};
+}
+
+// Host f32 values rounded to `dtype`: what the GPU holds of them.
+Tensor rounded(const Tensor& host, DType dtype) {
+  if (dtype == DType::f32) return host.clone();
+  Tensor narrow(host.shape(), dtype);
+  ops::cast(host, narrow);
+  Tensor back(host.shape());
+  ops::cast(narrow, back);
+  return back;
+}
+
+// Uniform values in [-scale, scale), rounded to `dtype`, on the host in f32.
+Tensor draw(const Shape& shape, uint32_t seed, DType dtype, float scale = 1.0f) {
+  return rounded(test::random_tensor(shape, seed, scale), dtype);
+}
+
+// A floating tensor of `side` holding host f32 values.
+Tensor put(const Tensor& host, Side side) {
+  Tensor narrow(host.shape(), side.dtype);
+  ops::cast(host, narrow);
+  return narrow.to(side.device);
+}
+
+// A tensor that stays in its dtype on every device (f32 statistics and gradients, i32 ids).
+Tensor put_exact(const Tensor& host, Side side) {
+  return host.to(side.device);
+}
+
+// A fresh zero tensor of `side`'s floating dtype.
+Tensor zeros(const Shape& shape, Side side) {
+  return Tensor(shape, side.dtype, side.device);
+}
+
+// Any tensor back on the host in f32.
+Tensor get(const Tensor& t) {
+  Tensor host = t.to(Device::cpu);
+  if (host.dtype() == DType::f32) return host;
+  Tensor wide(host.shape());
+  ops::cast(host, wide);
+  return wide;
+}
+
+double scalar(const Tensor& t) {
+  return get(t).data<float>()[0];
+}
+
+// |actual - expected| <= tolerance * (|expected| + rms(expected)) for every element: relative
+// for large elements, relative to the tensor's scale for those near zero (a sum that cancels).
+void expect_close(const std::string& what, const Tensor& expected, const Tensor& actual,
+                  double tolerance) {
+  ASSERT_EQ(expected.shape(), actual.shape()) << what;
+  const float* e = expected.data<float>();
+  const float* a = actual.data<float>();
+  const int64_t n = expected.numel();
+  double sum_squares = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum_squares += double{e[i]} * e[i];
+  const double rms = n ? std::sqrt(sum_squares / static_cast<double>(n)) : 0.0;
+  int64_t wrong = 0, worst = -1;
+  double worst_ratio = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double allowed = tolerance * (std::abs(double{e[i]}) + rms) + 1e-30;
+    const double ratio = std::abs(double{a[i]} - e[i]) / allowed;
+    if (!(ratio <= 1.0)) {
+      ++wrong;
+      if (worst < 0 || !(ratio <= worst_ratio)) {
+        worst = i;
+        worst_ratio = ratio;
+      }
+    }
+  }
+  EXPECT_EQ(wrong, 0) << what << ": " << wrong << " of " << n << " elements off by more than "
+                      << tolerance << " relative; worst at " << worst << ": expected "
+                      << (worst >= 0 ? e[worst] : 0.0f) << ", got "
+                      << (worst >= 0 ? a[worst] : 0.0f);
+}
+
+void expect_bit_equal(const std::string& what, const Tensor& expected, const Tensor& actual) {
+  ASSERT_EQ(expected.shape(), actual.shape()) << what;
+  EXPECT_TRUE(test::bitwise_equal(expected, actual)) << what << " differs bit for bit";
+}
+
+std::vector<int32_t> values_of(const Tensor& i32) {
+  const Tensor host = i32.to(Device::cpu);
+  const int32_t* p = host.data<int32_t>();
+  return std::vector<int32_t>(p, p + host.numel());
+}
+
+// ---- dense algebra ---------------------------------------------------------------------
+
+TEST_F(CudaOps, MatmulEveryTransposeAndDtype) {
+  struct Size {
+    int64_t m, k, n;
+  };
+  // Odd sizes (no tile divides them) and one large enough for cuBLASLt's tiled kernels.
+  for (const Size z : {Size{37, 53, 29}, Size{256, 384, 192}})
+    for (DType dt : kFloatingDtypes)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          SCOPED_TRACE(std::string(dtype_name(dt)) + " m " + std::to_string(z.m) +
+                       (ta ? " a transposed" : "") + (tb ? " b transposed" : ""));
+          const Tensor a = draw(ta ? Shape{z.k, z.m} : Shape{z.m, z.k}, 1, dt);
+          const Tensor b = draw(tb ? Shape{z.n, z.k} : Shape{z.k, z.n}, 2, dt);
+          const Tensor c0 = draw({z.m, z.n}, 3, dt);
+          auto run = [&](Side s) {
+            Tensor c = put(c0, s);
+            ops::matmul(put(a, s), ta, put(b, s), tb, c, 0.75f, 0.5f);
+            return get(c);
+          };
+          expect_close("c", run(kCpu), run(gpu(dt)), floating_tolerance(dt, kF32Gemm));
+        }
+}
+
+// The weight gradient of a bf16 linear layer: bf16 a and b, accumulated (beta 1) into f32 c.
+TEST_F(CudaOps, MatmulAccumulatesBf16ProductsIntoF32) {
+  const int64_t m = 96, k = 131, n = 40;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      SCOPED_TRACE(std::string(ta ? "a transposed " : "") + (tb ? "b transposed" : ""));
+      const Tensor a = draw(ta ? Shape{k, m} : Shape{m, k}, 4, DType::bf16);
+      const Tensor b = draw(tb ? Shape{n, k} : Shape{k, n}, 5, DType::bf16);
+      const Tensor c0 = draw({m, n}, 6, DType::f32);
+      auto run = [&](Side s) {
+        Tensor c = put_exact(c0, s);
+        ops::matmul(put(a, s), ta, put(b, s), tb, c, 1.0f, 1.0f);
+        return get(c);
+      };
+      // Products of bf16 values are exact in f32: only the order of the sums differs.
+      expect_close("c", run(kCpu), run(gpu(DType::bf16)), kF32Gemm);
+    }
+}
+
+// ---- elementwise and reductions ----------------------------------------------------------
+
+TEST_F(CudaOps, Fill) {
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    Tensor x = zeros({1001}, gpu(dt));
+    ops::fill(x, -0.1f);
+    const float expected = dt == DType::bf16 ? bf16_to_float(float_to_bf16(-0.1f)) : -0.1f;
+    const Tensor host = get(x);
+    for (int64_t i = 0; i < host.numel(); ++i)
+      ASSERT_EQ(host.data<float>()[i], expected) << "element " << i;
+  }
+}
+
+TEST_F(CudaOps, CastRoundTripMatchesTheHostBitForBit) {
+  Tensor host = test::random_tensor({4099}, 7, 100.0f);
+  float* h = host.data<float>();
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN(),
+                            1e-40f,  // subnormal
+                            std::numeric_limits<float>::max(),
+                            std::bit_cast<float>(0x3f808000u),  // halfway, rounds down to even
+                            std::bit_cast<float>(0x3f818000u),  // halfway, rounds up to even
+                            std::bit_cast<float>(0x3f808001u)};
+  std::copy(std::begin(specials), std::end(specials), h);
+  Tensor narrow_host(host.shape(), DType::bf16);
+  ops::cast(host, narrow_host);
+  Tensor narrow_gpu(host.shape(), DType::bf16, Device::cuda);
+  ops::cast(host.to(Device::cuda), narrow_gpu);
+  const Tensor narrow_back = narrow_gpu.to(Device::cpu);
+  const uint16_t* expected = narrow_host.data<uint16_t>();
+  const uint16_t* actual = narrow_back.data<uint16_t>();
+  for (int64_t i = 0; i < host.numel(); ++i) {
+    // NaN payloads may differ (the GPU gives its canonical NaN); NaN must stay NaN.
+    if (std::isnan(h[i]))
+      EXPECT_TRUE(std::isnan(bf16_to_float(actual[i]))) << "element " << i;
+    else
+      ASSERT_EQ(expected[i], actual[i]) << "element " << i << " = " << h[i];
+  }
+  Tensor wide_gpu(host.shape(), DType::f32, Device::cuda);
+  ops::cast(narrow_gpu, wide_gpu);
+  Tensor wide_host(host.shape());
+  ops::cast(narrow_host, wide_host);
+  const Tensor wide_back = wide_gpu.to(Device::cpu);
+  for (int64_t i = 0; i < host.numel(); ++i) {
+    const float e = wide_host.data<float>()[i], a = wide_back.data<float>()[i];
+    if (std::isnan(e))
+      EXPECT_TRUE(std::isnan(a)) << "element " << i;
+    else
+      ASSERT_EQ(std::bit_cast<uint32_t>(e), std::bit_cast<uint32_t>(a)) << "element " << i;
+  }
+  // Equal dtypes copy.
+  for (DType dt : kFloatingDtypes) {
+    const Tensor src = put(rounded(test::random_tensor({333}, 8), dt), gpu(dt));
+    Tensor dst = zeros({333}, gpu(dt));
+    ops::cast(src, dst);
+    expect_bit_equal(std::string("cast ") + dtype_name(dt), get(src), get(dst));
+  }
+}
+
+TEST_F(CudaOps, AddAndScaleInplace) {
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor acc0 = draw({5003}, 1, dt), x = draw({5003}, 2, dt);
+    auto run = [&](Side s) {
+      Tensor acc = put(acc0, s);
+      ops::add_inplace(acc, put(x, s), -0.625f);
+      Tensor scaled = put(x, s);
+      ops::scale_inplace(scaled, 1.375f);
+      return std::vector<Tensor>{get(acc), get(scaled)};
+    };
+    const auto expected = run(kCpu), actual = run(gpu(dt));
+    expect_close("add_inplace", expected[0], actual[0], floating_tolerance(dt, kF32));
+    expect_close("scale_inplace", expected[1], actual[1], floating_tolerance(dt, kF32));
+  }
+}
+
+TEST_F(CudaOps, FillNormalDrawsTheHostNumbers) {
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    auto run = [&](Side s) {
+      Tensor x = zeros({4099}, s);
+      ops::fill_normal(x, 0.5f, 2.0f, RngKey{7, 3}, 11);
+      return get(x);
+    };
+    // Only the Box-Muller transcendentals (logf, sincosf) may differ in their last bits.
+    expect_close("fill_normal", run(kCpu), run(gpu(dt)), floating_tolerance(dt, 1e-6));
+  }
+}
+
+TEST_F(CudaOps, SumAndSumSquares) {
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor x = draw({100003}, 9, dt);
+    const Tensor on_gpu = put(x, gpu(dt));
+    double magnitude = 0.0;
+    for (int64_t i = 0; i < x.numel(); ++i) magnitude += std::abs(x.data<float>()[i]);
+    // Both accumulate the same values in f64: only the order differs.
+    EXPECT_NEAR(ops::sum(on_gpu), ops::sum(x), 1e-9 * magnitude);
+    const double squares = ops::sum_squares(x);
+    EXPECT_NEAR(ops::sum_squares(on_gpu), squares, 1e-9 * squares);
+  }
+}
+
+TEST_F(CudaOps, ArgmaxRowsTakesTheFirstMaximum) {
+  const int64_t rows = 67, cols = 1000;
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    Tensor x = draw({rows, cols}, 10, dt);
+    float* p = x.data<float>();
+    p[3 * cols + 10] = p[3 * cols + 500] = 5.0f;  // a tie far apart
+    std::fill(p + 4 * cols, p + 5 * cols, 0.5f);  // all equal: column 0
+    p[5 * cols + cols - 1] = 7.0f;                // the last column
+    auto run = [&](Side s) {
+      Tensor out({rows}, DType::i32, s.device);
+      ops::argmax_rows(put(x, s), out);
+      return values_of(out);
+    };
+    const std::vector<int32_t> expected = run(kCpu);
+    EXPECT_EQ(expected[3], 10);
+    EXPECT_EQ(expected[4], 0);
+    EXPECT_EQ(run(gpu(dt)), expected);
+  }
+}
+
+TEST_F(CudaOps, GatherRowsGivesZeroOutsideTheRow) {
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor x = draw({9, 300}, 11, dt);
+    const Tensor index = test::int_tensor({9}, {0, 299, 150, -100, 300, 7, 7, -1, 42});
+    auto run = [&](Side s) {
+      Tensor out({9}, DType::f32, s.device);
+      ops::gather_rows(put(x, s), put_exact(index, s), out);
+      return get(out);
+    };
+    expect_bit_equal("gather_rows", run(kCpu), run(gpu(dt)));
+  }
+}
+
+// ---- embedding ---------------------------------------------------------------------------
+
+TEST_F(CudaOps, EmbeddingOfAVocabShard) {
+  const int64_t vocab = 100, d = 24, n = 64;
+  struct Shard {
+    int64_t start, rows;
+  };
+  std::vector<int32_t> ids(n);
+  for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<int32_t>((i * 37) % vocab);
+  ids[5] = ids[6] = ids[7] = 42;  // repeated ids sum their gradients
+  const Tensor id_tensor = test::int_tensor({n}, ids);
+  // The whole table, and rows [30, 70) of the vocabulary (ids outside give zero rows).
+  for (const Shard shard : {Shard{0, vocab}, Shard{30, 40}})
+    for (DType dt : kFloatingDtypes) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " shard at " + std::to_string(shard.start));
+      const Tensor table = draw({shard.rows, d}, 12, dt);
+      const Tensor dout = draw({n, d}, 13, dt);
+      const Tensor dtable0 = draw({shard.rows, d}, 14, DType::f32);
+      auto run = [&](Side s) {
+        const Tensor ids_s = put_exact(id_tensor, s);
+        Tensor out = zeros({n, d}, s);
+        ops::embedding_forward(ids_s, put(table, s), out, shard.start, vocab);
+        Tensor dtable = put_exact(dtable0, s);
+        ops::embedding_backward(ids_s, put(dout, s), dtable, shard.start, vocab);
+        return std::vector<Tensor>{get(out), get(dtable)};
+      };
+      const auto expected = run(kCpu), actual = run(gpu(dt));
+      expect_bit_equal("out", expected[0], actual[0]);
+      expect_close("dtable", expected[1], actual[1], kF32);
+    }
+}
+
+TEST_F(CudaOps, OutOfRangeIdThrowsAtTheNextSynchronize) {
+  const Tensor table = put(test::random_tensor({10, 8}, 15), gpu(DType::f32));
+  Tensor out = zeros({4, 8}, gpu(DType::f32));
+  const Tensor bad = test::int_tensor({4}, {1, 2, 13, 4}).to(Device::cuda);
+  const std::string message = testing::error_of([&] {
+    ops::embedding_forward(bad, table, out);
+    device::synchronize();
+  });
+  EXPECT_NE(message.find("embedding"), std::string::npos) << message;
+  EXPECT_NE(message.find("13"), std::string::npos) << message;
+  // The report is consumed: the device keeps working.
+  EXPECT_NO_THROW(device::synchronize());
+  const Tensor good = test::int_tensor({4}, {1, 2, 3, 4}).to(Device::cuda);
+  EXPECT_NO_THROW({
+    ops::embedding_forward(good, table, out);
+    device::synchronize();
+  });
+}
+
+// ---- RMSNorm -----------------------------------------------------------------------------
+
+TEST_F(CudaOps, RmsNormForwardAndBackward) {
+  const Shape shape{3, 11, 200};
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor x = draw(shape, 16, dt, 2.0f), weight = draw({200}, 17, dt);
+    auto forward = [&](Side s) {
+      Tensor out = zeros(shape, s), rstd({33}, DType::f32, s.device);
+      ops::rmsnorm_forward(put(x, s), put(weight, s), 1e-6f, out, rstd);
+      return std::vector<Tensor>{get(out), get(rstd)};
+    };
+    const auto expected = forward(kCpu), actual = forward(gpu(dt));
+    expect_close("out", expected[0], actual[0], floating_tolerance(dt, kF32));
+    expect_close("rstd", expected[1], actual[1], kF32);
+
+    const Tensor dout = draw(shape, 18, dt), dx0 = draw(shape, 19, dt);
+    const Tensor dweight0 = draw({200}, 20, DType::f32);
+    auto backward = [&](Side s) {
+      Tensor dx = put(dx0, s), dweight = put_exact(dweight0, s);
+      ops::rmsnorm_backward(put(dout, s), put(x, s), put(weight, s), put_exact(expected[1], s), dx,
+                            dweight);
+      return std::vector<Tensor>{get(dx), get(dweight)};
+    };
+    const auto expected_grads = backward(kCpu), grads = backward(gpu(dt));
+    expect_close("dx", expected_grads[0], grads[0], floating_tolerance(dt, kF32));
+    expect_close("dweight", expected_grads[1], grads[1], kF32);
+  }
+}
+
+// ---- relative position bias ------------------------------------------------------------------
+
+TEST_F(CudaOps, PositionBiasForwardAndBackward) {
+  const int heads = 4;
+  struct Layout {
+    int64_t q_len, k_len, q_offset;
+    bool bidirectional;
+  };
+  // The encoder's table, and a decoder step with a cache offset.
+  for (const Layout l : {Layout{7, 9, 0, true}, Layout{3, 12, 9, false}})
+    for (DType dt : kFloatingDtypes) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + (l.bidirectional ? " encoder" : " decoder"));
+      const Tensor buckets =
+          ops::relative_position_buckets(l.q_len, l.k_len, l.q_offset, l.bidirectional, 32, 128);
+      const Tensor table = draw({32, heads}, 21, dt);
+      const Tensor dbias = draw({heads, l.q_len, l.k_len}, 22, dt);
+      const Tensor dtable0 = draw({32, heads}, 23, DType::f32);
+      auto run = [&](Side s) {
+        const Tensor b = put_exact(buckets, s);
+        Tensor bias = zeros({heads, l.q_len, l.k_len}, s);
+        ops::position_bias_forward(b, put(table, s), bias);
+        Tensor dtable = put_exact(dtable0, s);
+        ops::position_bias_backward(b, put(dbias, s), dtable);
+        return std::vector<Tensor>{get(bias), get(dtable)};
+      };
+      const auto expected = run(kCpu), actual = run(gpu(dt));
+      expect_bit_equal("bias", expected[0], actual[0]);
+      expect_close("dtable", expected[1], actual[1], kF32);
+    }
+}
+
+// ---- attention -----------------------------------------------------------------------------
+
+struct AttentionCase {
+  const char* name;
+  int64_t batch, heads, q_len, k_len, head_dim;
+  bool bias, key_mask, causal;
+  float dropout_rate;
+};
+
+const AttentionCase kAttentionCases[] = {
+    // Batch 1's keys are all masked: uniform rows.
+    {"self-attention with bias and a fully masked batch", 2, 3, 6, 6, 16, true, true, false, 0.0f},
+    {"causal", 2, 3, 6, 6, 16, true, false, true, 0.0f},
+    {"causal with fewer queries than keys", 2, 3, 2, 7, 16, true, true, true, 0.0f},
+    {"cross-attention with dropout", 2, 3, 5, 7, 16, false, true, false, 0.1f},
+    {"long rows with dropout", 2, 4, 64, 160, 32, true, true, false, 0.1f},
+};
+
+struct AttentionInputs {
+  Tensor q, k, v, bias, key_mask;
+  ops::AttentionShape shape;
+  AttentionInputs(const AttentionCase& c, DType dt, uint32_t seed)
+      : q(draw({c.batch, c.q_len, c.heads * c.head_dim}, seed, dt)),
+        k(draw({c.batch, c.k_len, c.heads * c.head_dim}, seed + 1, dt)),
+        v(draw({c.batch, c.k_len, c.heads * c.head_dim}, seed + 2, dt)),
+        shape{c.heads, c.causal, c.dropout_rate, RngKey{seed, 99}} {
+    if (c.bias) bias = draw({c.heads, c.q_len, c.k_len}, seed + 3, dt, 2.0f);
+    if (c.key_mask) {
+      key_mask = Tensor({c.batch, c.k_len});
+      float* m = key_mask.data<float>();
+      // The last two keys of batch 0 padded, every key of batch 1 masked.
+      for (int64_t b = 0; b < c.batch; ++b)
+        for (int64_t j = 0; j < c.k_len; ++j)
+          m[b * c.k_len + j] = (b == 0 && j >= c.k_len - 2) || b == 1 ? 0.0f : 1.0f;
+    }
+  }
+  // probs and out of the forward on `s`.
+  std::vector<Tensor> forward(const AttentionCase& c, Side s) const {
+    Tensor probs = zeros({c.batch, c.heads, c.q_len, c.k_len}, s);
+    Tensor out = zeros(q.shape(), s);
+    ops::attention_forward(put(q, s), put(k, s), put(v, s), c.bias ? put(bias, s) : Tensor(),
+                           c.key_mask ? put_exact(key_mask, s) : Tensor(), shape, probs, out);
+    return {get(probs), get(out)};
+  }
+  // dq, dk, dv and dbias, accumulated onto the given starting values.
+  std::vector<Tensor> backward(const AttentionCase& c, Side s, const Tensor& probs,
+                               const Tensor& dout, const std::vector<Tensor>& start) const {
+    Tensor dq = put(start[0], s), dk = put(start[1], s), dv = put(start[2], s);
+    Tensor dbias = c.bias ? put(start[3], s) : Tensor();
+    ops::attention_backward(put(dout, s), put(q, s), put(k, s), put(v, s), put(probs, s), shape, dq,
+                            dk, dv, dbias);
+    std::vector<Tensor> grads{get(dq), get(dk), get(dv)};
+    if (c.bias) grads.push_back(get(dbias));
+    return grads;
+  }
+};
+
+TEST_F(CudaOps, AttentionForwardAndBackward) {
+  for (const AttentionCase& c : kAttentionCases)
+    for (DType dt : kFloatingDtypes) {
+      SCOPED_TRACE(std::string(c.name) + ", " + dtype_name(dt));
+      const AttentionInputs in(c, dt, 30);
+      const auto expected = in.forward(c, kCpu), actual = in.forward(c, gpu(dt));
+      expect_close("probs", expected[0], actual[0], floating_tolerance(dt, kF32));
+      expect_close("out", expected[1], actual[1], floating_tolerance(dt, kF32Gemm));
+
+      // Both sides differentiate from the CPU's probabilities, as the GPU holds them.
+      const Tensor probs = rounded(expected[0], dt);
+      const Tensor dout = draw(in.q.shape(), 40, dt);
+      const std::vector<Tensor> start{draw(in.q.shape(), 41, dt), draw(in.k.shape(), 42, dt),
+                                      draw(in.v.shape(), 43, dt),
+                                      draw({c.heads, c.q_len, c.k_len}, 44, dt)};
+      const auto expected_grads = in.backward(c, kCpu, probs, dout, start);
+      const auto grads = in.backward(c, gpu(dt), probs, dout, start);
+      const char* names[] = {"dq", "dk", "dv", "dbias"};
+      for (size_t i = 0; i < grads.size(); ++i)
+        expect_close(names[i], expected_grads[i], grads[i], floating_tolerance(dt, kF32Gemm));
+    }
+}
+
+// ---- gated GELU ----------------------------------------------------------------------------
+
+TEST_F(CudaOps, GatedGeluForwardAndBackward) {
+  const Shape shape{5, 77};
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor gate = draw(shape, 50, dt, 3.0f), linear = draw(shape, 51, dt);
+    const Tensor dout = draw(shape, 52, dt), dgate0 = draw(shape, 53, dt),
+                 dlinear0 = draw(shape, 54, dt);
+    auto run = [&](Side s) {
+      const Tensor g = put(gate, s), l = put(linear, s);
+      Tensor out = zeros(shape, s);
+      ops::gated_gelu_forward(g, l, out);
+      Tensor dgate = put(dgate0, s), dlinear = put(dlinear0, s);
+      ops::gated_gelu_backward(put(dout, s), g, l, dgate, dlinear);
+      return std::vector<Tensor>{get(out), get(dgate), get(dlinear)};
+    };
+    const auto expected = run(kCpu), actual = run(gpu(dt));
+    const char* names[] = {"out", "dgate", "dlinear"};
+    for (size_t i = 0; i < 3; ++i)
+      expect_close(names[i], expected[i], actual[i], floating_tolerance(dt, kF32));
+  }
+}
+
+// ---- dropout -------------------------------------------------------------------------------
+
+TEST_F(CudaOps, DropoutMasksEqualTheHostsBitForBit) {
+  const float rate = 0.1f;
+  const RngKey key{5, dropout_stream(3, 2, 1, 0)};
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor x = draw({4099}, 60, dt);
+    // Each kept element is one f32 product, rounded once to dt on the GPU: bit-equal to the
+    // CPU's product rounded to dt.
+    auto forward = [&](Side s, float r) {
+      Tensor out = zeros(x.shape(), s);
+      ops::dropout_forward(put(x, s), r, key, out);
+      return get(out);
+    };
+    const Tensor expected = rounded(forward(kCpu, rate), dt);
+    expect_bit_equal("dropout_forward", expected, forward(gpu(dt), rate));
+    expect_bit_equal("rate 0", x, forward(gpu(dt), 0.0f));
+    Tensor in_place = put(x, gpu(dt));
+    ops::dropout_forward(in_place, rate, key, in_place);
+    expect_bit_equal("in place", expected, get(in_place));
+    // Backward onto zeros is the same product; onto a gradient it accumulates.
+    auto backward = [&](Side s, const Tensor& dx0) {
+      Tensor dx = put(dx0, s);
+      ops::dropout_backward(put(x, s), rate, key, dx);
+      return get(dx);
+    };
+    expect_bit_equal("dropout_backward", expected, backward(gpu(dt), Tensor(x.shape())));
+    const Tensor dx0 = draw(x.shape(), 61, dt);
+    expect_close("dropout_backward accumulating", backward(kCpu, dx0), backward(gpu(dt), dx0),
+                 floating_tolerance(dt, kF32));
+  }
+}
+
+// ---- cross-entropy ---------------------------------------------------------------------------
+
+const std::vector<int32_t> kTargets{5, -100, 999, 0, 17, -100, 500, 3, 250};
+constexpr int64_t kRows = 9, kVocab = 1000;
+constexpr float kZLoss = 1e-4f;
+
+TEST_F(CudaOps, CrossEntropyWithIgnoredRowsAndZLoss) {
+  const Tensor targets = test::int_tensor({kRows}, kTargets);
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor logits = draw({kRows, kVocab}, 70, dt, 4.0f);
+    auto forward = [&](Side s) {
+      Tensor losses({kRows}, DType::f32, s.device), logsumexp({kRows}, DType::f32, s.device);
+      ops::cross_entropy_forward(put(logits, s), put_exact(targets, s), -100, kZLoss, losses,
+                                 logsumexp);
+      return std::vector<Tensor>{get(losses), get(logsumexp)};
+    };
+    const auto expected = forward(kCpu), actual = forward(gpu(dt));
+    // f32 statistics of the same values.
+    expect_close("losses", expected[0], actual[0], kF32);
+    expect_close("logsumexp", expected[1], actual[1], kF32);
+
+    // dlogits in the logits' dtype (the head), and in f32.
+    for (DType dlogits_dtype : {dt, DType::f32}) {
+      SCOPED_TRACE(std::string("dlogits ") + dtype_name(dlogits_dtype));
+      auto backward = [&](Side s, DType gradient_dtype) {
+        Tensor dlogits({kRows, kVocab}, gradient_dtype, s.device);
+        ops::fill(dlogits, 3.0f);  // written, not accumulated
+        ops::cross_entropy_backward(put(logits, s), put_exact(targets, s),
+                                    put_exact(expected[1], s), -100, kZLoss, 0.25f, dlogits);
+        return get(dlogits);
+      };
+      const Tensor grads = backward(gpu(dt), dlogits_dtype);
+      expect_close("dlogits", backward(kCpu, DType::f32), grads,
+                   floating_tolerance(dlogits_dtype, kF32));
+      for (int64_t j = 0; j < kVocab; ++j) ASSERT_EQ(grads.data<float>()[kVocab + j], 0.0f);
+    }
+  }
+}
+
+// The four pieces over two uneven vocabulary slices, the statistics combined on the host
+// between them as parallel/vocab_parallel_cross_entropy.cc combines them over ranks.
+struct VocabParallelResult {
+  Tensor row_max, target_logit, sum_exp, losses, dlogits;
+};
+
+VocabParallelResult vocab_parallel(const Tensor& logits, const Tensor& targets, Side s) {
+  const int64_t bounds[] = {0, 400, kVocab};
+  const Tensor ids = put_exact(targets, s);
+  std::vector<Tensor> slices;
+  VocabParallelResult r;
+  r.row_max = Tensor({kRows});
+  r.target_logit = Tensor({kRows});
+  r.sum_exp = Tensor({kRows});
+  for (int i = 0; i < 2; ++i) {
+    const int64_t start = bounds[i], width = bounds[i + 1] - start;
+    Tensor slice({kRows, width});
+    for (int64_t row = 0; row < kRows; ++row)
+      std::copy_n(logits.data<float>() + row * kVocab + start, width,
+                  slice.data<float>() + row * width);
+    slices.push_back(put(slice, s));
+    Tensor row_max({kRows}, DType::f32, s.device), target_logit({kRows}, DType::f32, s.device);
+    ops::cross_entropy_partial_forward(slices.back(), ids, start, kVocab, -100, row_max,
+                                       target_logit);
+    const Tensor m = get(row_max), t = get(target_logit);
+    for (int64_t row = 0; row < kRows; ++row) {
+      float& combined = r.row_max.data<float>()[row];
+      combined = i == 0 ? m.data<float>()[row] : std::max(combined, m.data<float>()[row]);
+      r.target_logit.data<float>()[row] += t.data<float>()[row];
+    }
+  }
+  const Tensor row_max = put_exact(r.row_max, s);
+  for (const Tensor& slice : slices) {
+    Tensor sum_exp({kRows}, DType::f32, s.device);
+    ops::cross_entropy_sum_exp(slice, ids, -100, row_max, sum_exp);
+    const Tensor part = get(sum_exp);
+    for (int64_t row = 0; row < kRows; ++row)
+      r.sum_exp.data<float>()[row] += part.data<float>()[row];
+  }
+  const Tensor sum_exp = put_exact(r.sum_exp, s);
+  Tensor losses({kRows}, DType::f32, s.device);
+  ops::cross_entropy_combine_losses(ids, -100, row_max, sum_exp, put_exact(r.target_logit, s),
+                                    kZLoss, losses);
+  r.losses = get(losses);
+  r.dlogits = Tensor({kRows, kVocab});
+  for (int i = 0; i < 2; ++i) {
+    Tensor& slice = slices[i];
+    // In place over the logits, as the head does.
+    ops::cross_entropy_partial_backward(slice, ids, bounds[i], -100, row_max, sum_exp, kZLoss, 0.5f,
+                                        slice);
+    const Tensor part = get(slice);
+    const int64_t width = slice.dim(1);
+    for (int64_t row = 0; row < kRows; ++row)
+      std::copy_n(part.data<float>() + row * width, width,
+                  r.dlogits.data<float>() + row * kVocab + bounds[i]);
+  }
+  return r;
+}
+
+TEST_F(CudaOps, VocabParallelCrossEntropyPieces) {
+  const Tensor targets = test::int_tensor({kRows}, kTargets);
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor logits = draw({kRows, kVocab}, 71, dt, 4.0f);
+    const VocabParallelResult expected = vocab_parallel(logits, targets, kCpu);
+    const VocabParallelResult actual = vocab_parallel(logits, targets, gpu(dt));
+    // A maximum and a single logit of the same values are exact.
+    expect_bit_equal("row_max", expected.row_max, actual.row_max);
+    expect_bit_equal("target_logit", expected.target_logit, actual.target_logit);
+    expect_close("sum_exp", expected.sum_exp, actual.sum_exp, kF32);
+    expect_close("losses", expected.losses, actual.losses, kF32);
+    expect_close("dlogits", expected.dlogits, actual.dlogits, floating_tolerance(dt, kF32));
+  }
+}
+
+// ---- optimizers -----------------------------------------------------------------------------
+
+struct AdafactorState {
+  Tensor param, row, col, full, momentum;
+};
+
+// Three steps of the four stages on one device, from the same host values.
+AdafactorState adafactor_steps(bool factored, const ops::AdafactorStep& options, Device device) {
+  const int64_t rows = 37, cols = 50;
+  const Shape shape = factored ? Shape{rows, cols} : Shape{rows * cols};
+  AdafactorState st;
+  st.param = test::random_tensor(shape, 80).to(device);
+  if (factored) {
+    st.row = Tensor({rows}, DType::f32, device);
+    st.col = Tensor({cols}, DType::f32, device);
+  } else {
+    st.full = Tensor({rows * cols}, DType::f32, device);
+  }
+  if (options.beta1 > 0.0f) st.momentum = Tensor(shape, DType::f32, device);
+  for (int64_t step = 1; step <= 3; ++step) {
+    ops::AdafactorStep s = options;
+    s.step = step;
+    const Tensor grad =
+        test::random_tensor(shape, 80 + static_cast<uint32_t>(step), 0.1f).to(device);
+    Tensor row_sums, col_sums, total, none;
+    if (factored) {
+      row_sums = Tensor({rows}, DType::f32, device);
+      col_sums = Tensor({cols}, DType::f32, device);
+      total = Tensor({1}, DType::f32, device);
+    }
+    Tensor param_sum_squares({1}, DType::f32, device);
+    ops::adafactor_sums(st.param, grad, s.eps1, row_sums, col_sums, param_sum_squares);
+    ops::AdafactorTotals totals;
+    totals.numel = st.param.numel();
+    totals.param_sum_squares = scalar(param_sum_squares);
+    if (factored) {
+      ops::adafactor_average(st.row, row_sums, cols, s, total);
+      ops::adafactor_average(st.col, col_sums, rows, s, none);
+      totals.row_mean = scalar(total) / static_cast<double>(rows);
+    } else {
+      ops::adafactor_average_squares(st.full, grad, s);
+    }
+    Tensor update_sum_squares({1}, DType::f32, device);
+    ops::adafactor_update_sum_squares(grad, st.row, st.col, st.full, totals, update_sum_squares);
+    totals.update_sum_squares = scalar(update_sum_squares);
+    ops::adafactor_apply(st.param, grad, st.row, st.col, st.full, st.momentum, totals, s);
+  }
+  return st;
+}
+
+TEST_F(CudaOps, AdafactorStagesFactoredAndNot) {
+  const ops::AdafactorStep plain{.lr = 1e-2f, .step = 1};
+  const ops::AdafactorStep everything{
+      .lr = 1e-2f, .step = 1, .beta1 = 0.9f, .weight_decay = 0.01f, .scale_parameter = true};
+  for (bool factored : {true, false})
+    for (const ops::AdafactorStep& options : {plain, everything}) {
+      SCOPED_TRACE(std::string(factored ? "factored" : "unfactored") +
+                   (options.beta1 > 0.0f ? ", momentum, decay, scaled" : ""));
+      const AdafactorState expected = adafactor_steps(factored, options, Device::cpu);
+      const AdafactorState actual = adafactor_steps(factored, options, Device::cuda);
+      expect_close("param", expected.param, get(actual.param), kF32);
+      if (factored) {
+        expect_close("row", expected.row, get(actual.row), kF32);
+        expect_close("col", expected.col, get(actual.col), kF32);
+      } else {
+        expect_close("full", expected.full, get(actual.full), kF32);
+      }
+      if (options.beta1 > 0.0f)
+        expect_close("momentum", expected.momentum, get(actual.momentum), kF32);
+    }
+}
+
+TEST_F(CudaOps, AdamW) {
+  auto run = [](Device device) {
+    Tensor param = test::random_tensor({3001}, 90).to(device);
+    Tensor m({3001}, DType::f32, device), v({3001}, DType::f32, device);
+    for (int64_t step = 1; step <= 3; ++step) {
+      const ops::AdamWStep s{.lr = 1e-3f, .step = step, .weight_decay = 0.01f};
+      ops::adamw_update(
+          param, test::random_tensor({3001}, 90 + static_cast<uint32_t>(step)).to(device), m, v, s);
+    }
+    return std::vector<Tensor>{get(param), get(m), get(v)};
+  };
+  const auto expected = run(Device::cpu), actual = run(Device::cuda);
+  const char* names[] = {"param", "m", "v"};
+  for (size_t i = 0; i < 3; ++i) expect_close(names[i], expected[i], actual[i], kF32);
+}
+
+// ---- checks and determinism ---------------------------------------------------------------
+
+TEST_F(CudaOps, AllFiniteFindsAPlantedNanOrInfinity) {
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    Tensor host = draw({100003}, 95, dt);
+    EXPECT_TRUE(ops::all_finite(put(host, gpu(dt))));
+    host.data<float>()[77777] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_FALSE(ops::all_finite(put(host, gpu(dt))));
+    host.data<float>()[77777] = -std::numeric_limits<float>::infinity();
+    EXPECT_FALSE(ops::all_finite(put(host, gpu(dt))));
+  }
+}
+
+// The backward ops whose gradients sum over many rows (and, with atomics, would depend on the
+// order of arrival): twice from the same inputs must give the same bits.
+TEST_F(CudaOps, BackwardReductionsAreBitIdenticalRunToRun) {
+  for (DType dt : kFloatingDtypes) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Side s = gpu(dt);
+
+    const AttentionCase c{"determinism", 4, 4, 64, 64, 32, true, true, false, 0.1f};
+    const AttentionInputs in(c, dt, 100);
+    const Tensor probs = in.forward(c, s)[0];
+    const Tensor dout = draw(in.q.shape(), 101, dt);
+    const std::vector<Tensor> start{Tensor(in.q.shape()), Tensor(in.k.shape()),
+                                    Tensor(in.v.shape()), Tensor({c.heads, c.q_len, c.k_len})};
+    const auto first = in.backward(c, s, probs, dout, start);
+    const auto second = in.backward(c, s, probs, dout, start);
+    for (size_t i = 0; i < first.size(); ++i)
+      expect_bit_equal("attention gradient " + std::to_string(i), first[i], second[i]);
+
+    const Shape shape{2048, 512};
+    const Tensor x = draw(shape, 102, dt), weight = draw({512}, 103, dt), dy = draw(shape, 104, dt);
+    Tensor out = zeros(shape, s), rstd({2048}, DType::f32, Device::cuda);
+    ops::rmsnorm_forward(put(x, s), put(weight, s), 1e-6f, out, rstd);
+    auto rmsnorm = [&] {
+      Tensor dx = zeros(shape, s), dweight({512}, DType::f32, Device::cuda);
+      ops::rmsnorm_backward(put(dy, s), put(x, s), put(weight, s), rstd, dx, dweight);
+      return std::vector<Tensor>{get(dx), get(dweight)};
+    };
+    const auto norm_first = rmsnorm(), norm_second = rmsnorm();
+    expect_bit_equal("rmsnorm dx", norm_first[0], norm_second[0]);
+    expect_bit_equal("rmsnorm dweight", norm_first[1], norm_second[1]);
+
+    // 4096 ids over 50 rows: every row gathers about 80 gradients.
+    std::vector<int32_t> ids(4096);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>((i * 7919) % 50);
+    const Tensor id_tensor = test::int_tensor({4096}, ids).to(Device::cuda);
+    const Tensor dembedded = put(draw({4096, 64}, 105, dt), s);
+    auto embedding = [&] {
+      Tensor dtable({50, 64}, DType::f32, Device::cuda);
+      ops::embedding_backward(id_tensor, dembedded, dtable);
+      return get(dtable);
+    };
+    expect_bit_equal("embedding dtable", embedding(), embedding());
+  }
+}
+
+}  // namespace
+}  // namespace stilts
