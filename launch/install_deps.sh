@@ -15,6 +15,7 @@ packages=(
   libicu-dev                            # Unicode categories (MLQA normalization)
   libgtest-dev                          # unit tests
   python3-torch python3-numpy           # the independent PyTorch reference and benchmark
+  python3-yaml                          # tests/e2e/validate_mpijob.py reads the MPIJob manifests
 )
 
 missing=()
