@@ -16,6 +16,7 @@ packages=(
   libgtest-dev                          # unit tests
   python3-torch python3-numpy           # the independent PyTorch reference and benchmark
   python3-yaml                          # tests/e2e/validate_mpijob.py reads the MPIJob manifests
+  gnuplot-nox                           # stilts report's figures (PNG and SVG)
 )
 
 missing=()

@@ -34,6 +34,8 @@ constexpr Command kCommands[] = {
      "score XTREME / XTREME-R prediction files against labels, per task, language and group"},
     {"eval", stilts::launch::run_eval,
      "run a model on a task's files per language: predictions, scores, per-family summary"},
+    {"report", stilts::launch::run_report,
+     "runs of a grid -> tables per model and family, gains, bootstrap intervals, plots"},
 };
 
 void print_usage(std::FILE* out) {

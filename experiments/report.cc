@@ -1,0 +1,518 @@
+#include "experiments/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "core/params.h"
+#include "data/languages.h"
+
+namespace stilts::experiments {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Folders `stilts eval --out` writes beside the task folders.
+const std::set<std::string> kEvalSideFolders = {"predictions", "labels"};
+
+json read_json_file(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path.string() + ": cannot read");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+[[noreturn]] void bad_field(const fs::path& path, const std::string& field,
+                            const std::string& what) {
+  throw std::runtime_error(path.string() + ": field '" + field + "': " + what);
+}
+
+const json& field_of(const json& object, const fs::path& path, const std::string& field) {
+  if (!object.is_object()) throw std::runtime_error(path.string() + ": expected a JSON object");
+  if (!object.contains(field)) bad_field(path, field, "missing");
+  return object.at(field);
+}
+
+std::string string_field(const json& object, const fs::path& path, const std::string& field) {
+  const json& value = field_of(object, path, field);
+  if (!value.is_string() || value.get<std::string>().empty())
+    bad_field(path, field, "expected a non-empty string, got " + value.dump());
+  return value.get<std::string>();
+}
+
+RunRecord read_run_json(const fs::path& path, const std::string& id) {
+  const json run = read_json_file(path);
+  RunRecord record;
+  record.id = id;
+  record.model = string_field(run, path, "model");
+  try {
+    model_preset(record.model);
+  } catch (const std::invalid_argument& e) {
+    bad_field(path, "model", e.what());
+  }
+  record.regime = string_field(run, path, "regime");
+  const auto& regimes = report_regimes();
+  if (std::find(regimes.begin(), regimes.end(), record.regime) == regimes.end())
+    bad_field(path, "regime",
+              "'" + record.regime + "' is none of none, english, multilingual, mlm");
+  record.task = string_field(run, path, "task");
+  const json& seed = field_of(run, path, "seed");
+  if (!seed.is_number_integer()) bad_field(path, "seed", "expected an integer, got " + seed.dump());
+  record.seed = seed.get<int64_t>();
+  return record;
+}
+
+RunRecord::Evaluation read_summary(const fs::path& path, const std::string& task) {
+  if (!fs::is_regular_file(path))
+    throw std::runtime_error(path.string() +
+                             ": missing (every task folder under eval/ needs the "
+                             "summary stilts eval writes)");
+  const json summary = read_json_file(path);
+  const std::string named = string_field(summary, path, "task");
+  if (named != task)
+    bad_field(path, "task", "names '" + named + "', not its folder's task '" + task + "'");
+  RunRecord::Evaluation evaluation;
+  evaluation.headline_metric = string_field(summary, path, "headline_metric");
+  const json& languages = field_of(summary, path, "languages");
+  if (!languages.is_object()) bad_field(path, "languages", "expected an object {code: score}");
+  for (const auto& [code, score] : languages.items()) {
+    if (!score.is_number())
+      bad_field(path, "languages." + code, "expected a number, got " + score.dump());
+    evaluation.scores[code] = score.get<double>();
+  }
+  return evaluation;
+}
+
+std::string family_of(const std::string& code) {
+  const data::Language* language = data::find_language(code);
+  return language ? std::string(language->family) : "unknown";
+}
+
+// Families alphabetically with "unknown" last, as the eval summaries order them.
+bool family_before(const std::string& a, const std::string& b) {
+  if ((a == "unknown") != (b == "unknown")) return b == "unknown";
+  return a < b;
+}
+
+std::string format(const char* pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+// Per task, model, regime and seed: each language's scores from the runs that evaluated it.
+using SeedScores = std::map<std::string, std::vector<double>>;
+using Observations =
+    std::map<std::string,
+             std::map<std::string, std::map<std::string, std::map<int64_t, SeedScores>>>>;
+
+// The value of a row for one seed: the mean over the row's languages present in that seed, each
+// language's score first averaged over the runs that gave it. nullopt when none is present.
+std::optional<double> row_value(const SeedScores& scores, const std::string& family,
+                                const std::string& language) {
+  std::vector<double> per_language;
+  for (const auto& [code, values] : scores) {
+    if (!language.empty() ? code != language : family != "all" && family_of(code) != family)
+      continue;
+    per_language.push_back(mean_of(values));
+  }
+  if (per_language.empty()) return std::nullopt;
+  return mean_of(per_language);
+}
+
+ReportRow make_row(const std::string& task, const std::string& model, const std::string& family,
+                   const std::string& language,
+                   const std::map<std::string, std::map<int64_t, SeedScores>>& by_regime,
+                   const ReportOptions& options) {
+  ReportRow row{family, language, {}, std::nullopt, std::nullopt, std::nullopt};
+  const std::string key = task + "|" + model + "|" + family + "|" + language + "|";
+  for (const std::string& regime : report_regimes()) {
+    const auto it = by_regime.find(regime);
+    if (it == by_regime.end()) continue;
+    RegimeCell cell;
+    cell.regime = regime;
+    for (const auto& [seed, scores] : it->second)
+      if (const auto value = row_value(scores, family, language)) cell.values.push_back(*value);
+    if (cell.values.empty()) continue;
+    cell.score = {static_cast<int64_t>(cell.values.size()), mean_of(cell.values),
+                  sample_sd(cell.values),
+                  bootstrap_mean_interval(cell.values, options.bootstrap, key + regime)};
+    row.cells.push_back(std::move(cell));
+  }
+  const RegimeCell* baseline = row.cell(options.baseline);
+  for (RegimeCell& cell : row.cells) {
+    if (!baseline || cell.regime == options.baseline) continue;
+    cell.gain = cell.score.mean - baseline->score.mean;
+    cell.gain_ci = bootstrap_difference_interval(cell.values, baseline->values, options.bootstrap,
+                                                 key + cell.regime + "-" + options.baseline);
+  }
+  const RegimeCell* multilingual = row.cell("multilingual");
+  const RegimeCell* english = row.cell("english");
+  if (multilingual && english) {
+    row.multilingual_minus_english = multilingual->score.mean - english->score.mean;
+    row.difference_ci = bootstrap_difference_interval(
+        multilingual->values, english->values, options.bootstrap, key + kMultilingualMinusEnglish);
+    if (multilingual->gain && english->gain && *english->gain != 0.0)
+      row.relative_gain = (*multilingual->gain - *english->gain) / std::fabs(*english->gain);
+  }
+  return row;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& report_regimes() {
+  static const std::vector<std::string> regimes = {"none", "english", "multilingual", "mlm"};
+  return regimes;
+}
+
+const RegimeCell* ReportRow::cell(const std::string& regime) const {
+  for (const RegimeCell& c : cells)
+    if (c.regime == regime) return &c;
+  return nullptr;
+}
+
+LoadedRuns load_runs(const std::string& runs_dir, const std::string& skip) {
+  if (!fs::is_directory(runs_dir)) throw std::runtime_error(runs_dir + ": not a directory of runs");
+  LoadedRuns loaded;
+  loaded.runs_dir = runs_dir;
+  std::vector<fs::path> folders;
+  for (const fs::directory_entry& entry : fs::directory_iterator(runs_dir))
+    if (entry.is_directory()) folders.push_back(entry.path());
+  std::sort(folders.begin(), folders.end());
+  std::map<std::string, fs::path> run_of_key;  // model|regime|task|seed -> its run.json
+  for (const fs::path& folder : folders) {
+    if (!skip.empty() && fs::exists(skip) && fs::equivalent(folder, skip)) continue;
+    const fs::path run_json = folder / "run.json";
+    if (!fs::exists(run_json)) {
+      loaded.notes.push_back(folder.string() + ": no run.json, left out");
+      continue;
+    }
+    RunRecord run = read_run_json(run_json, folder.filename().string());
+    const std::string key =
+        run.model + "|" + run.regime + "|" + run.task + "|" + std::to_string(run.seed);
+    if (const auto [it, fresh] = run_of_key.emplace(key, run_json); !fresh)
+      throw std::runtime_error(run_json.string() + " repeats the model, regime, task and seed of " +
+                               it->second.string());
+    const fs::path eval_dir = folder / "eval";
+    if (fs::is_directory(eval_dir)) {
+      for (const fs::directory_entry& entry : fs::directory_iterator(eval_dir)) {
+        const std::string task = entry.path().filename().string();
+        if (!entry.is_directory() || kEvalSideFolders.count(task)) continue;
+        run.evaluations[task] = read_summary(entry.path() / "summary.json", task);
+      }
+    }
+    if (run.evaluations.empty()) {
+      loaded.notes.push_back(folder.string() + ": no evaluated task under eval/ yet, left out");
+      continue;
+    }
+    loaded.runs.push_back(std::move(run));
+  }
+  return loaded;
+}
+
+std::vector<std::string> order_models_by_size(std::vector<std::string> models) {
+  std::stable_sort(models.begin(), models.end(), [](const std::string& a, const std::string& b) {
+    return param_count(model_preset(a)) < param_count(model_preset(b));
+  });
+  return models;
+}
+
+Report build_report(LoadedRuns loaded, const ReportOptions& options) {
+  const auto& regimes = report_regimes();
+  if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
+    throw std::invalid_argument("baseline regime '" + options.baseline +
+                                "' is none of none, english, multilingual, mlm");
+  check_bootstrap_options(options.bootstrap);
+
+  Report report;
+  report.options = options;
+  Observations observations;
+  std::map<std::string, std::string> headline;
+  std::set<std::string> target_tasks;
+  for (const RunRecord& run : loaded.runs) {
+    target_tasks.insert(run.task);
+    for (const auto& [task, evaluation] : run.evaluations) {
+      headline.emplace(task, evaluation.headline_metric);
+      SeedScores& scores = observations[task][run.model][run.regime][run.seed];
+      for (const auto& [code, score] : evaluation.scores) scores[code].push_back(score);
+    }
+  }
+
+  std::set<std::string> unknown_languages;
+  for (const auto& [task, by_model] : observations) {
+    TaskSection section{task, headline.at(task), target_tasks.count(task) != 0, {}};
+    std::vector<std::string> models;
+    for (const auto& entry : by_model) models.push_back(entry.first);
+    for (const std::string& model : order_models_by_size(models)) {
+      const auto& by_regime = by_model.at(model);
+      ModelSection ms;
+      ms.model = model;
+      std::set<std::string> languages;
+      for (const auto& [regime, by_seed] : by_regime)
+        for (const auto& [seed, scores] : by_seed) {
+          ms.seeds[regime].push_back(seed);
+          for (const auto& entry : scores) languages.insert(entry.first);
+        }
+      std::vector<std::string> families;
+      for (const std::string& code : languages) {
+        const std::string family = family_of(code);
+        if (family == "unknown") unknown_languages.insert(code);
+        if (std::find(families.begin(), families.end(), family) == families.end())
+          families.push_back(family);
+      }
+      std::sort(families.begin(), families.end(), family_before);
+      ms.groups.push_back(make_row(task, model, "all", "", by_regime, options));
+      for (const std::string& family : families) {
+        ms.groups.push_back(make_row(task, model, family, "", by_regime, options));
+        for (const std::string& code : languages)
+          if (family_of(code) == family)
+            ms.languages.push_back(make_row(task, model, family, code, by_regime, options));
+      }
+
+      const std::string where = "task " + task + ", " + model + ": ";
+      if (!by_regime.count(options.baseline))
+        report.caveats.push_back(where + "no run of the baseline regime '" + options.baseline +
+                                 "', so no gains");
+      std::vector<std::string> uneven;
+      for (const auto& [regime, by_seed] : by_regime)
+        for (const auto& [seed, scores] : by_seed)
+          if (scores.size() != languages.size())
+            uneven.push_back(regime + " seed " + std::to_string(seed));
+      if (!uneven.empty())
+        report.caveats.push_back(where + "the runs of " + join(uneven, ", ") +
+                                 " lack some of the task's languages; their family and "
+                                 "all-language means are over fewer languages");
+      std::vector<std::string> single;
+      for (const auto& [regime, seeds] : ms.seeds)
+        if (seeds.size() == 1) single.push_back(regime);
+      if (!single.empty())
+        report.caveats.push_back(where + "one seed (n=1, no interval) for " + join(single, ", "));
+      section.models.push_back(std::move(ms));
+    }
+    if (!section.target)
+      report.caveats.push_back("task " + task +
+                               " is no run's target task: it was evaluated straight after the "
+                               "intermediate stage, so its gains are the intermediate stage's "
+                               "alone");
+    report.tasks.push_back(std::move(section));
+  }
+  if (!unknown_languages.empty()) {
+    std::vector<std::string> codes(unknown_languages.begin(), unknown_languages.end());
+    report.caveats.push_back(
+        "languages outside experiments/languages.tsv, grouped as family "
+        "'unknown': " +
+        join(codes, ", "));
+  }
+  report.loaded = std::move(loaded);
+  return report;
+}
+
+namespace {
+
+std::string signed_number(double value) {
+  return format("%+.2f", value);
+}
+
+std::string interval_text(const std::optional<Interval>& ci) {
+  if (!ci) return "";
+  return " [" + format("%.2f", ci->low) + ", " + format("%.2f", ci->high) + "]";
+}
+
+std::string score_text(const RegimeCell* cell) {
+  if (!cell) return "-";
+  const SeedSummary& s = cell->score;
+  if (s.n == 1) return format("%.2f", s.mean) + " (n=1, no interval)";
+  return format("%.2f", s.mean) + " ± " + format("%.2f", *s.sd) + interval_text(s.ci) +
+         " (n=" + std::to_string(s.n) + ")";
+}
+
+std::string gain_text(const std::optional<double>& gain, const std::optional<Interval>& ci) {
+  if (!gain) return "-";
+  return signed_number(*gain) + (ci ? interval_text(ci) : " (no interval)");
+}
+
+// The regimes with a value in any of the rows, in report order.
+std::vector<std::string> regimes_in(const std::vector<ReportRow>& rows) {
+  std::vector<std::string> present;
+  for (const std::string& regime : report_regimes())
+    for (const ReportRow& row : rows)
+      if (row.cell(regime)) {
+        present.push_back(regime);
+        break;
+      }
+  return present;
+}
+
+// A score table and a gain table of the rows; `label` heads the first column.
+void write_tables(std::ostringstream& md, const std::vector<ReportRow>& rows, bool by_language,
+                  const std::string& baseline) {
+  const std::vector<std::string> regimes = regimes_in(rows);
+  auto row_label = [&](const ReportRow& row) {
+    return by_language ? "| " + row.language + " | " + row.family : "| " + row.family;
+  };
+  const std::string head = by_language ? "| language | family" : "| family";
+  const std::string rule = by_language ? "|---|---" : "|---";
+  md << "Zero-shot score (mean ± sd [bootstrap interval] (seeds)):\n\n" << head;
+  for (const std::string& regime : regimes) md << " | " << regime;
+  md << " |\n" << rule;
+  for (size_t i = 0; i < regimes.size(); ++i) md << "|---";
+  md << "|\n";
+  for (const ReportRow& row : rows) {
+    md << row_label(row);
+    for (const std::string& regime : regimes) md << " | " << score_text(row.cell(regime));
+    md << " |\n";
+  }
+  std::vector<std::string> gained;
+  for (const std::string& regime : regimes)
+    if (regime != baseline) gained.push_back(regime);
+  md << "\nGain over " << baseline
+     << " [bootstrap interval], multilingual − english [interval] and relative gain "
+        "(gain_multilingual − gain_english) / |gain_english|:\n\n"
+     << head;
+  for (const std::string& regime : gained) md << " | " << regime;
+  md << " | multilingual − english | relative |\n" << rule;
+  for (size_t i = 0; i < gained.size() + 2; ++i) md << "|---";
+  md << "|\n";
+  for (const ReportRow& row : rows) {
+    md << row_label(row);
+    for (const std::string& regime : gained) {
+      const RegimeCell* cell = row.cell(regime);
+      md << " | " << (cell ? gain_text(cell->gain, cell->gain_ci) : "-");
+    }
+    md << " | " << gain_text(row.multilingual_minus_english, row.difference_ci) << " | "
+       << (row.relative_gain ? format("%+.1f %%", 100.0 * *row.relative_gain) : "-") << " |\n";
+  }
+  md << "\n";
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string csv_number(const std::optional<double>& value) {
+  return value ? format("%.6f", *value) : "";
+}
+
+// "low,high", or "," where there is no interval.
+std::string csv_interval(const std::optional<Interval>& interval) {
+  return interval ? format("%.6f", interval->low) + "," + format("%.6f", interval->high) : ",";
+}
+
+}  // namespace
+
+std::string report_markdown(const Report& report) {
+  const ReportOptions& o = report.options;
+  std::ostringstream md;
+  md << "# stilts report\n\n";
+  md << "Runs from `" << report.loaded.runs_dir << "`: " << report.loaded.runs.size()
+     << " run(s) with results.\n\n";
+  md << "| target task | model | regime | seeds | runs |\n|---|---|---|---|---|\n";
+  std::map<std::tuple<std::string, size_t, std::string, size_t>,
+           std::pair<std::string, std::string>>
+      found;  // (task, model order, model, regime order) -> (seeds, run ids)
+  std::vector<std::string> models;
+  for (const RunRecord& run : report.loaded.runs) models.push_back(run.model);
+  models = order_models_by_size(models);
+  for (const RunRecord& run : report.loaded.runs) {
+    const size_t model_rank =
+        static_cast<size_t>(std::find(models.begin(), models.end(), run.model) - models.begin());
+    const auto& regimes = report_regimes();
+    const size_t regime_rank = static_cast<size_t>(
+        std::find(regimes.begin(), regimes.end(), run.regime) - regimes.begin());
+    auto& [seeds, ids] = found[{run.task, model_rank, run.model, regime_rank}];
+    seeds += (seeds.empty() ? "" : ", ") + std::to_string(run.seed);
+    ids += (ids.empty() ? "" : ", ") + run.id;
+  }
+  for (const auto& [key, value] : found)
+    md << "| " << std::get<0>(key) << " | " << std::get<2>(key) << " | "
+       << report_regimes()[std::get<3>(key)] << " | " << value.first << " | " << value.second
+       << " |\n";
+  if (!report.loaded.notes.empty()) {
+    md << "\nLeft out:\n\n";
+    for (const std::string& note : report.loaded.notes) md << "- " << note << "\n";
+  }
+  md << "\n## Method\n\n"
+     << "Scores are each task's headline metric x100, from `eval/<task>/summary.json`. A run's "
+        "family score is the mean over that family's languages in the run (`all`: over all its "
+        "languages); the tables give the mean over seeds, the sample standard deviation, and a "
+        "percentile bootstrap interval ("
+     << o.bootstrap.resamples << " resamples of the seeds, "
+     << format("%g", 100 * o.bootstrap.confidence) << " %, --seed " << o.bootstrap.seed
+     << "). The gain is a regime's mean minus the `" << o.baseline
+     << "` baseline's; its interval resamples the seeds of each regime independently. The "
+        "relative gain is (gain_multilingual − gain_english) / |gain_english|; multilingual − "
+        "english is the plain difference, with an interval resampling both regimes.\n\n";
+  md << "## Caveats\n\n"
+     << "- A bootstrap over few seeds can only recombine those seeds: with fewer than about five "
+        "the intervals understate the uncertainty; read them as descriptive.\n"
+     << "- A relative gain is undefined when the English gain is zero and unstable near it; the "
+        "plain difference is the safer figure.\n";
+  for (const std::string& caveat : report.caveats) md << "- " << caveat << "\n";
+  for (const TaskSection& task : report.tasks) {
+    md << "\n## " << task.task << " (" << task.headline_metric << ", x100)\n\n";
+    for (const ModelSection& model : task.models) {
+      md << "### " << model.model << "\n\n";
+      write_tables(md, model.groups, false, o.baseline);
+    }
+  }
+  md << "\n## Appendix: per language\n";
+  for (const TaskSection& task : report.tasks)
+    for (const ModelSection& model : task.models) {
+      md << "\n### " << task.task << ", " << model.model << "\n\n";
+      write_tables(md, model.languages, true, o.baseline);
+    }
+  return md.str();
+}
+
+std::string report_csv(const Report& report) {
+  std::ostringstream csv;
+  csv << "task,model,family,language,regime,n_seeds,mean,sd,ci_low,ci_high,gain,gain_ci_low,"
+         "gain_ci_high,relative_gain\n";
+  for (const TaskSection& task : report.tasks)
+    for (const ModelSection& model : task.models) {
+      auto emit_rows = [&](const std::vector<ReportRow>& rows) {
+        for (const ReportRow& row : rows) {
+          std::ostringstream prefix;
+          prefix << csv_field(task.task) << ',' << csv_field(model.model) << ','
+                 << csv_field(row.family) << ',' << csv_field(row.language) << ',';
+          for (const RegimeCell& cell : row.cells) {
+            const SeedSummary& s = cell.score;
+            csv << prefix.str() << cell.regime << ',' << s.n << ',' << csv_number(s.mean) << ','
+                << csv_number(s.sd) << ',' << csv_interval(s.ci) << ',' << csv_number(cell.gain)
+                << ',' << csv_interval(cell.gain_ci) << ",\n";
+          }
+          if (!row.multilingual_minus_english) continue;
+          csv << prefix.str() << kMultilingualMinusEnglish << ",,,,,,"
+              << csv_number(row.multilingual_minus_english) << ','
+              << csv_interval(row.difference_ci) << ',' << csv_number(row.relative_gain) << "\n";
+        }
+      };
+      emit_rows(model.groups);
+      emit_rows(model.languages);
+    }
+  return csv.str();
+}
+
+}  // namespace stilts::experiments

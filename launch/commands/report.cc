@@ -1,0 +1,100 @@
+// stilts report: the runs of an experiment grid (RUNS_DIR/<run-id>/run.json and eval/<task>/)
+// aggregated per task, model size, language family and regime, with gains, bootstrap intervals
+// over seeds, Markdown, CSV and gnuplot figures (experiments/report.h, report_plots.h).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "experiments/report.h"
+#include "experiments/report_plots.h"
+#include "launch/commands/commands.h"
+#include "launch/options.h"
+
+namespace stilts::launch {
+
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace
+
+int run_report(int argc, char** argv) {
+  namespace fs = std::filesystem;
+  po::options_description o("stilts report");
+  o.add_options()("runs", po::value<std::string>()->required(),
+                  "the runs folder: <run-id>/run.json and <run-id>/eval/<task>/summary.json")(
+      "out", po::value<std::string>(), "the report folder (default RUNS_DIR/report)")(
+      "baseline", po::value<std::string>()->default_value("none"),
+      "the regime gains are measured against (none, english, multilingual, mlm)")(
+      "bootstrap", po::value<int64_t>()->default_value(1000),
+      "bootstrap resamples of the seeds per interval")(
+      "seed", po::value<uint64_t>()->default_value(0),
+      "the bootstrap's seed (the same seed gives the same report)")(
+      "confidence", po::value<double>()->default_value(0.95),
+      "the share of the bootstrap distribution inside an interval");
+  po::positional_options_description positional;
+  positional.add("runs", 1);
+  ParsedCommand cmd = parse_command(
+      "stilts report RUNS_DIR [--out DIR] [--baseline none] [--bootstrap 1000] [--seed 0] "
+      "[--confidence 0.95]",
+      o, argc, argv, positional);
+  if (cmd.help) return 0;
+  const po::variables_map& v = cmd.values;
+
+  experiments::ReportOptions options;
+  options.baseline = v["baseline"].as<std::string>();
+  options.bootstrap.resamples = v["bootstrap"].as<int64_t>();
+  options.bootstrap.seed = v["seed"].as<uint64_t>();
+  options.bootstrap.confidence = v["confidence"].as<double>();
+  const auto& regimes = experiments::report_regimes();
+  if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
+    throw UsageError("--baseline " + options.baseline +
+                     ": expected none, english, multilingual or mlm");
+  try {
+    experiments::check_bootstrap_options(options.bootstrap);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--bootstrap / --confidence: ") + e.what());
+  }
+
+  // Before reading anything, so a machine without gnuplot fails at once and writes nothing.
+  const std::string gnuplot = experiments::find_gnuplot();
+  const std::string runs_dir = v["runs"].as<std::string>();
+  const fs::path out =
+      v.count("out") ? fs::path(v["out"].as<std::string>()) : fs::path(runs_dir) / "report";
+  experiments::LoadedRuns loaded = experiments::load_runs(runs_dir, out.string());
+  for (const std::string& note : loaded.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  if (loaded.runs.empty())
+    throw std::runtime_error(runs_dir +
+                             ": no run with results (a run is <run-id>/run.json with "
+                             "<run-id>/eval/<task>/summary.json)");
+  const experiments::Report report = experiments::build_report(std::move(loaded), options);
+
+  fs::create_directories(out);
+  write_file(out / "report.csv", experiments::report_csv(report));
+  const experiments::PlotSet plots =
+      experiments::write_plot_files(report, (out / "plots").string());
+  experiments::run_gnuplot(gnuplot, plots.script);
+  write_file(out / "report.md",
+             experiments::report_markdown(report) + experiments::plots_markdown(plots, "plots"));
+
+  std::printf("%zu runs, %zu tasks\n", report.loaded.runs.size(), report.tasks.size());
+  for (const experiments::TaskSection& task : report.tasks)
+    for (const experiments::ModelSection& model : task.models) {
+      const experiments::ReportRow& all = model.groups.front();
+      std::printf("%s %s:", task.task.c_str(), model.model.c_str());
+      for (const experiments::RegimeCell& cell : all.cells)
+        std::printf(" %s %.2f (n=%lld)", cell.regime.c_str(), cell.score.mean,
+                    static_cast<long long>(cell.score.n));
+      std::printf("\n");
+    }
+  std::printf("wrote %s, %s and %zu figures (PNG and SVG) under %s\n", (out / "report.md").c_str(),
+              (out / "report.csv").c_str(), plots.figures.size(), (out / "plots").c_str());
+  return 0;
+}
+
+}  // namespace stilts::launch

@@ -1,0 +1,357 @@
+// stilts report's computation (experiments/report.h, bootstrap.h, report_plots.h) on runs folders
+// the tests write: exact means, standard deviations, gains and the relative gain, families from
+// experiments/languages.tsv, the bootstrap interval's properties and determinism, and the
+// refusals naming the file and field (gnuplot itself runs in tests/e2e/report.sh).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "experiments/bootstrap.h"
+#include "experiments/report.h"
+#include "experiments/report_plots.h"
+#include "tests/unit/error_of.h"
+
+namespace stilts::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using stilts::testing::error_of;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class ReportRuns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("stilts_report_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static void write(const fs::path& path, const std::string& text) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+  }
+  // A run folder with run.json and the summaries of the given tasks.
+  void add_run(const std::string& id, const std::string& model, const std::string& regime, int seed,
+               const std::map<std::string, std::map<std::string, double>>& tasks,
+               const std::string& target = "xnli") {
+    write(dir_ / id / "run.json",
+          json{{"model", model}, {"regime", regime}, {"task", target}, {"seed", seed}}.dump());
+    for (const auto& [task, scores] : tasks)
+      write(dir_ / id / "eval" / task / "summary.json", json{{"task", task},
+                                                             {"headline_metric", "accuracy"},
+                                                             {"languages", scores},
+                                                             {"mean", nullptr},
+                                                             {"families", json::array()}}
+                                                            .dump());
+  }
+  Report build(const ReportOptions& options = {}) {
+    return build_report(load_runs(dir_.string()), options);
+  }
+
+  fs::path dir_;
+};
+
+// "n1", "m2": built by appending, which GCC 12's -Wrestrict does not misread as "x" + string does.
+std::string run_id(char prefix, int seed) {
+  std::string id(1, prefix);
+  id += std::to_string(seed);
+  return id;
+}
+
+const ReportRow& row_of(const std::vector<ReportRow>& rows, const std::string& family,
+                        const std::string& language = "") {
+  for (const ReportRow& row : rows)
+    if (row.family == family && row.language == language) return row;
+  throw std::runtime_error("no row " + family + "/" + language);
+}
+
+TEST(ReportBootstrap, MeanSdAndQuantiles) {
+  EXPECT_DOUBLE_EQ(mean_of({1.0, 2.0, 6.0}), 3.0);
+  EXPECT_DOUBLE_EQ(*sample_sd({1.0, 2.0, 6.0}), std::sqrt(7.0));  // (4 + 1 + 9) / 2
+  EXPECT_FALSE(sample_sd({4.0}).has_value());
+  // Type 7: position q (n - 1).
+  EXPECT_DOUBLE_EQ(quantile_of_sorted({1.0, 2.0, 3.0, 4.0}, 0.25), 1.75);
+  EXPECT_DOUBLE_EQ(quantile_of_sorted({1.0, 2.0, 3.0, 4.0}, 1.0), 4.0);
+  EXPECT_DOUBLE_EQ(quantile_of_sorted({1.0, 2.0, 3.0, 4.0}, 0.0), 1.0);
+}
+
+TEST(ReportBootstrap, IntervalProperties) {
+  const BootstrapOptions options{2000, 0.9, 7};
+  const std::vector<double> values = {60.0, 61.5, 63.0, 66.0, 64.0};
+  const Interval ci = *bootstrap_mean_interval(values, options, "k");
+  const double mean = mean_of(values);
+  EXPECT_LT(ci.low, mean);
+  EXPECT_GT(ci.high, mean);
+  EXPECT_GE(ci.low, 60.0);
+  EXPECT_LE(ci.high, 66.0);
+  // Deterministic for a seed and key; another seed draws other resamples.
+  const Interval again = *bootstrap_mean_interval(values, options, "k");
+  EXPECT_EQ(ci.low, again.low);
+  EXPECT_EQ(ci.high, again.high);
+  // Values whose resampled means are nearly all distinct, so the quantiles show the draws.
+  const std::vector<double> irregular = {60.1, 61.37, 63.9, 66.2, 64.05, 59.3, 62.71, 65.5};
+  const Interval first = *bootstrap_mean_interval(irregular, {101, 0.9, 7}, "k");
+  const Interval other_seed = *bootstrap_mean_interval(irregular, {101, 0.9, 8}, "k");
+  const Interval other_key = *bootstrap_mean_interval(irregular, {101, 0.9, 7}, "j");
+  EXPECT_TRUE(other_seed.low != first.low || other_seed.high != first.high);
+  EXPECT_TRUE(other_key.low != first.low || other_key.high != first.high);
+  // A wider confidence never narrows the interval (same resamples).
+  const Interval wide = *bootstrap_mean_interval(values, {2000, 0.99, 7}, "k");
+  EXPECT_LE(wide.low, ci.low);
+  EXPECT_GE(wide.high, ci.high);
+  // Identical seeds: every resample has the same mean, the interval collapses.
+  const Interval same = *bootstrap_mean_interval({5.25, 5.25, 5.25}, options, "k");
+  EXPECT_EQ(same.low, mean_of({5.25, 5.25, 5.25}));
+  EXPECT_EQ(same.high, same.low);
+  // One seed has no spread to resample; a difference needs two seeds on each side.
+  EXPECT_FALSE(bootstrap_mean_interval({5.0}, options, "k").has_value());
+  EXPECT_FALSE(bootstrap_difference_interval({1.0, 2.0}, {3.0}, options, "k").has_value());
+  const Interval difference =
+      *bootstrap_difference_interval({10.0, 10.0}, {4.0, 4.0}, options, "k");
+  EXPECT_EQ(difference.low, 6.0);
+  EXPECT_EQ(difference.high, 6.0);
+  EXPECT_THAT(error_of([&] {
+                bootstrap_mean_interval(values, {0, 0.9, 0}, "k");
+              }),
+              HasSubstr("resamples must be at least 1"));
+  EXPECT_THAT(error_of([&] {
+                bootstrap_mean_interval(values, {10, 1.0, 0}, "k");
+              }),
+              HasSubstr("confidence must lie strictly between 0 and 1"));
+}
+
+TEST(Report, ModelsAreOrderedBySize) {
+  EXPECT_THAT(order_models_by_size({"mt5-xxl", "mt5-large", "test-small", "mt5-small", "test-tiny",
+                                    "mt5-xl", "mt5-base"}),
+              ElementsAre("test-tiny", "test-small", "mt5-small", "mt5-base", "mt5-large", "mt5-xl",
+                          "mt5-xxl"));
+}
+
+TEST_F(ReportRuns, ExactMeansGainsAndFamilies) {
+  // en, de: Indo-European; ar: Afro-Asiatic; sw: Niger-Congo (experiments/languages.tsv).
+  add_run("n1", "mt5-small", "none", 1, {{"xnli", {{"en", 80}, {"de", 70}, {"ar", 60}}}});
+  add_run("n2", "mt5-small", "none", 2, {{"xnli", {{"en", 82}, {"de", 74}, {"ar", 62}}}});
+  add_run("n3", "mt5-small", "none", 3, {{"xnli", {{"en", 84}, {"de", 72}, {"ar", 64}}}});
+  add_run("e1", "mt5-small", "english", 1, {{"xnli", {{"en", 81}, {"de", 71}, {"ar", 61}}}});
+  add_run("e2", "mt5-small", "english", 2, {{"xnli", {{"en", 83}, {"de", 75}, {"ar", 63}}}});
+  add_run("m1", "mt5-small", "multilingual", 1, {{"xnli", {{"en", 82}, {"de", 76}, {"ar", 66}}}});
+  // The second multilingual seed lacks de: its Indo-European score is en's alone.
+  add_run("m2", "mt5-small", "multilingual", 2, {{"xnli", {{"en", 84}, {"ar", 68}}}});
+  const Report report = build();
+  ASSERT_EQ(report.tasks.size(), 1u);
+  const TaskSection& task = report.tasks[0];
+  EXPECT_EQ(task.task, "xnli");
+  EXPECT_EQ(task.headline_metric, "accuracy");
+  EXPECT_TRUE(task.target);
+  ASSERT_EQ(task.models.size(), 1u);
+  const ModelSection& model = task.models[0];
+  EXPECT_THAT(model.seeds.at("none"), ElementsAre(1, 2, 3));
+  std::vector<std::string> families;
+  for (const ReportRow& row : model.groups) families.push_back(row.family);
+  EXPECT_THAT(families, ElementsAre("all", "Afro-Asiatic", "Indo-European"));
+
+  // Indo-European per seed: none 75, 78, 78; english 76, 79; multilingual 79, 84.
+  const ReportRow& ie = row_of(model.groups, "Indo-European");
+  const RegimeCell& none = *ie.cell("none");
+  EXPECT_EQ(none.score.n, 3);
+  EXPECT_DOUBLE_EQ(none.score.mean, 77.0);
+  EXPECT_DOUBLE_EQ(*none.score.sd, std::sqrt(3.0));  // (4 + 1 + 1) / 2
+  EXPECT_FALSE(none.gain.has_value());
+  const RegimeCell& english = *ie.cell("english");
+  EXPECT_DOUBLE_EQ(english.score.mean, 77.5);
+  EXPECT_DOUBLE_EQ(*english.gain, 0.5);
+  const RegimeCell& multilingual = *ie.cell("multilingual");
+  EXPECT_DOUBLE_EQ(multilingual.score.mean, 81.5);
+  EXPECT_DOUBLE_EQ(*multilingual.gain, 4.5);
+  EXPECT_DOUBLE_EQ(*ie.multilingual_minus_english, 4.0);
+  EXPECT_DOUBLE_EQ(*ie.relative_gain, (4.5 - 0.5) / 0.5);
+  // Intervals: inside the resampled means' range, around the point estimates.
+  EXPECT_LE(none.score.ci->low, none.score.mean);
+  EXPECT_GE(none.score.ci->high, none.score.mean);
+  EXPECT_GE(none.score.ci->low, 75.0);
+  EXPECT_LE(none.score.ci->high, 78.0);
+  EXPECT_GE(multilingual.gain_ci->low, 79.0 - 78.0);
+  EXPECT_LE(multilingual.gain_ci->high, 84.0 - 75.0);
+
+  // A language row: ar over seeds, multilingual 67 against none 62; English gain 0.
+  const ReportRow& ar = row_of(model.languages, "Afro-Asiatic", "ar");
+  EXPECT_DOUBLE_EQ(*ar.cell("multilingual")->gain, 5.0);
+  EXPECT_DOUBLE_EQ(*ar.cell("english")->gain, 0.0);
+  EXPECT_DOUBLE_EQ(*ar.multilingual_minus_english, 5.0);
+  EXPECT_FALSE(ar.relative_gain.has_value());  // undefined over a zero English gain
+  // de exists in one multilingual seed only: n=1, no spread, no interval.
+  const RegimeCell& de = *row_of(model.languages, "Indo-European", "de").cell("multilingual");
+  EXPECT_EQ(de.score.n, 1);
+  EXPECT_FALSE(de.score.sd.has_value());
+  EXPECT_FALSE(de.score.ci.has_value());
+  EXPECT_FALSE(de.gain_ci.has_value());
+  EXPECT_DOUBLE_EQ(*de.gain, 76.0 - 72.0);
+
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("76.00 (n=1, no interval)"));
+  EXPECT_THAT(md, HasSubstr("| xnli | mt5-small | none | 1, 2, 3 | n1, n2, n3 |"));
+  EXPECT_THAT(md, HasSubstr("the runs of multilingual seed 2 lack some of the task's languages"));
+  const std::string csv = report_csv(report);
+  EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,Indo-European,,none,3,77.000000,1.732051,"));
+  EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,Indo-European,,multilingual-english,,,,,,4.000000,"));
+  EXPECT_THAT(csv, HasSubstr(",8.000000\n"));  // the relative gain, last column
+  EXPECT_THAT(
+      csv, HasSubstr("xnli,mt5-small,Indo-European,de,multilingual,1,76.000000,,,,4.000000,,,\n"));
+}
+
+TEST_F(ReportRuns, IdenticalSeedsCollapseTheIntervals) {
+  for (int seed : {1, 2, 3}) {
+    add_run(run_id('n', seed), "test-tiny", "none", seed, {{"xnli", {{"sw", 40.5}}}});
+    add_run(run_id('m', seed), "test-tiny", "multilingual", seed, {{"xnli", {{"sw", 43.0}}}});
+  }
+  const Report report = build();
+  const ReportRow& sw = row_of(report.tasks[0].models[0].groups, "Niger-Congo");
+  const RegimeCell& none = *sw.cell("none");
+  EXPECT_DOUBLE_EQ(*none.score.sd, 0.0);
+  EXPECT_EQ(none.score.ci->low, none.score.mean);
+  EXPECT_EQ(none.score.ci->high, none.score.mean);
+  const RegimeCell& multilingual = *sw.cell("multilingual");
+  EXPECT_EQ(multilingual.gain_ci->low, 2.5);
+  EXPECT_EQ(multilingual.gain_ci->high, 2.5);
+}
+
+TEST_F(ReportRuns, DeterministicForASeed) {
+  for (int seed : {1, 2, 3, 4}) {
+    add_run(run_id('n', seed), "mt5-small", "none", seed, {{"xnli", {{"en", 70.0 + seed * seed}}}});
+    add_run(run_id('e', seed), "mt5-small", "english", seed, {{"xnli", {{"en", 72.0 + 3 * seed}}}});
+  }
+  ReportOptions options;
+  options.bootstrap.seed = 3;
+  EXPECT_EQ(report_csv(build(options)), report_csv(build(options)));
+  ReportOptions other = options;
+  other.bootstrap.seed = 4;
+  EXPECT_NE(report_csv(build(options)), report_csv(build(other)));
+}
+
+TEST_F(ReportRuns, ModelsBySizeRetrievalOnceAndMissingBaseline) {
+  // tatoeba after the same intermediate stage in two runs of different target tasks: one
+  // observation for the seed, each language averaged over them.
+  add_run("x", "mt5-base", "english", 1, {{"xnli", {{"en", 80}}}, {"tatoeba", {{"de", 40}}}});
+  add_run("p", "mt5-base", "english", 1, {{"pawsx", {{"en", 90}}}, {"tatoeba", {{"de", 44}}}},
+          "pawsx");
+  add_run("s", "mt5-small", "english", 1, {{"xnli", {{"en", 70}}}});
+  const Report report = build();
+  std::vector<std::string> tasks;
+  for (const TaskSection& t : report.tasks) tasks.push_back(t.task);
+  EXPECT_THAT(tasks, ElementsAre("pawsx", "tatoeba", "xnli"));
+  const TaskSection& tatoeba = report.tasks[1];
+  EXPECT_FALSE(tatoeba.target);
+  const RegimeCell& de =
+      *row_of(tatoeba.models[0].languages, "Indo-European", "de").cell("english");
+  EXPECT_EQ(de.score.n, 1);
+  EXPECT_DOUBLE_EQ(de.score.mean, 42.0);
+  const TaskSection& xnli = report.tasks[2];
+  ASSERT_EQ(xnli.models.size(), 2u);
+  EXPECT_EQ(xnli.models[0].model, "mt5-small");
+  EXPECT_EQ(xnli.models[1].model, "mt5-base");
+  EXPECT_FALSE(xnli.models[0].groups[0].cell("english")->gain.has_value());
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("task xnli, mt5-small: no run of the baseline regime 'none'"));
+  EXPECT_THAT(md, HasSubstr("task tatoeba is no run's target task"));
+  // Without a baseline no gain figure has a value; the heat maps are still drawn.
+  const PlotSet plots = write_plot_files(report, (dir_ / "plots").string());
+  EXPECT_TRUE(plots.figures.size() == 4u);  // a heat map per task and model
+  EXPECT_THAT(plots.notes.at(0), HasSubstr("gain-pawsx-english: not drawn"));
+  EXPECT_TRUE(fs::exists(dir_ / "plots" / "heatmap-xnli-mt5-base.dat"));
+  EXPECT_TRUE(fs::exists(dir_ / "plots" / "plots.gp"));
+}
+
+TEST_F(ReportRuns, PlotDataFiles) {
+  add_run("n", "test-tiny", "none", 1, {{"xnli", {{"en", 50}, {"ar", 40}}}});
+  add_run("m", "test-tiny", "multilingual", 1, {{"xnli", {{"en", 53}, {"ar", 41}}}});
+  const PlotSet plots = write_plot_files(build(), (dir_ / "plots").string());
+  ASSERT_EQ(plots.figures.size(), 2u);
+  EXPECT_EQ(plots.figures[0].stem, "gain-xnli-multilingual");
+  EXPECT_EQ(plots.figures[1].stem, "heatmap-xnli-test-tiny");
+  std::ifstream gain(dir_ / "plots" / "gain-xnli-multilingual.dat");
+  std::string header, line;
+  std::getline(gain, header);
+  std::getline(gain, line);
+  EXPECT_EQ(header, "\"model\" \"all\" \"Afro-Asiatic\" \"Indo-European\"");
+  EXPECT_EQ(line, "\"test-tiny\" 2 1 3");
+  std::ifstream script(plots.script);
+  const std::string text((std::istreambuf_iterator<char>(script)), {});
+  EXPECT_THAT(text, HasSubstr("set output 'gain-xnli-multilingual.svg'"));
+  EXPECT_THAT(text, HasSubstr("set output 'heatmap-xnli-test-tiny.png'"));
+}
+
+TEST_F(ReportRuns, NotesForFoldersWithoutRunsAndEvalSideFolders) {
+  add_run("a", "test-tiny", "none", 1, {{"xnli", {{"en", 50}}}});
+  fs::create_directories(dir_ / "a" / "eval" / "predictions" / "xnli");
+  fs::create_directories(dir_ / "a" / "eval" / "labels" / "xnli");
+  fs::create_directories(dir_ / "notes");
+  write(dir_ / "b" / "run.json",
+        R"({"model": "test-tiny", "regime": "none", "task": "x", "seed": 2})");
+  fs::create_directories(dir_ / "report");
+  const LoadedRuns loaded = load_runs(dir_.string(), (dir_ / "report").string());
+  ASSERT_EQ(loaded.runs.size(), 1u);
+  EXPECT_THAT(loaded.runs[0].evaluations.size(), 1u);
+  ASSERT_EQ(loaded.notes.size(), 2u);
+  EXPECT_THAT(loaded.notes[0], HasSubstr("/b: no evaluated task under eval/ yet"));
+  EXPECT_THAT(loaded.notes[1], HasSubstr("/notes: no run.json, left out"));
+}
+
+TEST_F(ReportRuns, ErrorsNameTheFileAndField) {
+  const std::string run_json = (dir_ / "r" / "run.json").string();
+  auto error_with = [&](const std::string& text) {
+    write(run_json, text);
+    return error_of([&] { load_runs(dir_.string()); });
+  };
+  EXPECT_THAT(error_with(R"({"regime": "none", "task": "xnli", "seed": 1})"),
+              HasSubstr(run_json + ": field 'model': missing"));
+  EXPECT_THAT(error_with(R"({"model": "mt5-huge", "regime": "none", "task": "xnli", "seed": 1})"),
+              HasSubstr(run_json + ": field 'model': unknown model preset 'mt5-huge'"));
+  EXPECT_THAT(error_with(R"({"model": "mt5-small", "regime": 3, "task": "xnli", "seed": 1})"),
+              HasSubstr(run_json + ": field 'regime': expected a non-empty string, got 3"));
+  EXPECT_THAT(error_with(R"({"model": "mt5-small", "regime": "none", "task": "", "seed": 1})"),
+              HasSubstr(run_json + ": field 'task': expected a non-empty string"));
+  EXPECT_THAT(error_with(R"({"model": "mt5-small", "regime": "none", "task": "x", "seed": 1.5})"),
+              HasSubstr(run_json + ": field 'seed': expected an integer, got 1.5"));
+  EXPECT_THAT(error_with("[1, 2]"), HasSubstr(run_json + ": expected a JSON object"));
+  EXPECT_THAT(error_with("{"), HasSubstr(run_json + ": not valid JSON"));
+
+  write(run_json, R"({"model": "mt5-small", "regime": "none", "task": "xnli", "seed": 1})");
+  const fs::path summary = dir_ / "r" / "eval" / "xnli" / "summary.json";
+  fs::create_directories(summary.parent_path());
+  EXPECT_THAT(error_of([&] { load_runs(dir_.string()); }),
+              HasSubstr(summary.string() + ": missing"));
+  write(summary.string(),
+        R"({"task": "xnli", "headline_metric": "accuracy", "languages": {"en": "x"}})");
+  EXPECT_THAT(error_of([&] { load_runs(dir_.string()); }),
+              HasSubstr(summary.string() + ": field 'languages.en': expected a number"));
+  write(summary.string(), R"({"task": "pawsx", "headline_metric": "accuracy", "languages": {}})");
+  EXPECT_THAT(error_of([&] { load_runs(dir_.string()); }),
+              HasSubstr(summary.string() + ": field 'task': names 'pawsx'"));
+  write(summary.string(), R"({"task": "xnli", "headline_metric": "accuracy", "languages": {}})");
+  write((dir_ / "s" / "run.json").string(),
+        R"({"model": "mt5-small", "regime": "none", "task": "xnli", "seed": 1})");
+  EXPECT_THAT(error_of([&] { load_runs(dir_.string()); }),
+              HasSubstr((dir_ / "s" / "run.json").string() +
+                        " repeats the model, regime, task and seed of " + run_json));
+  EXPECT_THAT(error_of([&] {
+                ReportOptions options;
+                options.baseline = "bilingual";
+                build_report(LoadedRuns{}, options);
+              }),
+              HasSubstr("baseline regime 'bilingual'"));
+}
+
+}  // namespace
+}  // namespace stilts::experiments
