@@ -1,0 +1,83 @@
+#!/bin/bash
+# NEEDS INTERNET. Downloads every dataset of the scaling study (experiments/scaling/grid.ini)
+# from its official source, and Google's mT5 weights from the Hugging Face Hub, into
+# experiments/data/ (or the folder given as $1):
+#   download/   the XTREME layout stilts eval and stilts prepare read, written by the official
+#               google-research/xtreme scripts (download_data.sh, utils_preprocess.py)
+#   download/xnli-mt/  MNLI machine-translated into the 14 other XNLI languages (XNLI-MT-1.0)
+#   hf/mt5-{small,base,large}/  config.json, spiece.model, model.safetensors
+# Never run by the tests. Needs git, wget, unzip, python3 (the XTREME scripts; torch and
+# safetensors only where the Hub has no model.safetensors). PAN-X needs AmazonPhotos.zip,
+# downloaded by hand (XTREME's instructions) into download/ before running this.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=$(mkdir -p "${1:-$HERE}" && cd "${1:-$HERE}" && pwd)
+XTREME_COMMIT=838c13b   # google-research/xtreme master, 2022-11-03
+
+# Official sources (the XTREME scripts fetch them; listed here so each is on record):
+#   XNLI          https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip, XNLI-MT-1.0.zip (MNLI train)
+#   UD-POS        https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-3424/ud-treebanks-v2.7.tgz
+#   PAN-X         https://www.amazon.com/clouddrive/share/d3KGCRCIYwhKJF0H3eWA26hjg2ZCRhjpEQtDL70FSBN (AmazonPhotos.zip, by hand)
+#   SQuAD v1.1    https://raw.githubusercontent.com/rajpurkar/SQuAD-explorer/master/dataset/{train,dev}-v1.1.json
+#   XQuAD         https://raw.githubusercontent.com/deepmind/xquad/master/xquad.{lang}.json
+#   MLQA          https://dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip
+#   TyDiQA-GoldP  https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-{train.json,dev.tgz}
+#   XCOPA         https://dl.fbaipublicfiles.com/glue/superglue/data/v2/COPA.zip,
+#                 https://raw.githubusercontent.com/cambridgeltl/xcopa/master/data/{lang}/{val,test}.{lang}.jsonl
+#   Tatoeba       https://github.com/facebookresearch/LASER/archive/master.zip (data/tatoeba/v1)
+#   LAReQA        https://github.com/google-research-datasets/lareqa/archive/master.zip (xquad-r/)
+#   Mewsli-X      https://github.com/google-research/google-research/archive/refs/heads/master.zip
+#                 (dense_representations_for_entity_retrieval/mel/get-mewsli-x.sh)
+#   mT5 weights   https://huggingface.co/google/mt5-{small,base,large}
+
+cd "$OUT"
+if [ ! -d xtreme ]; then
+  git clone https://github.com/google-research/xtreme.git xtreme
+  git -C xtreme checkout "$XTREME_COMMIT"
+fi
+# XTREME's scripts write REPO/download/ with REPO the working directory.
+if [ -f download/AmazonPhotos.zip ] && [ ! -f xtreme/download/AmazonPhotos.zip ]; then
+  mkdir -p xtreme/download
+  cp download/AmazonPhotos.zip xtreme/download/
+fi
+(cd xtreme && bash scripts/download_data.sh)
+mkdir -p download
+cp -r xtreme/download/. download/
+
+# XNLI-MT-1.0's translated MNLI training files, which download_data.sh deletes after using
+# the English one.
+if [ ! -d download/xnli-mt ]; then
+  wget -c -q --show-progress https://dl.fbaipublicfiles.com/XNLI/XNLI-MT-1.0.zip -P download/
+  unzip -qq download/XNLI-MT-1.0.zip -d download/xnli-mt-tmp
+  mv download/xnli-mt-tmp/XNLI-MT-1.0/multinli download/xnli-mt
+  rm -rf download/xnli-mt-tmp download/XNLI-MT-1.0.zip
+fi
+
+for size in small base large; do
+  dir=hf/mt5-$size
+  mkdir -p "$dir"
+  for file in config.json spiece.model; do
+    wget -c -q --show-progress -O "$dir/$file" \
+      "https://huggingface.co/google/mt5-$size/resolve/main/$file"
+  done
+  if [ ! -f "$dir/model.safetensors" ]; then
+    if ! wget -q --show-progress -O "$dir/model.safetensors" \
+        "https://huggingface.co/google/mt5-$size/resolve/main/model.safetensors"; then
+      # The Hub has only PyTorch weights for this size: convert them (stilts import-hf reads
+      # safetensors).
+      rm -f "$dir/model.safetensors"
+      wget -c -q --show-progress -O "$dir/pytorch_model.bin" \
+        "https://huggingface.co/google/mt5-$size/resolve/main/pytorch_model.bin"
+      python3 - "$dir" <<'PY'
+import sys, torch
+from safetensors.torch import save_file
+d = sys.argv[1]
+state = torch.load(f"{d}/pytorch_model.bin", map_location="cpu")
+save_file({k: v.contiguous() for k, v in state.items()}, f"{d}/model.safetensors",
+          metadata={"format": "pt"})
+PY
+    fi
+  fi
+done
+echo "downloaded into $OUT/download and $OUT/hf; next: experiments/data/prepare.sh"
