@@ -140,11 +140,13 @@ Parameters::Parameters(const ModelConfig& config, Device device, TensorShard sha
   for (int p = 0; p < partitions; ++p) next[p] = p * partition_size_;
   for (size_t i = 0; i < specs_.size(); ++i) {
     int64_t& offset = next[partition_of_[i]];
+    flat_offsets_.push_back(offset);
     values_.push_back(flat_values_.slice(offset, local[i]));
     grads_.push_back(flat_grads_.slice(offset, local[i]));
     compute_values_.push_back(flat_compute_values_.slice(offset, local[i]));
     offset += shape_numel(local[i]);
   }
+  flat_offsets_.push_back(flat_values_.numel());
 }
 
 size_t Parameters::index_of(const std::string& name) const {

@@ -54,6 +54,8 @@ class Parameters {
   int partitions() const { return partitions_; }
   int64_t partition_size() const { return partition_size_; }
   int partition_of(size_t index) const { return partition_of_[index]; }
+  // Where parameter `index` starts in the flat buffers; flat_offset(size()) is their end.
+  int64_t flat_offset(size_t index) const { return flat_offsets_.at(index); }
 
   // Throws std::out_of_range naming the missing parameter.
   Tensor& value(const std::string& name);
@@ -89,6 +91,7 @@ class Parameters {
   int partitions_;
   int64_t partition_size_ = 0;
   std::vector<int> partition_of_;
+  std::vector<int64_t> flat_offsets_;
   std::vector<ParamSpec> specs_;
   std::map<std::string, size_t> index_;
   Tensor flat_values_, flat_grads_, flat_compute_values_;

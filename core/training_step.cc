@@ -24,16 +24,6 @@ const TrainingGroups& check_groups(const TrainingGroups& g, const Parameters& pa
   return g;
 }
 
-std::vector<int64_t> grad_offsets(Parameters& params) {
-  const char* flat = static_cast<const char*>(params.flat_grads().raw());
-  std::vector<int64_t> offsets;
-  for (size_t i = 0; i < params.size(); ++i)
-    offsets.push_back((static_cast<const char*>(params.grad(i).raw()) - flat) /
-                      static_cast<int64_t>(sizeof(float)));
-  offsets.push_back(params.flat_grads().numel());
-  return offsets;
-}
-
 }  // namespace
 
 TrainingGroups TrainingGroups::single() {
@@ -47,14 +37,13 @@ TrainingStep::TrainingStep(Parameters& params, TrainingStepOptions options, Trai
       model_(params, groups.tp),
       gradient_sync_(groups.dp, options_.gradient_bucket_bytes),
       optimizer_(make_optimizer(options_.optimizer, params,
-                                {groups.tp, groups.zero ? groups.dp : single_rank_group()})),
-      grad_offsets_(grad_offsets(params)) {
+                                {groups.tp, groups.zero ? groups.dp : single_rank_group()})) {
   // Plain data parallelism reduces each bucket of gradients as soon as backward has finished
   // it (on the GPU on the communicator's stream, while backward goes on). ZeRO-1's
   // reduce-scatter takes the whole buffer at once.
   if (!groups_.zero)
     model_.set_gradients_ready_callback([this](size_t first_final) {
-      gradient_sync_.gradients_final_from(grad_offsets_.at(first_final));
+      gradient_sync_.gradients_final_from(params_.flat_offset(first_final));
     });
 }
 

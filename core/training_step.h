@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "core/model.h"
 #include "core/optim/optimizer.h"
@@ -72,8 +71,6 @@ class TrainingStep {
   Mt5Model model_;
   GradientSync gradient_sync_;
   std::unique_ptr<Optimizer> optimizer_;
-  // Where parameter i's gradient starts in the flat buffer (and the buffer's end at size()).
-  std::vector<int64_t> grad_offsets_;
 };
 
 }  // namespace stilts
