@@ -19,12 +19,14 @@
 #include "experiments/grid.h"
 #include "experiments/manifest.h"
 #include "tests/unit/error_of.h"
+#include "tests/unit/temp_dir.h"
 
 namespace stilts::experiments {
 namespace {
 
 namespace fs = std::filesystem;
 using stilts::testing::error_of;
+using stilts::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -75,15 +77,6 @@ split = dev
 
 class GridFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("stilts_grid_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // The grid with `from` replaced by `to` (which must occur), then `append` added at the end.
   std::string write(const std::string& from = "", const std::string& to = "",
                     const std::string& append = "") {
@@ -110,7 +103,8 @@ class GridFiles : public ::testing::Test {
     return (dir_ / relative).lexically_normal().string();
   }
 
-  fs::path dir_;
+  const TempDir scratch_;
+  const fs::path dir_{scratch_.path()};
 };
 
 TEST_F(GridFiles, ParsesEveryKeyWithSharedDefaultsAndPathsBesideTheFile) {

@@ -17,6 +17,7 @@
 #include "experiments/report.h"
 #include "experiments/report_plots.h"
 #include "tests/unit/error_of.h"
+#include "tests/unit/temp_dir.h"
 
 namespace stilts::experiments {
 namespace {
@@ -24,20 +25,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using stilts::testing::error_of;
+using stilts::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 class ReportRuns : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("stilts_report_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static void write(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
     std::ofstream(path) << text;
@@ -60,7 +53,8 @@ class ReportRuns : public ::testing::Test {
     return build_report(load_runs(dir_.string()), options);
   }
 
-  fs::path dir_;
+  const TempDir scratch_;
+  const fs::path dir_{scratch_.path()};
 };
 
 // "n1", "m2": built by appending, which GCC 12's -Wrestrict does not misread as "x" + string does.
