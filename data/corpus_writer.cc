@@ -83,6 +83,8 @@ class AppendedDataset {
                  where + ": cannot create a dataspace");
     h5::Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, where + ": cannot create properties");
     h5::check(H5Pset_chunk(dcpl.get(), 1, &chunk), where + ": cannot set the chunk size");
+    // Without creation times, the same input gives the same bytes, whatever the clock says.
+    h5::check(H5Pset_obj_track_times(dcpl.get(), false), where + ": cannot drop the timestamps");
     // Shuffle groups the mostly-zero high bytes of small integers, which deflate then removes.
     h5::check(H5Pset_shuffle(dcpl.get()), where + ": cannot add the shuffle filter");
     h5::check(H5Pset_deflate(dcpl.get(), kCorpusDeflateLevel),
@@ -112,11 +114,17 @@ class AppendedDataset {
   std::vector<char> buffer_;
 };
 
+h5::Id untimed_group(const std::string& path) {
+  h5::Id gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, path + ": cannot create properties");
+  h5::check(H5Pset_obj_track_times(gcpl.get(), false), path + ": cannot drop the timestamps");
+  return gcpl;
+}
+
 class ColumnWriter {
  public:
   ColumnWriter(hid_t file, const CorpusColumn& column, const std::string& path)
-      : group_(H5Gcreate2(file, column.group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-               path + ": cannot create group " + column.group),
+      : group_(H5Gcreate2(file, column.group, H5P_DEFAULT, untimed_group(path).get(), H5P_DEFAULT),
+               H5Gclose, path + ": cannot create group " + column.group),
         values_(group_.get(), column.values, h5::file_type(column), h5::memory_type(column),
                 h5::element_size(column), path + ": " + h5::column_path(column, column.values)),
         offsets_(group_.get(), kCorpusOffsets, H5T_STD_I64LE, H5T_NATIVE_INT64, sizeof(int64_t),
