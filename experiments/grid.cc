@@ -1,5 +1,7 @@
 #include "experiments/grid.h"
 
+#include <glob.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -156,6 +158,22 @@ std::string resolve_path(const fs::path& base, const std::string& path) {
   return (base / path).lexically_normal().string();
 }
 
+// A corpus of a `corpora` list: a path, or a glob(3) pattern (`pairs-*.h5`) standing for the
+// files it matches, sorted by name so the argument list does not depend on the directory order.
+std::vector<std::string> corpus_paths(const Values& v, const std::string& key, const fs::path& base,
+                                      const std::string& corpus) {
+  const std::string path = resolve_path(base, corpus);
+  if (corpus.find_first_of("*?[") == std::string::npos) return {path};
+  glob_t found{};
+  const int status = glob(path.c_str(), 0, nullptr, &found);
+  std::vector<std::string> paths;
+  if (status == 0) paths.assign(found.gl_pathv, found.gl_pathv + found.gl_pathc);
+  globfree(&found);
+  if (paths.empty()) v.fail(key, "the pattern '" + corpus + "' matches no file (as " + path + ")");
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
 // Reads the keys of `sections` for a training stage, each from the first section that sets it.
 TrainSettings read_train(const Values& v, const std::vector<std::string>& sections,
                          const fs::path& base) {
@@ -166,7 +184,14 @@ TrainSettings read_train(const Values& v, const std::vector<std::string>& sectio
     return v.first_set(keys);
   };
   if (const auto k = key("corpora"))
-    for (const std::string& corpus : v.list(*k)) s.corpora.push_back(resolve_path(base, corpus));
+    for (const std::string& corpus : v.list(*k)) {
+      const std::vector<std::string> paths = corpus_paths(v, *k, base, corpus);
+      for (const std::string& path : paths) {
+        if (std::find(s.corpora.begin(), s.corpora.end(), path) != s.corpora.end())
+          v.fail(*k, "'" + corpus + "' gives " + path + ", which the list already has");
+        s.corpora.push_back(path);
+      }
+    }
   if (const auto k = key("token_budget")) s.token_budget = v.integer(*k, 1);
   if (const auto k = key("steps")) s.steps = v.integer(*k, 1);
   if (const auto k = key("lr")) s.lr = v.decimal(*k, 1e-30, INFINITY);
@@ -268,9 +293,10 @@ const std::vector<std::string>& known_regimes() {
 
 // The tasks stilts eval answers by sentence embeddings: they need no target training and are
 // evaluated on the intermediate checkpoint itself (Phang et al. 2020 evaluate BUCC and Tatoeba
-// so; XTREME-R adds LAReQA and Mewsli-X).
+// so; XTREME-R adds LAReQA and Mewsli-X; udhr-align aligns the UDHR's articles across languages).
 const std::vector<std::string>& retrieval_tasks() {
-  static const std::vector<std::string> tasks = {"tatoeba", "bucc2018", "lareqa", "mewslix"};
+  static const std::vector<std::string> tasks = {"tatoeba", "bucc2018", "lareqa", "mewslix",
+                                                 "udhr-align"};
   return tasks;
 }
 

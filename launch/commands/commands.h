@@ -14,5 +14,6 @@ int run_prepare(int argc, char** argv);
 int run_score(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_report(int argc, char** argv);
+int run_experiment(int argc, char** argv);
 
 }  // namespace stilts::launch

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -202,6 +203,28 @@ TEST_F(GridFiles, EveryRefusalNamesTheFileTheKeyAndWhatWasExpected) {
   expect_error("", "", "[eval]", "[eval]\nthis is no key\n");
   EXPECT_THAT(error_of([&] { parse_grid((dir_ / "absent.ini").string()); }),
               HasSubstr("absent.ini: cannot open the grid file"));
+}
+
+TEST_F(GridFiles, CorporaMayBeGlobPatternsBesideTheFileExpandedInNameOrder) {
+  fs::create_directories(dir_ / "c");
+  for (const char* name : {"pairs-fr.h5", "pairs-de.h5", "pairs-en.h5", "other.h5"})
+    std::ofstream(dir_ / "c" / name) << "";
+  const Grid g = parse_grid(write("corpora = c/tydiqa.h5", "corpora = c/pairs-*.h5, c/tydiqa.h5"));
+  // A plain path is taken as it is, whether the file exists or not (c/tydiqa.h5 does not).
+  EXPECT_THAT(g.intermediate_of("multilingual").corpora,
+              ElementsAre(abs("c/pairs-de.h5"), abs("c/pairs-en.h5"), abs("c/pairs-fr.h5"),
+                          abs("c/tydiqa.h5")));
+  expect_error("intermediate.multilingual.corpora",
+               "the pattern 'c/none-*.h5' matches no file (as " + abs("c/none-*.h5") + ")",
+               "corpora = c/tydiqa.h5", "corpora = c/none-*.h5");
+  expect_error("intermediate.multilingual.corpora",
+               "'c/pairs-?e.h5' gives " + abs("c/pairs-de.h5") + ", which the list already has",
+               "corpora = c/tydiqa.h5", "corpora = c/pairs-de.h5, c/pairs-?e.h5");
+}
+
+TEST(TaskLists, UdhrAlignIsARetrievalTaskAndNoTargetTask) {
+  EXPECT_THAT(retrieval_tasks(), ::testing::Contains("udhr-align"));
+  EXPECT_THAT(target_tasks(), ::testing::Not(::testing::Contains("udhr-align")));
 }
 
 TEST_F(GridFiles, IntermediateRegimesGetEqualTokenBudgetsUnlessTheGridSaysOtherwise) {
@@ -462,6 +485,27 @@ TEST_F(GridFiles, ManifestRoundTripsResumesAndDetectsAChangedGrid) {
   EXPECT_THAT(error_of([&] { Manifest::load(path, "t"); }), HasSubstr(path + ": (the file): "));
 }
 
+// A copy of a grid in `dir`, with a file for each `corpora` pattern to match ('*' and '?' as
+// "x"): a pattern must match, and the data of a shipped grid is made where it runs.
+std::string copy_with_pattern_matches(const fs::path& grid, const fs::path& dir) {
+  const fs::path copy = dir / grid.filename();
+  fs::copy_file(grid, copy);
+  std::ifstream in(grid);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("corpora", 0) != 0) continue;
+    std::stringstream items(line.substr(line.find('=') + 1));
+    for (std::string item; std::getline(items, item, ',');) {
+      if (item.find_first_of("*?") == std::string::npos) continue;
+      item.erase(0, item.find_first_not_of(' '));
+      std::replace(item.begin(), item.end(), '*', 'x');
+      std::replace(item.begin(), item.end(), '?', 'x');
+      fs::create_directories((dir / item).parent_path());
+      std::ofstream(dir / item) << "";
+    }
+  }
+  return copy.string();
+}
+
 // The grids shipped with the project: each parses and expands (their data need not exist).
 TEST(ShippedGrids, EveryGridUnderScalingAndDemoParsesAndExpands) {
   int grids = 0;
@@ -471,7 +515,8 @@ TEST(ShippedGrids, EveryGridUnderScalingAndDemoParsesAndExpands) {
     for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
       if (entry.path().extension() != ".ini") continue;
       SCOPED_TRACE(entry.path().string());
-      const Grid g = parse_grid(entry.path().string());
+      const TempDir scratch;
+      const Grid g = parse_grid(copy_with_pattern_matches(entry.path(), scratch.path()));
       const Plan plan = expand_grid(g);
       EXPECT_EQ(plan.runs.size(),
                 g.models.size() * g.regimes.size() * g.tasks.size() * g.seeds.size());
