@@ -3,11 +3,15 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "data/readers/task_registry.h"
 #include "data/tokenizer.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"
@@ -42,11 +46,50 @@ std::vector<std::string> lines(const po::variables_map& v, const char* option) {
   return out;
 }
 
+// The texts of task files (inputs, and targets where the task has them), one per line, in a
+// temporary file beside the model: SentencePiece then trains on what the model will read,
+// whatever the files' native format. Removed when the training is done.
+class TaskText {
+ public:
+  TaskText(const std::string& task, const std::vector<std::string>& inputs,
+           const std::string& model_prefix)
+      : path_(model_prefix + ".text.tmp") {
+    std::ofstream out(path_);
+    if (!out) throw std::runtime_error(path_ + ": cannot write the tokenizer's training text");
+    for (const std::string& input : inputs) {
+      data::ReadSummary summary;
+      for (const data::Example& e : data::read_task(task, input, {}, summary))
+        for (const std::string* text : {&e.input, &e.target})
+          if (!text->empty()) out << one_line(*text) << '\n';
+    }
+    if (!out.flush()) throw std::runtime_error(path_ + ": write failed");
+  }
+  ~TaskText() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  TaskText(const TaskText&) = delete;
+  TaskText& operator=(const TaskText&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  static std::string one_line(std::string text) {
+    for (char& c : text)
+      if (c == '\n' || c == '\r') c = ' ';
+    return text;
+  }
+  std::string path_;
+};
+
 int train(int argc, char** argv) {
   po::options_description o("stilts tokenizer train");
   data::TokenizerTrainOptions d;
   o.add_options()("input", po::value<std::vector<std::string>>()->required()->composing(),
-                  "training text file, one sentence per line (repeat for several)")(
+                  "training text file, one sentence per line (repeat for several); with --task, "
+                  "a native task file")(
+      "task", po::value<std::string>(),
+      "read each --input with this task's reader (as stilts prepare does) and train on the "
+      "examples' texts")(
       "model-prefix", po::value<std::string>()->required(), "writes PREFIX.model, PREFIX.vocab")(
       "vocab-size", po::value<int64_t>()->required(), "pieces of the model, sentinels included")(
       "extra-ids", po::value<int>()->default_value(d.num_extra_ids),
@@ -71,6 +114,15 @@ int train(int argc, char** argv) {
   d.seed = v["seed"].as<uint32_t>();
   d.num_threads = v["threads"].as<int>();
   d.verbose = v.count("verbose") > 0;
+  std::optional<TaskText> task_text;
+  if (v.count("task")) {
+    try {
+      task_text.emplace(v["task"].as<std::string>(), d.inputs, d.model_prefix);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--task: ") + e.what());
+    }
+    d.inputs = {task_text->path()};
+  }
   std::string path;
   try {
     path = data::train_tokenizer(d);

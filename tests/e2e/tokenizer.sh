@@ -58,4 +58,21 @@ expect_error 2 "--vocab-size: 50 leaves no room" -- \
 expect_error 1 "nope.txt: cannot open" -- \
   "$STILTS" tokenizer train --input "$WORK/nope.txt" --model-prefix "$WORK/never" --vocab-size 500
 [ ! -e "$WORK/never.model" ] || fail "a failed training left never.model behind"
+# --task: the texts a task reader finds in native files (here two UDHR declarations).
+UDHR=$(dirname "$0")/../unit/data/udhr/fixtures
+"$STILTS" tokenizer train --task udhr --input "$UDHR/eng.html" --input "$UDHR/swh_plain.html" \
+  --model-prefix "$WORK/udhr" --vocab-size 320 --extra-ids 10 >"$WORK/udhr.txt"
+grep -q "320 pieces" "$WORK/udhr.txt" || fail "--task udhr: $(cat "$WORK/udhr.txt")"
+ls "$WORK" | grep -q 'udhr.text' && fail "--task left its text file behind"
+[ "$("$STILTS" tokenizer decode --model "$WORK/udhr.model" --extra-ids 10 \
+  --ids "$("$STILTS" tokenizer encode --model "$WORK/udhr.model" --extra-ids 10 \
+  --text "Everyone has the right to life, liberty")")" = "Everyone has the right to life, liberty" ] ||
+  fail "a UDHR phrase does not round-trip through the --task model"
+expect_error 2 "--task: .*unknown task 'nope'" -- \
+  "$STILTS" tokenizer train --task nope --input "$UDHR/eng.html" --model-prefix "$WORK/never" \
+  --vocab-size 400
+expect_error 1 "fixtures/nope.html" -- \
+  "$STILTS" tokenizer train --task udhr --input "$UDHR/nope.html" --model-prefix "$WORK/never" \
+  --vocab-size 400
+[ ! -e "$WORK/never.model" ] || fail "a failed --task training left never.model behind"
 echo "tokenizer command behaves"
