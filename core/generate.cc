@@ -7,9 +7,23 @@
 #include "kernels/ops.h"
 #include "parallel/tensor_parallel.h"
 #include "parallel/vocab_parallel_argmax.h"
+#include "parallel/vocab_parallel_cross_entropy.h"
 
 namespace stilts {
 namespace {
+
+// x [B, ...] -> [rows.size(), ...]: row r is a copy of x's row rows[r].
+Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& rows) {
+  Shape shape = x.shape();
+  const int64_t row_size = x.numel() / shape[0];
+  shape[0] = static_cast<int64_t>(rows.size());
+  Tensor out(shape, x.dtype(), x.device());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    Tensor row = out.slice(static_cast<int64_t>(r) * row_size, {row_size});
+    ops::copy(x.slice(rows[r] * row_size, {row_size}), row);
+  }
+  return out;
+}
 
 // Pads the inputs into one [B, T] array with pad ids.
 std::vector<int32_t> padded_inputs(const std::vector<std::vector<int32_t>>& inputs, int32_t pad_id,
@@ -32,22 +46,27 @@ Tensor project(const Tensor& x, const Tensor& weight) {
 // The decoder run one position at a time. Self-attention keys and values of the positions
 // so far are kept per layer; the cross-attention ones are computed once from the encoder
 // output. Each step's math is the training decoder's on one query position, on the
-// parameters' device with their compute copy.
+// parameters' device with their compute copy. With `rows`, decoder row r reads the encoding of
+// example rows[r] (several rows may share one: rank classification's candidates), else row r
+// reads example r.
 class CachedDecoder {
  public:
-  CachedDecoder(Mt5Model& model, const Tensor& encoder_out, const Tensor& encoder_mask)
+  CachedDecoder(Mt5Model& model, const Tensor& encoder_out, const Tensor& encoder_mask,
+                const std::vector<int64_t>& rows = {})
       : params_(model.params()),
         tp_(model.tp()),
         c_(params_.config()),
         heads_(c_.num_heads / params_.shard().size),
-        encoder_mask_(encoder_mask) {
+        encoder_mask_(rows.empty() ? encoder_mask : gather_rows(encoder_mask, rows)) {
     const int64_t b = encoder_out.dim(0), t = encoder_out.dim(1);
     const Tensor flat = encoder_out.reshape({b * t, c_.d_model});
     for (int64_t i = 0; i < c_.num_decoder_layers; ++i) {
       const std::string cross = layer(i) + ".layer.1.EncDecAttention.";
       const int64_t inner = weight(cross + "k.weight").dim(0);
-      cross_k_.push_back(project(flat, weight(cross + "k.weight")).reshape({b, t, inner}));
-      cross_v_.push_back(project(flat, weight(cross + "v.weight")).reshape({b, t, inner}));
+      Tensor k = project(flat, weight(cross + "k.weight")).reshape({b, t, inner});
+      Tensor v = project(flat, weight(cross + "v.weight")).reshape({b, t, inner});
+      cross_k_.push_back(rows.empty() ? k : gather_rows(k, rows));
+      cross_v_.push_back(rows.empty() ? v : gather_rows(v, rows));
       self_k_.emplace_back();
       self_v_.emplace_back();
     }
@@ -232,36 +251,60 @@ std::vector<RankedCandidates> rank_classify(
                                 " inputs but candidates for " + std::to_string(candidates.size()));
   if (batch_pairs < 1) throw std::invalid_argument("rank_classify: batch_pairs must be >= 1");
   const ModelConfig& c = model.params().config();
-  struct Pair {
-    size_t example, candidate;
-  };
-  std::vector<Pair> pairs;
   std::vector<RankedCandidates> results(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (candidates[i].empty())
       throw std::invalid_argument("rank_classify: example " + std::to_string(i) +
                                   " has no candidate");
     results[i].log_likelihoods.assign(candidates[i].size(), 0.0);
-    for (size_t j = 0; j < candidates[i].size(); ++j) pairs.push_back({i, j});
   }
-  for (size_t first = 0; first < pairs.size(); first += static_cast<size_t>(batch_pairs)) {
-    const size_t last = std::min(pairs.size(), first + static_cast<size_t>(batch_pairs));
-    std::vector<std::vector<int32_t>> batch_inputs, batch_labels;
-    for (size_t p = first; p < last; ++p) {
-      batch_inputs.push_back(inputs[pairs[p].example]);
-      batch_labels.push_back(candidates[pairs[p].example][pairs[p].candidate]);
+  VocabParallelCrossEntropy loss(model.tp(), c.vocab_size, kIgnoreIndex);
+  // Examples in groups of at most batch_pairs candidates (at least one example): each group's
+  // inputs are encoded once, and the cached decoder scores every candidate against its example's
+  // encoding (the cross-attention keys and values computed once per example), one target position
+  // per step (teacher forcing).
+  for (size_t first = 0; first < inputs.size();) {
+    size_t last = first, pairs = 0;
+    while (last < inputs.size() &&
+           (last == first || pairs + candidates[last].size() <= static_cast<size_t>(batch_pairs)))
+      pairs += candidates[last++].size();
+    int64_t length = 0;
+    const std::vector<std::vector<int32_t>> group(inputs.begin() + first, inputs.begin() + last);
+    const std::vector<int32_t> ids = padded_inputs(group, c.pad_token_id, length);
+    model.encode(ids, static_cast<int64_t>(group.size()), length);
+    struct Row {
+      size_t example, candidate;
+    };
+    std::vector<Row> pair_rows;
+    std::vector<int64_t> encoding_of_row;
+    size_t target_length = 0;
+    for (size_t e = first; e < last; ++e)
+      for (size_t k = 0; k < candidates[e].size(); ++k) {
+        pair_rows.push_back({e, k});
+        encoding_of_row.push_back(static_cast<int64_t>(e - first));
+        target_length = std::max(target_length, candidates[e][k].size());
+      }
+    CachedDecoder decoder(model, model.encoder_output(), model.encoder_mask(), encoding_of_row);
+    const auto rows = static_cast<int64_t>(pairs);
+    Tensor tokens({rows}, DType::i32), targets({rows}, DType::i32);
+    for (size_t position = 0; position < target_length; ++position) {
+      for (size_t r = 0; r < pair_rows.size(); ++r) {
+        const std::vector<int32_t>& label =
+            candidates[pair_rows[r].example][pair_rows[r].candidate];
+        tokens.data<int32_t>()[r] = position == 0                 ? c.decoder_start_token_id
+                                    : position - 1 < label.size() ? label[position - 1]
+                                                                  : c.pad_token_id;
+        targets.data<int32_t>()[r] = position < label.size() ? label[position] : kIgnoreIndex;
+      }
+      const Tensor logits = decoder.step(tokens, static_cast<int64_t>(position));
+      Tensor nll({rows}, DType::f32, logits.device());
+      loss.forward(logits, targets.to(logits.device()), 0.0f, nll);
+      const Tensor host = nll.to(Device::cpu);
+      for (size_t r = 0; r < pair_rows.size(); ++r)
+        results[pair_rows[r].example].log_likelihoods[pair_rows[r].candidate] -=
+            host.data<float>()[r];
     }
-    const Batch batch = make_batch(batch_inputs, batch_labels, c.pad_token_id);
-    model.forward(batch, {});
-    // token_losses: each kept label's negative log-likelihood, the same on every TP rank.
-    const Tensor host_nll = model.token_losses().to(Device::cpu);
-    const float* nll = host_nll.data<float>();
-    for (size_t p = first; p < last; ++p) {
-      double sum = 0;
-      const size_t row = (p - first) * static_cast<size_t>(batch.target_len);
-      for (int64_t u = 0; u < batch.target_len; ++u) sum += nll[row + u];
-      results[pairs[p].example].log_likelihoods[pairs[p].candidate] = -sum;
-    }
+    first = last;
   }
   for (RankedCandidates& r : results)
     r.best = static_cast<int>(std::max_element(r.log_likelihoods.begin(), r.log_likelihoods.end()) -

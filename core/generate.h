@@ -32,7 +32,9 @@ struct RankedCandidates {
 };
 
 // candidates[i]: example i's label strings as token ids (each ending with eos); every example
-// needs at least one. The pairs are scored in batches of at most batch_pairs.
+// needs at least one. Each input is encoded once and all its candidates are scored against that
+// encoding by the cached decoder, in groups of examples of at most batch_pairs candidates (one
+// example alone when it has more).
 std::vector<RankedCandidates> rank_classify(
     Mt5Model& model, const std::vector<std::vector<int32_t>>& inputs,
     const std::vector<std::vector<std::vector<int32_t>>>& candidates, int64_t batch_pairs = 64);

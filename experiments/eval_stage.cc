@@ -13,6 +13,7 @@
 #include "core/sentence_embedding.h"
 #include "data/languages.h"
 #include "data/readers/task_registry.h"
+#include "data/readers/udhr.h"
 #include "experiments/metrics/bucc.h"
 #include "experiments/metrics/categories.h"
 #include "experiments/scorer.h"
@@ -74,6 +75,10 @@ const std::vector<EvalTask>& eval_tasks() {
       {"bucc2018", Mode::kBucc, {}, {}, 0, ""},
       {"lareqa", Mode::kLareqa, {}, {}, 0, ""},
       {"mewslix", Mode::kMewslix, {}, {}, 0, ""},
+      // The embedded demo's tasks on the UDHR (data/readers/udhr.h).
+      {"udhr-article", Mode::kRankLabels, data::udhr_article_labels(), data::udhr_article_labels(),
+       0, ""},
+      {"udhr-align", Mode::kRetrieve, {}, {}, 0, ""},
   };
   return table;
 }
@@ -101,9 +106,12 @@ const std::vector<std::string>& lareqa_languages() {
   return languages;
 }
 
+// The scorer's table that scores the task: XTREME-R's where both benchmarks have it.
 metrics::Benchmark benchmark_of(const std::string& task) {
-  for (const std::string& t : metrics::benchmark_tasks(metrics::Benchmark::kXtremeR))
-    if (t == task) return metrics::Benchmark::kXtremeR;
+  for (const metrics::Benchmark benchmark :
+       {metrics::Benchmark::kXtremeR, metrics::Benchmark::kUdhr})
+    for (const std::string& t : metrics::benchmark_tasks(benchmark))
+      if (t == task) return benchmark;
   return metrics::Benchmark::kXtreme;
 }
 
@@ -226,6 +234,13 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
     return (root / "lareqa" / "xquad-r" / (l + ".json")).string();
   if (task == "mewslix")
     return (root / "mewslix" / "wikinews_mentions" / (split + "-" + l + ".jsonl")).string();
+  if (task == "udhr-article" || task == "udhr-align") {  // one document serves both splits
+    try {
+      return (root / "declaration" / (std::string(data::udhr_file_code(l)) + ".html")).string();
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(task + ": " + e.what());
+    }
+  }
   throw std::logic_error("no path for task " + task);
 }
 
@@ -251,17 +266,21 @@ std::vector<std::string> resolve_eval_languages(const std::string& task, const s
 
 namespace {
 
-// Tatoeba: each query's nearest English candidate by cosine of mean-pooled encoder states.
-Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer,
+// Tatoeba and udhr-align: each query's nearest English candidate by cosine of mean-pooled
+// encoder states. udhr-align's paragraphs without an English counterpart (role "unaligned") are
+// left out and counted.
+Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer, const std::string& task,
                  const std::vector<data::Example>& examples, const EvalOptions& options,
                  const std::string& language) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::vector<int32_t>> queries, candidates;
   std::vector<int64_t> candidate_index;
   std::vector<const data::Example*> query_examples;
-  int64_t truncated = 0;
+  int64_t truncated = 0, unaligned = 0;
   for (const data::Example& e : examples) {
-    if (e.gold.at("role") == "query") {
+    if (e.gold.at("role") == "unaligned") {
+      ++unaligned;
+    } else if (e.gold.at("role") == "query") {
       queries.push_back(encode_input(tokenizer, e.input, options.max_input_length, truncated));
       query_examples.push_back(&e);
     } else {
@@ -270,7 +289,7 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer,
     }
   }
   if (queries.empty() || candidates.empty())
-    throw std::runtime_error("tatoeba " + language + ": no queries or no English candidates");
+    throw std::runtime_error(task + " " + language + ": no queries or no English candidates");
   const int64_t layer =
       options.retrieval_layer >= 0 ? options.retrieval_layer : model.encoder_layers();
   if (layer > model.encoder_layers())
@@ -295,6 +314,7 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer,
   }
   w.notes["retrieval_layer"] = layer;
   w.notes["candidates"] = candidates.size();
+  if (task == "udhr-align") w.notes["paragraphs_without_english_counterpart"] = unaligned;
   if (truncated > 0) w.notes["inputs_truncated"] = truncated;
   if (options.progress) options.progress(language, total, total, seconds());
   return w;
@@ -562,7 +582,8 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const Ev
     for (const data::Example& e : examples)
       if (e.gold.value("role", "query") == "query") require_labeled(e, path);
   Written w;
-  if (task.mode == Mode::kRetrieve) return retrieve(model, tokenizer, examples, options, language);
+  if (task.mode == Mode::kRetrieve)
+    return retrieve(model, tokenizer, task.name, examples, options, language);
   if (task.mode == Mode::kLareqa || task.mode == Mode::kMewslix || task.mode == Mode::kBucc) {
     const auto begin = std::chrono::steady_clock::now();
     w = task.mode == Mode::kLareqa ? retrieve_lareqa(model, tokenizer, examples, options, context)

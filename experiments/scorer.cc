@@ -101,7 +101,8 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
   const auto guard = [&](auto&& metric) {
     return guarded_metric(prediction_file, label_file, metric);
   };
-  if (task == "xnli" || task == "pawsx" || task == "tatoeba" || task == "xcopa") {
+  if (task == "xnli" || task == "pawsx" || task == "tatoeba" || task == "xcopa" ||
+      task == "udhr-article" || task == "udhr-align") {
     const bool jsonl = task == "xcopa";
     const auto predictions =
         jsonl ? read_jsonl_labels(prediction_file) : read_label_lines(prediction_file);
@@ -217,11 +218,13 @@ std::string joined(const std::vector<std::string>& items, const char* separator)
 metrics::Benchmark parse_benchmark(std::string_view name) {
   if (name == "xtreme") return metrics::Benchmark::kXtreme;
   if (name == "xtreme-r") return metrics::Benchmark::kXtremeR;
+  if (name == "udhr") return metrics::Benchmark::kUdhr;
   throw std::invalid_argument("unknown XTREME version '" + std::string(name) +
-                              "' (expected xtreme or xtreme-r)");
+                              "' (expected xtreme, xtreme-r or udhr)");
 }
 
 std::string benchmark_name(metrics::Benchmark benchmark) {
+  if (benchmark == metrics::Benchmark::kUdhr) return "udhr";
   return benchmark == metrics::Benchmark::kXtreme ? "xtreme" : "xtreme-r";
 }
 

@@ -30,7 +30,8 @@
 
 namespace stilts::experiments {
 
-// "xtreme" or "xtreme-r"; throws std::invalid_argument otherwise.
+// "xtreme", "xtreme-r" or "udhr" (the embedded demo's UDHR tasks, scored the same way: labels
+// one a line, accuracy); throws std::invalid_argument otherwise.
 metrics::Benchmark parse_benchmark(std::string_view name);
 std::string benchmark_name(metrics::Benchmark benchmark);
 

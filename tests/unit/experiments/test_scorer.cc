@@ -351,11 +351,40 @@ TEST_F(ScorerTest, TextAndJsonReports) {
   EXPECT_EQ(json["notes"].size(), 1u);
 }
 
+TEST_F(ScorerTest, UdhrTasksAreScoredByAccuracy) {
+  // udhr-article: 2 of 4 articles right in sw; udhr-align: 1 of 2 English paragraphs in zh.
+  label("udhr-article", "sw", "0\n1\n30\n12\n");
+  prediction("udhr-article", "sw", "0\n2\n30\n21\n");
+  label("udhr-article", "en", "0\n1\n");
+  prediction("udhr-article", "en", "0\n1\n");
+  label("udhr-align", "zh", "0\n2\n");
+  prediction("udhr-align", "zh", "0\n3\n");
+  // An XTREME task's folder is none of the UDHR benchmark's.
+  write_perfect("xnli", "en");
+  const ScoreReport report = score_folders(predictions_, labels_, Benchmark::kUdhr);
+  ASSERT_EQ(report.tasks.size(), 2u);
+  const ScoredTask& article = task_of(report, "udhr-article");
+  EXPECT_EQ(article.headline_metric, "accuracy");
+  EXPECT_NEAR(language_of(article, "sw").headline, 50.0, kTolerance);
+  EXPECT_EQ(language_of(article, "sw").examples, 4u);
+  EXPECT_NEAR(*article.summary.avg_metric, 75.0, kTolerance);
+  EXPECT_EQ(article.missing_languages.size(), 48u);
+  const ScoredTask& align = task_of(report, "udhr-align");
+  EXPECT_NEAR(language_of(align, "zh").scores.metrics.at("accuracy"), 50.0, kTolerance);
+  EXPECT_EQ(align.missing_languages.size(), 48u);
+  EXPECT_FALSE(report.overall.all_task);
+  EXPECT_THAT(report.notes, Contains(HasSubstr("not a task folder of udhr")));
+}
+
 TEST(ScorerNames, VersionsAndExtensions) {
   EXPECT_EQ(parse_benchmark("xtreme"), Benchmark::kXtreme);
   EXPECT_EQ(parse_benchmark("xtreme-r"), Benchmark::kXtremeR);
+  EXPECT_EQ(parse_benchmark("udhr"), Benchmark::kUdhr);
+  EXPECT_EQ(benchmark_name(Benchmark::kUdhr), "udhr");
   EXPECT_THAT(error_of([] { parse_benchmark("xtreme-s"); }),
-              HasSubstr("unknown XTREME version 'xtreme-s' (expected xtreme or xtreme-r)"));
+              HasSubstr("unknown XTREME version 'xtreme-s' (expected xtreme, xtreme-r or udhr)"));
+  EXPECT_EQ(task_file_extension("udhr-article"), "tsv");
+  EXPECT_EQ(task_file_extension("udhr-align"), "tsv");
   EXPECT_EQ(task_file_extension("mlqa"), "json");
   EXPECT_EQ(task_file_extension("mewslix"), "json");
   EXPECT_EQ(task_file_extension("xcopa"), "jsonl");

