@@ -231,7 +231,12 @@ EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections
   if (const auto k = key("data")) e.data = resolve_path(base, v.required(*k));
   if (e.data.empty()) v.fail(sections.back() + ".data", "missing (required: the XTREME data)");
   if (const auto k = key("split")) e.split = v.choice(*k, {"dev", "test"});
-  if (const auto k = key("langs")) e.langs = v.required(*k);
+  if (const auto k = key("langs")) {
+    // `stilts eval --langs` takes "all" or codes joined by commas alone.
+    e.langs.clear();
+    for (const std::string& code : v.list(*k)) e.langs += (e.langs.empty() ? "" : ",") + code;
+    if (e.langs.empty()) v.fail(*k, "missing (all, or comma-separated language codes)");
+  }
   if (const auto k = key("max_input_length")) e.max_input_length = v.integer(*k, 0);
   if (const auto k = key("batch")) e.batch = v.integer(*k, 1);
   if (const auto k = key("layer")) e.layer = v.integer(*k, -1);

@@ -24,6 +24,8 @@ namespace {
 
 // Folders `stilts eval --out` writes beside the task folders.
 const std::set<std::string> kEvalSideFolders = {"predictions", "labels"};
+// What stilts experiment keeps beside the runs: the shared stages' outputs and the stage logs.
+const std::set<std::string> kExperimentFolders = {"shared", "logs"};
 
 json read_json_file(const fs::path& path) {
   std::ifstream in(path);
@@ -201,6 +203,7 @@ LoadedRuns load_runs(const std::string& runs_dir, const std::string& skip) {
   std::map<std::string, fs::path> run_of_key;  // model|regime|task|seed -> its run.json
   for (const fs::path& folder : folders) {
     if (!skip.empty() && fs::exists(skip) && fs::equivalent(folder, skip)) continue;
+    if (kExperimentFolders.count(folder.filename().string())) continue;
     const fs::path run_json = folder / "run.json";
     if (!fs::exists(run_json)) {
       loaded.notes.push_back(folder.string() + ": no run.json, left out");

@@ -89,8 +89,8 @@ int train(int argc, char** argv) {
                   "a native task file")(
       "task", po::value<std::string>(),
       "read each --input with this task's reader (as stilts prepare does) and train on the "
-      "examples' texts")(
-      "model-prefix", po::value<std::string>()->required(), "writes PREFIX.model, PREFIX.vocab")(
+      "examples' texts")("model-prefix", po::value<std::string>()->required(),
+                         "writes PREFIX.model, PREFIX.vocab")(
       "vocab-size", po::value<int64_t>()->required(), "pieces of the model, sentinels included")(
       "extra-ids", po::value<int>()->default_value(d.num_extra_ids),
       "sentinels <extra_id_N>, the last pieces, <extra_id_0> at the top")(
