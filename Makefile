@@ -1,6 +1,6 @@
 # Two entry points for a fresh Debian 12 machine; each installs what is missing first.
 #   make test   build everything and run every test suite (ctest)
-#   make demo   build and run the main job
+#   make demo   build and run the embedded demo: the whole study on the UDHR, with its report
 # On a machine with a GPU (README "GPU"; installs nothing):
 #   make gpu-check   build with CUDA, run the GPU tests and the kernel tests, benchmark
 BUILD ?= build
@@ -28,10 +28,9 @@ build: deps
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The whole study on the UDHR (experiments/demo/README.md), in runs/demo; rerunning it resumes.
 demo: build
-	@$(BUILD)/launch/stilts train --model test-small --task reverse --steps 1000 --batch 32 \
-	  --optimizer adafactor --lr 1e-2 --scale-parameter true --dropout 0 --run-dir runs/demo \
-	  --eval-every 250 --log-every 50
+	@experiments/demo/run.sh --stilts $(BUILD)/launch/stilts --work runs/demo
 
 # The full build when its packages are installed, else the minimal one (CUDA toolkit only).
 gpu-check:
