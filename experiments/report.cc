@@ -429,6 +429,7 @@ std::string report_markdown(const Report& report) {
   const ReportOptions& o = report.options;
   std::ostringstream md;
   md << "# stilts report\n\n";
+  for (const std::string& note : o.notes) md << note << "\n\n";
   md << "Runs from `" << report.loaded.runs_dir << "`: " << report.loaded.runs.size()
      << " run(s) with results.\n\n";
   md << "| target task | model | regime | seeds | runs |\n|---|---|---|---|---|\n";

@@ -57,6 +57,9 @@ std::vector<std::string> order_models_by_size(std::vector<std::string> models);
 struct ReportOptions {
   std::string baseline = "none";  // the regime gains are measured against
   BootstrapOptions bootstrap;
+  // Paragraphs the report opens with: what its readers must know about the runs (the demo says
+  // that its numbers are small-model numbers).
+  std::vector<std::string> notes;
 };
 
 struct SeedSummary {

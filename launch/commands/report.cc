@@ -36,12 +36,14 @@ int run_report(int argc, char** argv) {
       "seed", po::value<uint64_t>()->default_value(0),
       "the bootstrap's seed (the same seed gives the same report)")(
       "confidence", po::value<double>()->default_value(0.95),
-      "the share of the bootstrap distribution inside an interval");
+      "the share of the bootstrap distribution inside an interval")(
+      "note", po::value<std::vector<std::string>>()->composing(),
+      "a paragraph the report opens with (repeat for several)");
   po::positional_options_description positional;
   positional.add("runs", 1);
   ParsedCommand cmd = parse_command(
       "stilts report RUNS_DIR [--out DIR] [--baseline none] [--bootstrap 1000] [--seed 0] "
-      "[--confidence 0.95]",
+      "[--confidence 0.95] [--note TEXT]...",
       o, argc, argv, positional);
   if (cmd.help) return 0;
   const po::variables_map& v = cmd.values;
@@ -51,6 +53,7 @@ int run_report(int argc, char** argv) {
   options.bootstrap.resamples = v["bootstrap"].as<int64_t>();
   options.bootstrap.seed = v["seed"].as<uint64_t>();
   options.bootstrap.confidence = v["confidence"].as<double>();
+  if (v.count("note")) options.notes = v["note"].as<std::vector<std::string>>();
   const auto& regimes = experiments::report_regimes();
   if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
     throw UsageError("--baseline " + options.baseline +

@@ -73,6 +73,7 @@ pngs=$(ls "$RUNS/report/plots/"*.png | wc -l)
 svgs=$(ls "$RUNS/report/plots/"*.svg | wc -l)
 [ "$pngs" -ge 2 ] && [ "$pngs" -eq "$svgs" ] || fail "plots: $pngs PNG and $svgs SVG files"
 grep -q "udhr-article" "$RUNS/report/report.md" || fail "the report has no udhr-article table"
+grep -q "Small-model numbers" "$RUNS/report/report.md" || fail "the report does not say its numbers are small-model numbers"
 grep -q "Niger-Congo" "$RUNS/report/report.md" || fail "the report has no row for Swahili's family"
 grep -Eq "(shared|logs): no run.json" "$RUNS/report/report.md" &&
   fail "the report lists stilts experiment's own folders as runs left out"

@@ -193,10 +193,19 @@ TEST_F(ReportRuns, ExactMeansGainsAndFamilies) {
   EXPECT_FALSE(de.gain_ci.has_value());
   EXPECT_DOUBLE_EQ(*de.gain, 76.0 - 72.0);
 
-  const std::string md = report_markdown(report);
+  std::string md = report_markdown(report);
   EXPECT_THAT(md, HasSubstr("76.00 (n=1, no interval)"));
+  EXPECT_EQ(md.rfind("# stilts report\n\nRuns from `", 0), 0u);
   EXPECT_THAT(md, HasSubstr("| xnli | mt5-small | none | 1, 2, 3 | n1, n2, n3 |"));
   EXPECT_THAT(md, HasSubstr("the runs of multilingual seed 2 lack some of the task's languages"));
+  // The notes open the report, one paragraph each, before the list of runs.
+  Report noted = report;
+  noted.options.notes = {"**Small runs.** Read with care.", "Second paragraph."};
+  md = report_markdown(noted);
+  EXPECT_EQ(md.rfind("# stilts report\n\n**Small runs.** Read with care.\n\nSecond paragraph.\n\n"
+                     "Runs from `",
+                     0),
+            0u);
   const std::string csv = report_csv(report);
   EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,Indo-European,,none,3,77.000000,1.732051,"));
   EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,Indo-European,,multilingual-english,,,,,,4.000000,"));
