@@ -344,25 +344,29 @@ int train(const po::variables_map& v, Communicator& world) {
   if (!run_dir.empty() && std::filesystem::exists(std::filesystem::path(run_dir) / "latest"))
     resume_from = resolve_checkpoint(run_dir);
 
+  // The shape --model and --vocab-size ask for: a fresh run's, and the one a resumed run's
+  // checkpoint must have, so that the same command line starts a run and resumes it.
+  if (v.count("vocab-size") && v["vocab-size"].as<int64_t>() < 3)
+    throw UsageError("--vocab-size: must be at least 3");
+  if (v.count("vocab-size") && v.count("init-from") && resume_from.empty())
+    throw UsageError("--vocab-size: applies to a run from a preset, not to --init-from");
+  ModelConfig asked = model_preset(v["model"].as<std::string>());
+  if (v.count("vocab-size")) asked.vocab_size = v["vocab-size"].as<int64_t>();
   ModelConfig config;
   if (!resume_from.empty()) {
     config = read_model_config(resume_from);
-    const std::string asked = v["model"].as<std::string>();
-    if (!v["model"].defaulted() && !model_preset(asked).same_shape(config))
-      throw std::invalid_argument(run_dir + " holds a checkpoint of model " + config.name + " (" +
-                                  config.shape_summary() + "), but --model " + asked +
-                                  " was given; use another --run-dir for a new run");
+    const bool shape_given = !v["model"].defaulted() || v.count("vocab-size");
+    if (shape_given && !v.count("init-from") && !asked.same_shape(config))
+      throw std::invalid_argument(
+          run_dir + " holds a checkpoint of model " + config.name + " (" + config.shape_summary() +
+          "), but --model " + asked.name +
+          (v.count("vocab-size") ? " --vocab-size " + std::to_string(asked.vocab_size)
+                                 : std::string()) +
+          " (" + asked.shape_summary() + ") was given; use another --run-dir for a new run");
   } else if (v.count("init-from")) {
     config = read_model_config(v["init-from"].as<std::string>());
   } else {
-    config = model_preset(v["model"].as<std::string>());
-  }
-  if (v.count("vocab-size")) {
-    if (!resume_from.empty() || v.count("init-from"))
-      throw UsageError("--vocab-size: applies to a fresh run from a preset, not to " +
-                       std::string(resume_from.empty() ? "--init-from" : "a resumed run"));
-    config.vocab_size = v["vocab-size"].as<int64_t>();
-    if (config.vocab_size < 3) throw UsageError("--vocab-size: must be at least 3");
+    config = asked;
   }
   if (v.count("dropout")) config.dropout_rate = v["dropout"].as<float>();
   config.validate();

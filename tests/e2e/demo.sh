@@ -1,8 +1,8 @@
 # The embedded demo cut down (roadmap 6's proof): experiments/demo/run.sh on a package of two
 # declarations (English and Swahili, made from the fixtures) with tests/e2e/demo_grid.ini: the test
-# presets, one seed, every training stage on two ranks under mpirun; then the checks that every
-# stage's checkpoint, every language's results and the plots exist, and that a second invocation
-# does no work.
+# presets, one seed, every training stage on two ranks under mpirun, the first one killed once
+# and resumed; then the checks that every stage's checkpoint, every language's results and the
+# plots exist, and that a second invocation does no work.
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FIXTURES=$ROOT/tests/unit/data/udhr/fixtures
@@ -34,8 +34,25 @@ demo() {
   bash "$ROOT/experiments/demo/run.sh" --stilts "$STILTS" --work "$DEMO" --package "$WORK/package" \
     --grid "$ROOT/tests/e2e/demo_grid.ini" --languages "en sw" --vocab-size 400
 }
-demo >"$WORK/first.txt" 2>&1 || { cat "$WORK/first.txt"; fail "the demo failed"; }
 RUNS=$DEMO/runs
+
+# An interrupted stage resumes from its latest checkpoint: rank 1 of the first training stage is
+# killed at the start of step 4 (after the step-2 checkpoint), which stops the grid with that
+# stage started; the next invocation resumes it at step 2 and goes on.
+STILTS_INJECT_FAULT="rank=1,step=4,kind=kill" demo >"$WORK/killed.txt" 2>&1 &&
+  fail "the demo went on past a killed rank: $(cat "$WORK/killed.txt")"
+grep -q "stage pretrain/test-tiny failed" "$WORK/killed.txt" ||
+  fail "no failed stage named: $(cat "$WORK/killed.txt")"
+$PY - "$RUNS/manifest.json" <<'EOF' || fail "the killed stage is not recorded as started only"
+import json, sys
+stages = json.load(open(sys.argv[1]))["stages"]
+assert list(stages) == ["pretrain/test-tiny"], list(stages)
+assert stages["pretrain/test-tiny"]["started"] and not stages["pretrain/test-tiny"]["finished"]
+EOF
+[ -d "$RUNS/shared/pretrain/test-tiny/step-00000002" ] || fail "no step-2 checkpoint to resume from"
+demo >"$WORK/first.txt" 2>&1 || { cat "$WORK/first.txt"; fail "the demo failed"; }
+grep -q "resuming .*step-00000002 at step 2" "$RUNS/logs/pretrain__test-tiny.log" ||
+  fail "the rerun did not resume the killed stage: $(cat "$RUNS/logs/pretrain__test-tiny.log")"
 
 # Every stage finished, and each training stage left a complete checkpoint behind `latest`.
 $PY - "$RUNS" <<'EOF' || fail "the manifest or a stage's output is incomplete"

@@ -31,9 +31,12 @@ grep -q "batch 4" "$WORK/ini.txt" || fail "the INI's batch was not used"
 expect_error 1 "test-tiny.*--model test-small|--model test-small.*test-tiny" -- \
   "$STILTS" train --config "$WORK/good.ini" --model test-small --run-dir "$WORK/ini"
 step_dir="$WORK/ini/step-00000002"
-# --vocab-size reshapes a preset for a fresh run only.
-expect_error 2 "--vocab-size: applies to a fresh run from a preset, not to a resumed run" -- \
+# --vocab-size reshapes a preset: a resumed run's checkpoint must have that shape (the same
+# command line starts and resumes a run), and a run from --init-from takes the checkpoint's.
+expect_error 1 "holds a checkpoint of model test-tiny .*--vocab-size 384 \(vocab 384" -- \
   "$STILTS" train --config "$WORK/good.ini" --run-dir "$WORK/ini" --vocab-size 384
+expect_error 2 "--vocab-size: applies to a run from a preset, not to --init-from" -- \
+  "$STILTS" train --init-from "$step_dir" --vocab-size 384 --run-dir "$WORK/never-trained"
 expect_error 2 "--vocab-size: must be at least 3" -- \
   "$STILTS" train --vocab-size 2 --run-dir "$WORK/never-trained"
 cp -r "$step_dir" "$WORK/swapped"
