@@ -190,14 +190,8 @@ std::string stage_log_path(const std::string& runs_dir, const std::string& stage
 int run_plan(const Grid& grid, const Plan& plan, const ExecutorOptions& options) {
   std::ostream& out = *options.out;
   Manifest manifest = Manifest::load(Manifest::path_in(grid.runs_dir), grid.name);
-  bool edited = false;  // and forced: the records take the grid's new arguments
-  try {
-    manifest.check_plan(plan, false);
-  } catch (const std::runtime_error&) {
-    if (!options.force) throw;
-    manifest.check_plan(plan, true);
-    edited = true;
-  }
+  // Edited and forced: the records took the grid's new arguments.
+  const bool edited = manifest.check_plan(plan, options.force);
   const std::vector<const Stage*> left = next_stages(plan, manifest);
   const size_t finished = plan.stages.size() - left.size();
 

@@ -92,7 +92,8 @@ bool Manifest::finished(const std::string& stage_id) const {
   return it != stages_.end() && !it->second.finished.empty();
 }
 
-void Manifest::check_plan(const Plan& plan, bool force) {
+bool Manifest::check_plan(const Plan& plan, bool force) {
+  bool took = false;
   for (const Stage& stage : plan.stages) {
     const auto it = stages_.find(stage.id);
     if (it == stages_.end() || it->second.args == stage.args) continue;
@@ -105,7 +106,9 @@ void Manifest::check_plan(const Plan& plan, bool force) {
           "); restore the grid, give it another runs_dir, or force to keep the outputs as they "
           "are");
     it->second.args = stage.args;
+    took = true;
   }
+  return took;
 }
 
 void Manifest::mark_started(const Stage& stage, Time when) {

@@ -41,8 +41,9 @@ class Manifest {
 
   // A grid edited after its stages started: throws std::runtime_error naming the first stage
   // whose recorded argument list differs from the plan's (both shown), unless `force`, which
-  // takes the plan's arguments into the records (the outputs are kept as they are).
-  void check_plan(const Plan& plan, bool force);
+  // takes the plan's arguments into the records (the outputs are kept as they are). Returns
+  // whether it took any, that is whether the records need saving.
+  bool check_plan(const Plan& plan, bool force);
 
   using Time = std::chrono::system_clock::time_point;
   void mark_started(const Stage& stage, Time when = std::chrono::system_clock::now());

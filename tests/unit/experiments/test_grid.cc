@@ -465,13 +465,14 @@ TEST_F(GridFiles, ManifestRoundTripsResumesAndDetectsAChangedGrid) {
 
   // The same grid passes; a grid whose stage arguments changed names the stage.
   Manifest checked = Manifest::load(path, g.name);
-  checked.check_plan(plan, false);
+  EXPECT_FALSE(checked.check_plan(plan, false));
+  EXPECT_FALSE(checked.check_plan(plan, true));  // nothing to take
   const Plan changed =
       expand_grid(parse_grid(write("hf_dir = hf/{model}", "hf_dir = hf2/{model}")));
   const std::string error = error_of([&] { checked.check_plan(changed, false); });
   EXPECT_THAT(error, HasSubstr("stage import/test-tiny finished with other arguments"));
   EXPECT_THAT(error, HasSubstr("hf2/test-tiny"));
-  checked.check_plan(changed, true);
+  EXPECT_TRUE(checked.check_plan(changed, true));
   EXPECT_EQ(checked.stages().at("import/test-tiny").args, changed.stage("import/test-tiny").args);
   EXPECT_TRUE(checked.finished("import/test-tiny"));
 
