@@ -12,16 +12,18 @@
 namespace stilts {
 namespace {
 
-// x [B, ...] -> [rows.size(), ...]: row r is a copy of x's row rows[r].
-Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& rows) {
+// x [B, ...] -> [rows.size(), ...]: row r is a copy of x's row rows[r]. A lookup of whole rows
+// by index is what the embedding op does, in one call on any device.
+Tensor select_rows(const Tensor& x, const std::vector<int64_t>& rows) {
+  const int64_t n = static_cast<int64_t>(rows.size()), row_size = x.numel() / x.dim(0);
+  Tensor ids({n}, DType::i32);
+  std::transform(rows.begin(), rows.end(), ids.data<int32_t>(),
+                 [](int64_t row) { return static_cast<int32_t>(row); });
   Shape shape = x.shape();
-  const int64_t row_size = x.numel() / shape[0];
-  shape[0] = static_cast<int64_t>(rows.size());
+  shape[0] = n;
   Tensor out(shape, x.dtype(), x.device());
-  for (size_t r = 0; r < rows.size(); ++r) {
-    Tensor row = out.slice(static_cast<int64_t>(r) * row_size, {row_size});
-    ops::copy(x.slice(rows[r] * row_size, {row_size}), row);
-  }
+  Tensor table_rows = out.reshape({n, row_size});
+  ops::embedding_forward(ids.to(x.device()), x.reshape({x.dim(0), row_size}), table_rows);
   return out;
 }
 
@@ -57,7 +59,7 @@ class CachedDecoder {
         tp_(model.tp()),
         c_(params_.config()),
         heads_(c_.num_heads / params_.shard().size),
-        encoder_mask_(rows.empty() ? encoder_mask : gather_rows(encoder_mask, rows)) {
+        encoder_mask_(rows.empty() ? encoder_mask : select_rows(encoder_mask, rows)) {
     const int64_t b = encoder_out.dim(0), t = encoder_out.dim(1);
     const Tensor flat = encoder_out.reshape({b * t, c_.d_model});
     for (int64_t i = 0; i < c_.num_decoder_layers; ++i) {
@@ -65,8 +67,8 @@ class CachedDecoder {
       const int64_t inner = weight(cross + "k.weight").dim(0);
       Tensor k = project(flat, weight(cross + "k.weight")).reshape({b, t, inner});
       Tensor v = project(flat, weight(cross + "v.weight")).reshape({b, t, inner});
-      cross_k_.push_back(rows.empty() ? k : gather_rows(k, rows));
-      cross_v_.push_back(rows.empty() ? v : gather_rows(v, rows));
+      cross_k_.push_back(rows.empty() ? k : select_rows(k, rows));
+      cross_v_.push_back(rows.empty() ? v : select_rows(v, rows));
       self_k_.emplace_back();
       self_v_.emplace_back();
     }
