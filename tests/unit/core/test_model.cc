@@ -10,6 +10,7 @@
 #include "core/model.h"
 #include "core/optim/optimizer.h"
 #include "kernels/ops.h"
+#include "tests/tolerance.h"
 #include "tests/unit/core/random_batch.h"
 
 namespace stilts {
@@ -90,7 +91,8 @@ TEST(Model, PaddingDoesNotChangeTheLossOfAnExample) {
   const std::vector<int32_t> long_in(12, 4), long_out(7, 3);
   model.forward(make_batch({in, long_in}, {out, long_out}, 0), {});
   const double padded = ops::sum(model.token_losses().rows(0, 7)) / 3.0;
-  EXPECT_NEAR(alone, padded, 1e-5 * alone);
+  // Padding changes the GEMMs' shapes, hence their rounding, never the value.
+  EXPECT_TRUE(test::within_rounding(padded, alone, 64, alone));
 }
 
 TEST(Model, RefusesTokensOutsideTheVocabulary) {

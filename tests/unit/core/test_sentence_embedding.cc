@@ -5,6 +5,7 @@
 
 #include "core/sentence_embedding.h"
 #include "kernels/ops.h"
+#include "tests/tolerance.h"
 
 namespace stilts {
 namespace {
@@ -21,13 +22,16 @@ TEST_F(SentenceEmbedding, LayerZeroIsTheMeanOfTheTokensEmbeddings) {
   const Tensor e = sentence_embeddings(model, inputs, 0);
   const Tensor& table = params.value("shared.weight");
   const int64_t d = table.dim(1);
+  std::vector<double> means(inputs.size() * d);
   for (size_t i = 0; i < inputs.size(); ++i)
     for (int64_t j = 0; j < d; ++j) {
       double mean = 0;
       for (int32_t t : inputs[i]) mean += table.data<float>()[t * d + j];
-      mean /= static_cast<double>(inputs[i].size());
-      EXPECT_NEAR(e.data<float>()[i * d + j], mean, 1e-6) << "sequence " << i << " dim " << j;
+      means[i * d + j] = mean / static_cast<double>(inputs[i].size());
     }
+  // A mean of at most six f32 values: a few roundings of the largest embedding value.
+  EXPECT_TRUE(test::within_rounding(test::values_of(e), means, 8, test::kF32Epsilon,
+                                    test::max_magnitude(test::values_of(table))));
 }
 
 TEST_F(SentenceEmbedding, PoolsOnlyRealTokensWhateverTheBatch) {
@@ -36,14 +40,15 @@ TEST_F(SentenceEmbedding, PoolsOnlyRealTokensWhateverTheBatch) {
   const Tensor together = sentence_embeddings(model, inputs, last, 3);
   const Tensor alone = sentence_embeddings(model, inputs, last, 1);
   const int64_t d = params.config().d_model;
-  for (int64_t i = 0; i < together.numel(); ++i)
-    EXPECT_NEAR(together.data<float>()[i], alone.data<float>()[i], 1e-5) << i;
+  // A batch of three and three batches of one run differently shaped GEMMs.
+  EXPECT_TRUE(test::within_rounding(together, alone, 64));
   // Alone, sequence 1 has no padding: its embedding is the plain mean of the final states.
   model.encode(inputs[1], 1, 2);
   const Tensor& states = model.encoder_output();
+  std::vector<double> mean(d);
   for (int64_t j = 0; j < d; ++j)
-    EXPECT_NEAR(alone.data<float>()[d + j],
-                (states.data<float>()[j] + states.data<float>()[d + j]) / 2.0, 1e-6);
+    mean[j] = (states.data<float>()[j] + states.data<float>()[d + j]) / 2.0;
+  EXPECT_TRUE(test::within_rounding(test::values_of(alone.rows(1, 2)), mean, 4));
   EXPECT_THROW(sentence_embeddings(model, inputs, last + 1), std::invalid_argument);
 }
 

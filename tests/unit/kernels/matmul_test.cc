@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/ops.h"
+#include "tests/tolerance.h"
 #include "tests/unit/kernels/test_util.h"
 
 namespace stilts {
@@ -38,13 +39,23 @@ TEST_P(MatmulTest, MatchesNaiveProductWithAlphaAndBeta) {
   const Tensor c0 = c.clone();
   const float alpha = 0.7f, beta = -1.3f;
   ops::matmul(a, ta, b, tb, c, alpha, beta);
+  // A sum of K products rounds within about K + 2 units of its terms' absolute sum, in any
+  // order the BLAS kernel of this machine picks.
+  std::vector<double> expected(kM * kN);
+  double terms = 0.0;
   for (int64_t i = 0; i < kM; ++i)
     for (int64_t j = 0; j < kN; ++j) {
-      double dot = 0.0;
-      for (int64_t k = 0; k < kK; ++k) dot += op_at(a, ta, i, k) * op_at(b, tb, k, j);
-      const double expected = alpha * dot + beta * c0.data<float>()[i * kN + j];
-      EXPECT_NEAR(c.data<float>()[i * kN + j], expected, 1e-5) << i << "," << j;
+      double dot = 0.0, magnitude = 0.0;
+      for (int64_t k = 0; k < kK; ++k) {
+        dot += op_at(a, ta, i, k) * op_at(b, tb, k, j);
+        magnitude += std::fabs(op_at(a, ta, i, k) * op_at(b, tb, k, j));
+      }
+      const double c_term = beta * c0.data<float>()[i * kN + j];
+      expected[i * kN + j] = alpha * dot + c_term;
+      terms = std::max(terms, std::fabs(alpha) * magnitude + std::fabs(c_term));
     }
+  EXPECT_TRUE(
+      test::within_rounding(test::values_of(c), expected, kK + 2, test::kF32Epsilon, terms));
 }
 
 // A linear layer's backward is two matmuls with beta = 1; for c = alpha op(a) op(b) the
