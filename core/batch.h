@@ -1,5 +1,5 @@
 // A training or scoring batch as plain token arrays: the trainer and the model never see a
-// data/ type (DESIGN.md), so data/ and core/ stay independent.
+// data/ type (docs/DESIGN.md), so data/ and core/ stay independent.
 #pragma once
 
 #include <cstdint>

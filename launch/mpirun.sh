@@ -144,7 +144,8 @@ fi
 #  pml ob1      point-to-point through the BTLs below, not UCX, which probes InfiniBand and
 #               warns or fails in containers without the verbs devices;
 #  btl ^openib  never the deprecated verbs BTL (it warns on every IB node); tcp, shared
-#               memory and self remain, as in mpi-operator's GPU example (systems.md).
+#               memory and self remain, as in mpi-operator's GPU example
+#               (examples/v2beta1/tensorflow-benchmarks).
 cmd+=(--mca pml ob1 --mca btl ^openib)
 if [ -n "$net_if" ]; then
   # The one network both MPI (data and out-of-band) and NCCL's bootstrap sockets use: pods

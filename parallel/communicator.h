@@ -6,8 +6,8 @@
 // and the compute stream's later work sees its result, so the model needs no synchronization
 // of its own (NcclCommunicator).
 //
-// Collectives are issued from one thread in the same order on every rank (DESIGN.md,
-// Parallelism); a rank that skips or reorders one deadlocks the group.
+// Collectives are issued from one thread in the same order on every rank (docs/DESIGN.md);
+// a rank that skips or reorders one deadlocks the group.
 //
 // Determinism: for a given communicator size, message size and library version, MPI and NCCL
 // pick the same algorithm, so a reduction adds the ranks' values in the same order run to run

@@ -22,8 +22,9 @@ void check_buckets(const char* op, const int32_t* buckets, int64_t n, int64_t nu
 
 // Hugging Face's _relative_position_bucket evaluated as torch does it: the float32 logarithm
 // of a float32 ratio, divided by math.log(max_distance / max_exact) (a double, rounded to
-// float32), times the bucket count, truncated toward zero. reference/mt5.md tabulates the
-// result.
+// float32), times the bucket count, truncated toward zero (transformers'
+// models/t5/modeling_t5.py, T5Attention._relative_position_bucket). position_bias_test.cc
+// tabulates the result.
 int relative_position_bucket(int64_t relative_position, bool bidirectional, int num_buckets,
                              int max_distance) {
   int bucket = 0;

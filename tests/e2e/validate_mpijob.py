@@ -9,10 +9,11 @@
   validate_mpijob.py layout FILE       "WORKERS SLOTS": worker replicas and slotsPerWorker
 
 Three groups of rules, each named in the message:
-  * the MPIJob v2beta1 schema (../shared/reference/systems.md, section 3 "Schema": types.go and
-    the CRD's openAPIV3Schema, including the Kubernetes PodTemplateSpec it embeds);
-  * validation.go's rules (systems.md section 3 "Validation rules"), applied after the
-    defaults of default.go that systems.md lists, as the operator applies them;
+  * the MPIJob v2beta1 schema (kubeflow/mpi-operator: pkg/apis/kubeflow/v2beta1/types.go and
+    the CRD's openAPIV3Schema in manifests/base/kubeflow.org_mpijobs.yaml, including the
+    Kubernetes PodTemplateSpec it embeds);
+  * the rules of pkg/apis/kubeflow/validation/validation.go, applied after the defaults of
+    pkg/apis/kubeflow/v2beta1/default.go, as the operator applies them;
   * stilts' own rules for its GPU jobs (launch/README.md): slots = GPUs per worker, no GPU on
     the launcher, one image, a shared ReadWriteMany volume as the ranks' working directory,
     an enlarged /dev/shm, and a launcher that runs launch/mpirun.sh.
@@ -23,12 +24,12 @@ import sys
 import yaml
 
 API_VERSION = "kubeflow.org/v2beta1"
-# systems.md: "mpiReplicaSpecs.{Launcher,Worker}".
+# types.go: the replica types of mpiReplicaSpecs.
 REPLICA_TYPES = ("Launcher", "Worker")
-# systems.md "spec fields".
+# types.go: MPIJobSpec's fields.
 SPEC_FIELDS = {"slotsPerWorker", "runLauncherAsWorker", "runPolicy", "sshAuthMountPath",
                "launcherCreationPolicy", "mpiImplementation", "mpiReplicaSpecs"}
-# systems.md "runPolicy fields".
+# types.go: RunPolicy's fields.
 RUN_POLICY_FIELDS = {"cleanPodPolicy", "ttlSecondsAfterFinished", "activeDeadlineSeconds",
                      "backoffLimit", "schedulingPolicy", "suspend", "managedBy"}
 SCHEDULING_FIELDS = {"minAvailable", "queue", "minResources", "priorityClass",
@@ -39,12 +40,12 @@ RESTART_POLICIES = ("Never", "OnFailure")
 LAUNCHER_CREATION_POLICIES = ("AtStartup", "WaitForWorkersReady")
 MPI_IMPLEMENTATIONS = ("OpenMPI", "Intel", "MPICH")
 MANAGED_BY = ("kubeflow.org/mpi-operator", "kueue.x-k8s.io/multikueue")
-# systems.md "Validation rules": restartPolicy defaults.
+# default.go: the restartPolicy defaults.
 DEFAULT_RESTART = {"Launcher": "OnFailure", "Worker": "Never"}
 DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 GPU = "nvidia.com/gpu"
-HOSTFILE = "/etc/mpi/hostfile"  # systems.md: the controller mounts <job>-config at /etc/mpi
+HOSTFILE = "/etc/mpi/hostfile"  # mpi_job_controller.go mounts <job>-config at /etc/mpi
 
 
 class Checker:
@@ -81,7 +82,7 @@ def containers_of(replica):
 
 
 def check_schema(c, job):
-    """The v2beta1 schema (systems.md section 3 "Schema")."""
+    """The v2beta1 schema (types.go and the CRD)."""
     if job.get("apiVersion") != API_VERSION:
         c.fail("api-version", f"apiVersion is {job.get('apiVersion')!r}, must be {API_VERSION}")
     name = (job.get("metadata") or {}).get("name")
@@ -156,19 +157,19 @@ def check_schema(c, job):
 
 
 def check_validation(c, job):
-    """validation.go's rules as systems.md lists them, after default.go's defaults."""
+    """validation.go's rules, after default.go's defaults."""
     spec = job.get("spec")
     if not isinstance(spec, dict) or not isinstance(spec.get("mpiReplicaSpecs"), dict):
         return
     replicas = spec["mpiReplicaSpecs"]
-    # systems.md: slotsPerWorker (default 1, >= 0).
+    # slotsPerWorker: default 1 (default.go), >= 0 (validation.go).
     slots = spec.get("slotsPerWorker", 1)
     if is_int(slots) and slots < 0:
         c.fail("slots-per-worker", f"spec.slotsPerWorker is {slots}, must be >= 0")
-    # systems.md: sshAuthMountPath (default /root/.ssh; must not be empty).
+    # sshAuthMountPath: default /root/.ssh (default.go), never empty (validation.go).
     if "sshAuthMountPath" in spec and not spec["sshAuthMountPath"]:
         c.fail("ssh-auth-mount-path", "spec.sshAuthMountPath must not be empty")
-    # systems.md: cleanPodPolicy None|Running|All; "validation requires it to be set". The
+    # cleanPodPolicy: None, Running or All, and validation.go requires it to be set. The
     # webhook would default it to None; a manifest of ours states it.
     run_policy = spec.get("runPolicy") if isinstance(spec.get("runPolicy"), dict) else {}
     if "cleanPodPolicy" not in run_policy:
@@ -177,14 +178,14 @@ def check_validation(c, job):
     elif run_policy["cleanPodPolicy"] not in CLEAN_POD_POLICIES:
         c.fail("clean-pod-policy", f"spec.runPolicy.cleanPodPolicy "
                f"{run_policy['cleanPodPolicy']!r} is not one of {', '.join(CLEAN_POD_POLICIES)}")
-    # systems.md: "Launcher replicas must be 1" (validation.go: a Launcher spec is required).
+    # validation.go: a Launcher spec is required, with exactly 1 replica.
     launcher = replicas.get("Launcher")
     if not isinstance(launcher, dict):
         c.fail("launcher-replicas", "spec.mpiReplicaSpecs.Launcher is required, with replicas 1")
     elif launcher.get("replicas", 1) != 1:
         c.fail("launcher-replicas", f"spec.mpiReplicaSpecs.Launcher.replicas is "
                f"{launcher.get('replicas')!r}, must be 1")
-    # systems.md: "Worker replicas must be >= 1 when a Worker spec is present".
+    # validation.go: a Worker spec, when present, has at least 1 replica.
     worker = replicas.get("Worker")
     if isinstance(worker, dict):
         count = worker.get("replicas", 1)
@@ -195,18 +196,18 @@ def check_validation(c, job):
         replica = replicas.get(rtype)
         if not isinstance(replica, dict):
             continue
-        # systems.md: "restartPolicy must be Never or OnFailure" (defaults: launcher
+        # validation.go: restartPolicy is Never or OnFailure (default.go: launcher
         # OnFailure, worker Never).
         restart = replica.get("restartPolicy", DEFAULT_RESTART[rtype])
         if restart not in RESTART_POLICIES:
             c.fail("restart-policy", f"spec.mpiReplicaSpecs.{rtype}.restartPolicy {restart!r} "
                    f"is not one of {', '.join(RESTART_POLICIES)}")
-        # systems.md: "Each replica spec needs at least one container".
+        # validation.go: each replica spec has at least one container.
         containers = containers_of(replica)
         if not containers:
             c.fail("containers", f"spec.mpiReplicaSpecs.{rtype}.template.spec.containers must "
                    "list at least one container")
-        # The embedded PodTemplateSpec (systems.md: "validate against the CRD's
+        # The embedded PodTemplateSpec (as the API server validates it against the CRD's
         # openAPIV3Schema"): every container has a name, a DNS-1123 label unique in the pod.
         seen = set()
         for i, container in enumerate(containers):
@@ -220,7 +221,7 @@ def check_validation(c, job):
                 c.fail("container-name", f"{where}.name {name!r} is used twice in the pod")
             else:
                 seen.add(name)
-    # systems.md: "<name>-worker-<N-1> must be a valid DNS-1035 label".
+    # validation.go: <name>-worker-<N-1> must be a valid DNS-1035 label.
     name = (job.get("metadata") or {}).get("name")
     if isinstance(name, str) and name:
         count = 1
@@ -259,7 +260,7 @@ def check_stilts(c, job, claims):
     if not lc or not wc or not isinstance(lc[0], dict) or not isinstance(wc[0], dict):
         return
     lc, wc = lc[0], wc[0]  # the operator runs the first container of each
-    # One rank per GPU: slotsPerWorker = the worker's GPUs (systems.md: the README's sample
+    # One rank per GPU: slotsPerWorker = the worker's GPUs (mpi-operator's README sample
     # sets slots equal to GPUs per worker).
     gpus = resources(wc, "limits").get(GPU)
     slots = spec.get("slotsPerWorker", 1)
@@ -367,7 +368,7 @@ def main(argv):
         slots = spec.get("slotsPerWorker", 1)
         launcher = containers_of(spec["mpiReplicaSpecs"]["Launcher"])[0]
         if what == "hostfile":
-            # systems.md: "<job>-worker-i.<job>.<ns>.svc slots=<slotsPerWorker>" for OpenMPI.
+            # mpi_job_controller.go, OpenMPI: "<job>-worker-i.<job>.<ns>.svc slots=<slots>".
             name, ns = job["metadata"]["name"], job["metadata"].get("namespace", "default")
             for i in range(workers):
                 print(f"{name}-worker-{i}.{name}.{ns}.svc slots={slots}")

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """Independent PyTorch reference implementation of mT5 (T5 v1.1) for the stilts golden tests.
 
-Written only from the mt5.md reference notes (sections 1-4), not from the C++ code, so that
-agreement between the two is evidence that both follow the spec. Run it with Debian's
+Written only from the public definitions, not from the C++ code, so that agreement between the
+two is evidence that both follow them: Hugging Face transformers' models/mt5/configuration_mt5.py
+and models/t5/modeling_t5.py (architecture, parameter names, initialization, loader rules), its
+optimization.py (Adafactor), and the safetensors format (huggingface/safetensors README and
+safetensors/src/tensor.rs). Run it with Debian's
 /usr/bin/python3 (torch 1.13, numpy); it needs neither transformers nor safetensors.
 
 Module contents
@@ -25,7 +28,7 @@ writes
   DIR/model_hf_extras/      F32 like model/, plus encoder.embed_tokens.weight and
                             decoder.embed_tokens.weight (copies of shared.weight) and the ignorable
                             decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight,
-                            to exercise the loader rules of mt5.md section 3.
+                            to exercise transformers' loader rules (tied and ignored keys).
   DIR/expected.safetensors  inputs and expected outputs, listed below; the optimizer
                             hyper-parameters and z_loss are in __metadata__["settings"] (JSON).
 All golden numbers are computed in float32 with dropout off (eval mode), from the weights of
@@ -87,7 +90,7 @@ TORCH_TO_SAFETENSORS: dict[torch.dtype, str] = {
     torch.int32: "I32",
     torch.int64: "I64",
 }
-# The safetensors reader refuses headers larger than this (mt5.md section 3).
+# The safetensors reader refuses headers larger than this (safetensors/src/tensor.rs).
 MAX_HEADER_LEN = 100_000_000
 
 
@@ -156,7 +159,7 @@ class SafetensorsFile:
 
 
 def read_safetensors(path: str) -> SafetensorsFile:
-    """Parse and validate a safetensors file (rules of safetensors tensor.rs, mt5.md section 3)."""
+    """Parse and validate a safetensors file (the rules of safetensors/src/tensor.rs)."""
     with open(path, "rb") as f:
         blob = f.read()
     if len(blob) < 8:
@@ -255,7 +258,7 @@ def safetensors_sort_key(name: str, dtype: str) -> tuple[int, str]:
 def write_safetensors(
     path: str, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
 ) -> None:
-    """Write tensors the way the safetensors library does (mt5.md section 3)."""
+    """Write tensors the way the safetensors library does (safetensors/src/tensor.rs)."""
     items = []
     for name, t in tensors.items():
         dtype, data = tensor_bytes(t)
@@ -549,7 +552,7 @@ class T5Stack(nn.Module):
 
 
 class MT5(nn.Module):
-    """MT5ForConditionalGeneration: state_dict keys are the HF names of mt5.md section 3."""
+    """MT5ForConditionalGeneration: state_dict keys are transformers' names (modeling_t5.py)."""
 
     def __init__(self, cfg: MT5Config):
         super().__init__()
@@ -580,7 +583,7 @@ class MT5(nn.Module):
 
 @torch.no_grad()
 def init_weights(model: MT5) -> None:
-    """HF T5PreTrainedModel._init_weights (mt5.md section 4)."""
+    """HF T5PreTrainedModel._init_weights (transformers' modeling_t5.py)."""
     cfg = model.config
     factor = cfg.initializer_factor
     d, dkv, h = cfg.d_model, cfg.d_kv, cfg.num_heads
@@ -636,8 +639,8 @@ def example_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 class Adafactor(torch.optim.Optimizer):
-    """The HF Adafactor formula of mt5.md section 4. Factored second moment for ndim >= 2:
-    row = mean over the last dim, col = mean over the second-to-last dim."""
+    """The HF Adafactor formula (transformers' optimization.py). Factored second moment for
+    ndim >= 2: row = mean over the last dim, col = mean over the second-to-last dim."""
 
     def __init__(
         self,
@@ -821,7 +824,7 @@ def read_hf_checkpoint(directory: str) -> HFCheckpoint:
 
 def load_hf_model(directory: str) -> MT5:
     """Build an MT5 from an HF directory, in eval mode like HF from_pretrained. Weights are
-    widened to float32. Loader rules of mt5.md section 3: embed_tokens copies are optional (must
+    widened to float32. transformers' loader rules: embed_tokens copies are optional (must
     equal shared), the cross-attention relative bias of decoder block 0 is ignored."""
     ckpt = read_hf_checkpoint(directory)
     model = MT5(MT5Config.from_hf_dict(ckpt.config))
@@ -843,7 +846,7 @@ def export_state(model: MT5, dtype: torch.dtype = torch.float32) -> dict[str, to
 
 
 # --------------------------------------------------------------------------------------------
-# Bucket self-check (tables of mt5.md section 2, 32 buckets, max_distance 128)
+# Bucket self-check (T5Attention._relative_position_bucket in float32, 32 buckets, max_distance 128)
 # --------------------------------------------------------------------------------------------
 
 # (lowest |rel|, highest |rel| or None for "and beyond", bucket of the range's first value,

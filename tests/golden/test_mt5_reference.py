@@ -3,9 +3,10 @@
 
   /usr/bin/python3 tests/golden/test_mt5_reference.py [-v]
 
-Each check restates a fact of shared/reference/mt5.md (beside the repository) in a different way from the module
-(hand-built bytes, float64 numpy, behavioural invariants), so that the golden files are trusted
-for more than "autograd ran".
+Each check restates a fact of the public definitions mt5_reference.py follows (transformers'
+modeling_t5.py, configuration_mt5.py and Adafactor in optimization.py; safetensors/src/tensor.rs)
+in a different way from the module (hand-built bytes, float64 numpy, behavioural invariants), so
+that the golden files are trusted for more than "autograd ran".
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def make_model(seed: int = 0, dtype: torch.dtype = torch.float32, **overrides: o
 
 
 def expected_shapes(c: dict) -> dict[str, tuple[int, ...]]:
-    """Parameter names and shapes transcribed from the table of mt5.md section 3."""
+    """Parameter names and shapes transcribed from transformers' MT5ForConditionalGeneration."""
     v, d, inner, ff, h = c["vocab_size"], c["d_model"], c["num_heads"] * c["d_kv"], c["d_ff"], c["num_heads"]
     out = {"shared.weight": (v, d), "lm_head.weight": (v, d)}
     for stack, n in (("encoder", c["num_layers"]), ("decoder", c["num_decoder_layers"])):
@@ -326,8 +327,8 @@ class ModelTest(unittest.TestCase):
 
 def numpy_adafactor(p: np.ndarray, grads: list[np.ndarray], lr: float | None, beta1: float | None,
                     weight_decay: float, scale_parameter: bool, relative_step: bool) -> np.ndarray:
-    """Float64 restatement of mt5.md section 4, with the factored second moment written as the
-    rank-1 matrix outer(R, C) / mean(R)."""
+    """Float64 restatement of transformers' Adafactor, with the factored second moment written
+    as the rank-1 matrix outer(R, C) / mean(R)."""
     eps1, eps2, m = 1e-30, 1e-3, np.zeros_like(p)
     r = c = v = None
     for step, g in enumerate(grads, start=1):
@@ -354,8 +355,8 @@ def numpy_adafactor(p: np.ndarray, grads: list[np.ndarray], lr: float | None, be
 
 
 def numpy_forward(w: dict[str, np.ndarray], c: dict, ids: np.ndarray, dec: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Float64 numpy restatement of mt5.md section 2: per-example, per-head loops, buckets looked
-    up in the transcribed tables, -inf masking instead of finfo.min."""
+    """Float64 numpy restatement of modeling_t5.py's forward pass: per-example, per-head loops,
+    buckets looked up in the transcribed tables, -inf masking instead of finfo.min."""
     h, dkv, eps = c["num_heads"], c["d_kv"], c["layer_norm_epsilon"]
     tables = {
         True: {**ref._table_buckets(ref._ENCODER_NEGATIVE, -1), **ref._table_buckets(ref._ENCODER_POSITIVE, 1)},

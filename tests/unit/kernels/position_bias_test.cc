@@ -13,7 +13,8 @@ namespace {
 
 using test::random_tensor;
 
-// One row of the tables in reference/mt5.md: relative positions lo..hi map to `bucket`.
+// One row of the bucket tables (transformers' T5Attention._relative_position_bucket evaluated in
+// float32, 32 buckets, max distance 128): relative positions lo..hi map to `bucket`.
 struct Range {
   int64_t lo, hi;
   int bucket;
