@@ -968,7 +968,7 @@ def settings_json(seed: int) -> str:
 def generate(config_path: str, out: str, seed: int) -> None:
     problems = check_bucket_tables()
     if problems:
-        sys.exit("relative position buckets disagree with mt5.md section 2:\n  " + "\n  ".join(problems[:20]))
+        sys.exit("relative position buckets disagree with the hand-computed T5 bucket tables:\n  " + "\n  ".join(problems[:20]))
 
     with open(config_path) as f:
         hf_config = json.load(f)
