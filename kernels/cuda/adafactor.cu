@@ -156,9 +156,8 @@ void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor&
     }
     const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
     const int64_t column_blocks = (cols + kThreads - 1) / kThreads;
-    // Tensor has no f64 dtype: i64 storage holds the double partials (same size).
-    const Tensor partial({chunks, cols}, DType::i64, Device::cuda);
-    auto* pp = static_cast<double*>(partial.raw());
+    const Tensor partial({chunks, cols}, DType::f64, Device::cuda);
+    double* pp = partial.data<double>();
     if (chunks * column_blocks > 0) {
       column_partials_kernel<<<row_blocks(chunks * column_blocks, op), kThreads, 0,
                                compute_stream()>>>(pg, rows, cols, column_blocks, eps1, pp);

@@ -117,9 +117,8 @@ void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
   check_launch(op);
 
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-  // i64 storage holds the f64 partials: Tensor has no f64 dtype.
-  Tensor partial({blocks, d}, DType::i64, Device::cuda);
-  auto* partial_data = static_cast<double*>(partial.raw());
+  const Tensor partial({blocks, d}, DType::f64, Device::cuda);
+  double* partial_data = partial.data<double>();
   with_floating_types(
       op,
       [&](auto g_tag, auto x_tag) {
