@@ -12,7 +12,8 @@
 //   cross_entropy_partial_backward are the exceptions: they write dlogits, a fresh buffer.
 // - Reductions use a fixed order (static OpenMP schedules, fixed thread counts on the CPU;
 //   fixed grids and no floating-point atomics on the GPU), so the same inputs always give
-//   bit-identical outputs.
+//   bit-identical outputs. Where both backends follow one order (kernels/reduction_order.h),
+//   they also give each other's bits; elsewhere they agree to rounding.
 // - Precision. The CPU backend computes in f32 and takes only f32 floating tensors. The CUDA
 //   backend also takes bf16 wherever the text below says "floating": activations and their
 //   gradients, the bf16 compute copy of the weights, logits. It reads bf16, computes and
