@@ -39,7 +39,7 @@ DebugScope::~DebugScope() {
   scopes.pop_back();
 }
 
-void check_finite(const char* op, std::initializer_list<const Tensor*> tensors) {
+void check_finite(const char* op, std::span<const Tensor* const> tensors) {
   int index = 0;
   for (const Tensor* t : tensors) {
     ++index;

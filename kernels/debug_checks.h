@@ -3,7 +3,7 @@
 // layer that ran it. core/ names the layers with DebugScope; the kernels know only ops.
 #pragma once
 
-#include <initializer_list>
+#include <span>
 #include <string>
 
 #include "kernels/tensor.h"
@@ -27,6 +27,6 @@ class DebugScope {
 
 // Throws std::runtime_error "<op> in <scope>: argument <k> <tensor> holds NaN or Inf" for the
 // first defined floating tensor that is not all finite.
-void check_finite(const char* op, std::initializer_list<const Tensor*> tensors);
+void check_finite(const char* op, std::span<const Tensor* const> tensors);
 
 }  // namespace stilts::ops

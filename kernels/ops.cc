@@ -1,12 +1,14 @@
 // The dispatcher: every argument is validated here, once for all backends, and the call goes
-// to the backend of the tensors' device. Error messages name the op, the argument, what was
-// expected and what came (Tensor::describe()).
+// to the backend of the tensors' device through the kernel table made from kernels/op_list.h.
+// Error messages name the op, the argument, what was expected and what came
+// (Tensor::describe()).
 #include "kernels/ops.h"
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cmath>
-#include <initializer_list>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -116,7 +118,7 @@ void expect_bucket_layout(const char* op, bool bidirectional, int num_buckets, i
 
 // The device that every defined tensor of the call sits on (the CPU when none is defined).
 // The CPU backend computes in f32 only, so a bf16 tensor there is an error naming it.
-Device call_device(const char* op, std::initializer_list<const Tensor*> tensors) {
+Device call_device(const char* op, std::span<const Tensor* const> tensors) {
   const Tensor* first = nullptr;
   for (const Tensor* t : tensors) {
     if (!t->defined()) continue;
@@ -133,33 +135,63 @@ Device call_device(const char* op, std::initializer_list<const Tensor*> tensors)
   return device;
 }
 
-// Runs the kernel of the tensors' device; in debug mode then checks every floating tensor of
-// the call for NaN and Inf.
-template <class CpuKernel, class CudaKernel>
-decltype(auto) dispatch(const char* op, std::initializer_list<const Tensor*> tensors,
-                        CpuKernel cpu_kernel, CudaKernel cuda_kernel) {
-  const Device device = call_device(op, tensors);
-  auto run = [&] { return device == Device::cpu ? cpu_kernel() : cuda_kernel(); };
-  if constexpr (std::is_void_v<decltype(run())>) {
-    run();
-    if (debug_checks()) check_finite(op, tensors);
-  } else {
-    auto result = run();
-    if (debug_checks()) check_finite(op, tensors);
-    return result;
-  }
+// The Tensor arguments of a call, in order: those the dispatch and the debug checks look at.
+template <class... Args>
+auto tensors_of(const Args&... args) {
+  std::array<const Tensor*, (size_t{std::is_same_v<Args, Tensor>} + ... + 0)> tensors{};
+  size_t i = 0;
+  (
+      [&] {
+        if constexpr (std::is_same_v<Args, Tensor>) tensors[i++] = &args;
+      }(),
+      ...);
+  return tensors;
 }
 
-// The two kernels of one call, written once: BACKENDS(matmul(a, ...)) runs cpu::matmul or
-// cuda::matmul with the same arguments.
-#if STILTS_HAS_CUDA
-#define BACKENDS(call) [&] { return cpu::call; }, [&] { return cuda::call; }
-#else
-#define BACKENDS(call)                                           \
-  [&] { return cpu::call; }, [&]() -> decltype(cpu::call) {      \
-    throw std::runtime_error(device::cuda_unavailable_reason()); \
+// The two kernels of one op of kernels/op_list.h, which share the signature of ops::op:
+// R(Params...).
+template <class Signature>
+struct Kernels;
+
+template <class R, class... Params>
+struct Kernels<R(Params...)> {
+  const char* op;
+  R (*cpu)(Params...);
+  R (*cuda)(Params...);  // null in a build without the CUDA backend
+
+  // Runs the kernel of the tensors' device on validated arguments; in debug mode then checks
+  // every floating tensor of the call for NaN and Inf.
+  R operator()(Params... args) const {
+    const auto tensors = tensors_of(args...);
+    const Device device = call_device(op, tensors);
+    if constexpr (std::is_void_v<R>) {
+      on(device, args...);
+      if (debug_checks()) check_finite(op, tensors);
+    } else {
+      R result = on(device, args...);
+      if (debug_checks()) check_finite(op, tensors);
+      return result;
+    }
   }
+
+  // The kernel of `device` alone, for the ops that route themselves (kernels/op_list.h).
+  R on(Device device, Params... args) const {
+    if (device == Device::cpu) return cpu(args...);
+    if (cuda == nullptr) throw std::runtime_error(device::cuda_unavailable_reason());
+    return cuda(args...);
+  }
+};
+
+// kernel::op for every op of kernels/op_list.h: cpu::op and cuda::op under one name.
+namespace kernel {
+#if STILTS_HAS_CUDA
+#define STILTS_KERNEL(op) constexpr Kernels<decltype(ops::op)> op{#op, &cpu::op, &cuda::op};
+#else
+#define STILTS_KERNEL(op) constexpr Kernels<decltype(ops::op)> op{#op, &cpu::op, nullptr};
 #endif
+#include "kernels/op_list.h"
+#undef STILTS_KERNEL
+}  // namespace kernel
 
 // Sizes of one attention call, read from q and k and checked against v and the head count.
 struct AttentionDims {
@@ -200,12 +232,12 @@ void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b
   expect_matrix(op, "c", c, m, n, kFloating);
   if (std::max({a_rows, a_cols, b_rows, b_cols, n}) > INT_MAX)
     fail(op, "a dimension exceeds BLAS's int: a " + a.describe() + ", b " + b.describe());
-  dispatch(op, {&a, &b, &c}, BACKENDS(matmul(a, transpose_a, b, transpose_b, c, alpha, beta)));
+  kernel::matmul(a, transpose_a, b, transpose_b, c, alpha, beta);
 }
 
 void fill(Tensor& x, float value) {
   expect_dtype("fill", "x", x, kFloating);
-  dispatch("fill", {&x}, BACKENDS(fill(x, value)));
+  kernel::fill(x, value);
 }
 
 void copy(const Tensor& src, Tensor& dst) {
@@ -216,7 +248,8 @@ void copy(const Tensor& src, Tensor& dst) {
     device::copy_bytes(dst.raw(), dst.device(), src.raw(), src.device(), src.nbytes());
   else
     cpu::copy(src, dst);
-  if (debug_checks()) check_finite(op, {&dst});
+  const Tensor* const checked[] = {&dst};
+  if (debug_checks()) check_finite(op, checked);
 }
 
 void cast(const Tensor& src, Tensor& dst) {
@@ -226,56 +259,52 @@ void cast(const Tensor& src, Tensor& dst) {
   if (src.device() != dst.device())
     fail(op, "src and dst must share a device (copy moves between devices), got src " +
                  src.describe() + " and dst " + dst.describe());
+  // kernels/op_list.h: the CPU's cast takes bf16, so it goes around the dispatch's f32 check.
   if (src.device() == Device::cpu)
-    cpu::cast(src, dst);
+    kernel::cast.on(Device::cpu, src, dst);
   else
-    dispatch(op, {&src, &dst}, BACKENDS(cast(src, dst)));
+    kernel::cast(src, dst);
 }
 
 bool all_finite(const Tensor& x) {
   expect_dtype("all_finite", "x", x, kFloating);
-  // Not through dispatch: the debug checks call this op.
-  if (x.device() == Device::cpu) return cpu::all_finite(x);
-#if STILTS_HAS_CUDA
-  return cuda::all_finite(x);
-#else
-  throw std::runtime_error(device::cuda_unavailable_reason());
-#endif
+  // Without the debug checks, which call this op (kernels/op_list.h).
+  return kernel::all_finite.on(x.device(), x);
 }
 
 void add_inplace(Tensor& acc, const Tensor& x, float alpha) {
   const char* op = "add_inplace";
   expect_dtype(op, "acc", acc, kFloating);
   expect_numel(op, "x", x, acc.numel(), kFloating);
-  dispatch(op, {&acc, &x}, BACKENDS(add_inplace(acc, x, alpha)));
+  kernel::add_inplace(acc, x, alpha);
 }
 
 void scale_inplace(Tensor& x, float alpha) {
   expect_dtype("scale_inplace", "x", x, kFloating);
-  dispatch("scale_inplace", {&x}, BACKENDS(scale_inplace(x, alpha)));
+  kernel::scale_inplace(x, alpha);
 }
 
 void fill_normal(Tensor& x, float mean, float std, RngKey key, int64_t first) {
   expect_dtype("fill_normal", "x", x, kFloating);
   if (first < 0) throw std::invalid_argument("fill_normal: first must be >= 0");
-  dispatch("fill_normal", {&x}, BACKENDS(fill_normal(x, mean, std, key, first)));
+  kernel::fill_normal(x, mean, std, key, first);
 }
 
 double sum(const Tensor& x) {
   expect_dtype("sum", "x", x, kFloating);
-  return dispatch("sum", {&x}, BACKENDS(sum(x)));
+  return kernel::sum(x);
 }
 
 double sum_squares(const Tensor& x) {
   expect_dtype("sum_squares", "x", x, kFloating);
-  return dispatch("sum_squares", {&x}, BACKENDS(sum_squares(x)));
+  return kernel::sum_squares(x);
 }
 
 void argmax_rows(const Tensor& x, Tensor& out) {
   const char* op = "argmax_rows";
   if (last_dim(op, "x", x, kFloating) < 1) fail(op, "x has no columns: " + x.describe());
   expect_numel(op, "out", out, flat_rows(x), DType::i32);
-  dispatch(op, {&x, &out}, BACKENDS(argmax_rows(x, out)));
+  kernel::argmax_rows(x, out);
 }
 
 void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
@@ -283,7 +312,7 @@ void gather_rows(const Tensor& x, const Tensor& index, Tensor& out) {
   last_dim(op, "x", x, kFloating);
   expect_numel(op, "index", index, flat_rows(x), DType::i32);
   expect_numel(op, "out", out, flat_rows(x));
-  dispatch(op, {&x, &index, &out}, BACKENDS(gather_rows(x, index, out)));
+  kernel::gather_rows(x, index, out);
 }
 
 namespace {
@@ -308,8 +337,7 @@ void embedding_forward(const Tensor& ids, const Tensor& table, Tensor& out, int6
   expect_rank(op, "table", table, 2, kFloating);
   expect_matrix(op, "out", out, ids.numel(), table.dim(1), kFloating);
   vocab_size = embedding_vocab(op, table, vocab_start, vocab_size);
-  dispatch(op, {&ids, &table, &out},
-           BACKENDS(embedding_forward(ids, table, out, vocab_start, vocab_size)));
+  kernel::embedding_forward(ids, table, out, vocab_start, vocab_size);
 }
 
 void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, int64_t vocab_start,
@@ -319,8 +347,7 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, i
   expect_rank(op, "dtable", dtable, 2);
   expect_matrix(op, "dout", dout, ids.numel(), dtable.dim(1), kFloating);
   vocab_size = embedding_vocab(op, dtable, vocab_start, vocab_size);
-  dispatch(op, {&ids, &dout, &dtable},
-           BACKENDS(embedding_backward(ids, dout, dtable, vocab_start, vocab_size)));
+  kernel::embedding_backward(ids, dout, dtable, vocab_start, vocab_size);
 }
 
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& out, Tensor& rstd) {
@@ -329,7 +356,7 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& o
   expect_shape(op, "weight", weight, {d}, kFloating);
   expect_matrix(op, "out", out, n, d, kFloating);
   expect_numel(op, "rstd", rstd, n);
-  dispatch(op, {&x, &weight, &out, &rstd}, BACKENDS(rmsnorm_forward(x, weight, eps, out, rstd)));
+  kernel::rmsnorm_forward(x, weight, eps, out, rstd);
 }
 
 void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight, const Tensor& rstd,
@@ -341,8 +368,7 @@ void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
   expect_numel(op, "rstd", rstd, n);
   expect_matrix(op, "dx", dx, n, d, kFloating);
   expect_shape(op, "dweight", dweight, {d});
-  dispatch(op, {&dout, &x, &weight, &rstd, &dx, &dweight},
-           BACKENDS(rmsnorm_backward(dout, x, weight, rstd, dx, dweight)));
+  kernel::rmsnorm_backward(dout, x, weight, rstd, dx, dweight);
 }
 
 int relative_position_bucket(int64_t relative_position, bool bidirectional, int num_buckets,
@@ -366,7 +392,7 @@ void position_bias_forward(const Tensor& buckets, const Tensor& table, Tensor& b
   expect_rank(op, "buckets", buckets, 2, DType::i32);
   expect_rank(op, "table", table, 2, kFloating);
   expect_shape(op, "bias", bias, {table.dim(1), buckets.dim(0), buckets.dim(1)}, kFloating);
-  dispatch(op, {&buckets, &table, &bias}, BACKENDS(position_bias_forward(buckets, table, bias)));
+  kernel::position_bias_forward(buckets, table, bias);
 }
 
 void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& dtable) {
@@ -374,8 +400,7 @@ void position_bias_backward(const Tensor& buckets, const Tensor& dbias, Tensor& 
   expect_rank(op, "buckets", buckets, 2, DType::i32);
   expect_rank(op, "dtable", dtable, 2);
   expect_shape(op, "dbias", dbias, {dtable.dim(1), buckets.dim(0), buckets.dim(1)}, kFloating);
-  dispatch(op, {&buckets, &dbias, &dtable},
-           BACKENDS(position_bias_backward(buckets, dbias, dtable)));
+  kernel::position_bias_backward(buckets, dbias, dtable);
 }
 
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
@@ -388,8 +413,7 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   if (key_mask.defined()) expect_shape(op, "key_mask", key_mask, {d.batch, d.k_len});
   expect_shape(op, "probs", probs, {d.batch, shape.num_heads, d.q_len, d.k_len}, kFloating);
   expect_shape(op, "out", out, q.shape(), kFloating);
-  dispatch(op, {&q, &k, &v, &bias, &key_mask, &probs, &out},
-           BACKENDS(attention_forward(q, k, v, bias, key_mask, shape, probs, out)));
+  kernel::attention_forward(q, k, v, bias, key_mask, shape, probs, out);
 }
 
 void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -404,8 +428,7 @@ void attention_backward(const Tensor& dout, const Tensor& q, const Tensor& k, co
   expect_shape(op, "dv", dv, v.shape(), kFloating);
   if (dbias.defined())
     expect_shape(op, "dbias", dbias, {shape.num_heads, d.q_len, d.k_len}, kFloating);
-  dispatch(op, {&dout, &q, &k, &v, &probs, &dq, &dk, &dv, &dbias},
-           BACKENDS(attention_backward(dout, q, k, v, probs, shape, dq, dk, dv, dbias)));
+  kernel::attention_backward(dout, q, k, v, probs, shape, dq, dk, dv, dbias);
 }
 
 void gated_gelu_forward(const Tensor& gate, const Tensor& linear, Tensor& out) {
@@ -413,7 +436,7 @@ void gated_gelu_forward(const Tensor& gate, const Tensor& linear, Tensor& out) {
   const int64_t f = last_dim(op, "gate", gate, kFloating), n = flat_rows(gate);
   expect_matrix(op, "linear", linear, n, f, kFloating);
   expect_matrix(op, "out", out, n, f, kFloating);
-  dispatch(op, {&gate, &linear, &out}, BACKENDS(gated_gelu_forward(gate, linear, out)));
+  kernel::gated_gelu_forward(gate, linear, out);
 }
 
 void gated_gelu_backward(const Tensor& dout, const Tensor& gate, const Tensor& linear,
@@ -424,8 +447,7 @@ void gated_gelu_backward(const Tensor& dout, const Tensor& gate, const Tensor& l
   expect_matrix(op, "linear", linear, n, f, kFloating);
   expect_matrix(op, "dgate", dgate, n, f, kFloating);
   expect_matrix(op, "dlinear", dlinear, n, f, kFloating);
-  dispatch(op, {&dout, &gate, &linear, &dgate, &dlinear},
-           BACKENDS(gated_gelu_backward(dout, gate, linear, dgate, dlinear)));
+  kernel::gated_gelu_backward(dout, gate, linear, dgate, dlinear);
 }
 
 void dropout_forward(const Tensor& x, float rate, RngKey key, Tensor& out) {
@@ -433,7 +455,7 @@ void dropout_forward(const Tensor& x, float rate, RngKey key, Tensor& out) {
   expect_dtype(op, "x", x, kFloating);
   expect_numel(op, "out", out, x.numel(), kFloating);
   expect_rate(op, rate);
-  dispatch(op, {&x, &out}, BACKENDS(dropout_forward(x, rate, key, out)));
+  kernel::dropout_forward(x, rate, key, out);
 }
 
 void dropout_backward(const Tensor& dout, float rate, RngKey key, Tensor& dx) {
@@ -441,7 +463,7 @@ void dropout_backward(const Tensor& dout, float rate, RngKey key, Tensor& dx) {
   expect_dtype(op, "dout", dout, kFloating);
   expect_numel(op, "dx", dx, dout.numel(), kFloating);
   expect_rate(op, rate);
-  dispatch(op, {&dout, &dx}, BACKENDS(dropout_backward(dout, rate, key, dx)));
+  kernel::dropout_backward(dout, rate, key, dx);
 }
 
 void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int ignore_index,
@@ -453,9 +475,7 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& targets, int igno
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "losses", losses, n);
   expect_numel(op, "logsumexp", logsumexp, n);
-  dispatch(
-      op, {&logits, &targets, &losses, &logsumexp},
-      BACKENDS(cross_entropy_forward(logits, targets, ignore_index, z_loss, losses, logsumexp)));
+  kernel::cross_entropy_forward(logits, targets, ignore_index, z_loss, losses, logsumexp);
 }
 
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& logsumexp,
@@ -465,9 +485,8 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const T
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "logsumexp", logsumexp, n);
   expect_matrix(op, "dlogits", dlogits, n, v, kFloating);
-  dispatch(op, {&logits, &targets, &logsumexp, &dlogits},
-           BACKENDS(cross_entropy_backward(logits, targets, logsumexp, ignore_index, z_loss,
-                                           grad_scale, dlogits)));
+  kernel::cross_entropy_backward(logits, targets, logsumexp, ignore_index, z_loss, grad_scale,
+                                 dlogits);
 }
 
 void cross_entropy_partial_forward(const Tensor& logits, const Tensor& targets, int64_t vocab_start,
@@ -482,9 +501,8 @@ void cross_entropy_partial_forward(const Tensor& logits, const Tensor& targets, 
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "row_max", row_max, n);
   expect_numel(op, "target_logit", target_logit, n);
-  dispatch(op, {&logits, &targets, &row_max, &target_logit},
-           BACKENDS(cross_entropy_partial_forward(logits, targets, vocab_start, vocab_size,
-                                                  ignore_index, row_max, target_logit)));
+  kernel::cross_entropy_partial_forward(logits, targets, vocab_start, vocab_size, ignore_index,
+                                        row_max, target_logit);
 }
 
 void cross_entropy_sum_exp(const Tensor& logits, const Tensor& targets, int ignore_index,
@@ -495,8 +513,7 @@ void cross_entropy_sum_exp(const Tensor& logits, const Tensor& targets, int igno
   expect_numel(op, "targets", targets, n, DType::i32);
   expect_numel(op, "row_max", row_max, n);
   expect_numel(op, "sum_exp", sum_exp, n);
-  dispatch(op, {&logits, &targets, &row_max, &sum_exp},
-           BACKENDS(cross_entropy_sum_exp(logits, targets, ignore_index, row_max, sum_exp)));
+  kernel::cross_entropy_sum_exp(logits, targets, ignore_index, row_max, sum_exp);
 }
 
 void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const Tensor& row_max,
@@ -509,9 +526,8 @@ void cross_entropy_combine_losses(const Tensor& targets, int ignore_index, const
   expect_numel(op, "sum_exp", sum_exp, n);
   expect_numel(op, "target_logit", target_logit, n);
   expect_numel(op, "losses", losses, n);
-  dispatch(op, {&targets, &row_max, &sum_exp, &target_logit, &losses},
-           BACKENDS(cross_entropy_combine_losses(targets, ignore_index, row_max, sum_exp,
-                                                 target_logit, z_loss, losses)));
+  kernel::cross_entropy_combine_losses(targets, ignore_index, row_max, sum_exp, target_logit,
+                                       z_loss, losses);
 }
 
 void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
@@ -525,9 +541,8 @@ void cross_entropy_partial_backward(const Tensor& logits, const Tensor& targets,
   expect_numel(op, "row_max", row_max, n);
   expect_numel(op, "sum_exp", sum_exp, n);
   expect_matrix(op, "dlogits", dlogits, n, v, kFloating);
-  dispatch(op, {&logits, &targets, &row_max, &sum_exp, &dlogits},
-           BACKENDS(cross_entropy_partial_backward(logits, targets, vocab_start, ignore_index,
-                                                   row_max, sum_exp, z_loss, grad_scale, dlogits)));
+  kernel::cross_entropy_partial_backward(logits, targets, vocab_start, ignore_index, row_max,
+                                         sum_exp, z_loss, grad_scale, dlogits);
 }
 
 namespace {
@@ -567,8 +582,7 @@ void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor&
     expect_numel(op, "col_sums", col_sums, grad.dim(1));
   }
   expect_scalar(op, "param_sum_squares", param_sum_squares);
-  dispatch(op, {&param, &grad, &row_sums, &col_sums, &param_sum_squares},
-           BACKENDS(adafactor_sums(param, grad, eps1, row_sums, col_sums, param_sum_squares)));
+  kernel::adafactor_sums(param, grad, eps1, row_sums, col_sums, param_sum_squares);
 }
 
 void adafactor_average(Tensor& stat, const Tensor& sums, int64_t count, const AdafactorStep& s,
@@ -579,7 +593,7 @@ void adafactor_average(Tensor& stat, const Tensor& sums, int64_t count, const Ad
   if (count < 1) fail(op, "count must be positive, got " + str(count));
   expect_step(op, s.step);
   expect_scalar(op, "total", total);
-  dispatch(op, {&stat, &sums, &total}, BACKENDS(adafactor_average(stat, sums, count, s, total)));
+  kernel::adafactor_average(stat, sums, count, s, total);
 }
 
 void adafactor_average_squares(Tensor& full, const Tensor& grad, const AdafactorStep& s) {
@@ -587,7 +601,7 @@ void adafactor_average_squares(Tensor& full, const Tensor& grad, const Adafactor
   expect_dtype(op, "grad", grad, DType::f32);
   expect_numel(op, "full", full, grad.numel());
   expect_step(op, s.step);
-  dispatch(op, {&full, &grad}, BACKENDS(adafactor_average_squares(full, grad, s)));
+  kernel::adafactor_average_squares(full, grad, s);
 }
 
 void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const Tensor& col,
@@ -599,9 +613,7 @@ void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const T
   if (factored && !(t.row_mean > 0.0))
     fail(op, "row_mean must be positive, got " + std::to_string(t.row_mean));
   expect_numel(op, "update_sum_squares", update_sum_squares, 1);
-  dispatch(
-      op, {&grad, &row, &col, &full, &update_sum_squares},
-      BACKENDS(adafactor_update_sum_squares(grad, row, col, full, t.row_mean, update_sum_squares)));
+  kernel::adafactor_update_sum_squares(grad, row, col, full, t, update_sum_squares);
 }
 
 void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
@@ -622,16 +634,16 @@ void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const
                  param.describe());
   if (!(s.clip_threshold > 0.0f))
     fail(op, "clip_threshold must be positive, got " + std::to_string(s.clip_threshold));
-  // The scalars of the step, the same for every backend and every block of the parameter.
+  kernel::adafactor_apply(param, grad, row, col, full, momentum, t, s);
+}
+
+AdafactorScalars adafactor_scalars(const AdafactorTotals& t, const AdafactorStep& s) {
   const auto numel = static_cast<double>(t.numel);
   double rho = s.lr;
   if (s.scale_parameter) rho *= std::max<double>(s.eps2, std::sqrt(t.param_sum_squares / numel));
   const double update_rms = std::sqrt(t.update_sum_squares / numel);
-  const auto scale = static_cast<float>(rho / std::max(1.0, update_rms / s.clip_threshold));
-  const auto decay = static_cast<float>(s.weight_decay * rho);
-  dispatch(op, {&param, &grad, &row, &col, &full, &momentum},
-           BACKENDS(adafactor_apply(param, grad, row, col, full, momentum, t.row_mean, scale, decay,
-                                    s.beta1)));
+  return {static_cast<float>(rho / std::max(1.0, update_rms / s.clip_threshold)),
+          static_cast<float>(s.weight_decay * rho)};
 }
 
 void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& s) {
@@ -641,7 +653,7 @@ void adamw_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const
   expect_numel(op, "m", m, param.numel());
   expect_numel(op, "v", v, param.numel());
   expect_step(op, s.step);
-  dispatch(op, {&param, &grad, &m, &v}, BACKENDS(adamw_update(param, grad, m, v, s)));
+  kernel::adamw_update(param, grad, m, v, s);
 }
 
 void set_cpu_threads(int threads) {

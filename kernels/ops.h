@@ -1,6 +1,7 @@
 // The one interface to numeric work. core/ calls only these functions; each validates its
 // arguments once (kernels/ops.cc) and runs the kernel of the tensors' device under the same
-// name: kernels/cpu/<op>.cc or kernels/cuda/<op>.cu.
+// name and with the same arguments: cpu::<op> in kernels/cpu/ or cuda::<op> in kernels/cuda/,
+// for every op of kernels/op_list.h.
 //
 // Conventions, shared by every op:
 // - Shapes are row-major. "[N, d]" means any tensor whose last dimension is d, with all
@@ -12,7 +13,8 @@
 //   cross_entropy_partial_backward are the exceptions: they write dlogits, a fresh buffer.
 // - Reductions use a fixed order (static OpenMP schedules, fixed thread counts on the CPU;
 //   fixed grids and no floating-point atomics on the GPU), so the same inputs always give
-//   bit-identical outputs.
+//   bit-identical outputs. Where both backends follow one order (kernels/reduction_order.h),
+//   they also give each other's bits; elsewhere they agree to rounding.
 // - Precision. The CPU backend computes in f32 and takes only f32 floating tensors. The CUDA
 //   backend also takes bf16 wherever the text below says "floating": activations and their
 //   gradients, the bf16 compute copy of the weights, logits. It reads bf16, computes and
@@ -246,6 +248,14 @@ void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const T
 void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
                      const Tensor& full, Tensor& momentum, const AdafactorTotals& t,
                      const AdafactorStep& s);
+// The scalars of stage 4, which both kernels of adafactor_apply take from here so that every
+// backend and every block of the parameter uses the same: scale = rho / max(1, RMS(update) /
+// clip_threshold) and decay = weight_decay * rho.
+struct AdafactorScalars {
+  float scale;
+  float decay;
+};
+AdafactorScalars adafactor_scalars(const AdafactorTotals& t, const AdafactorStep& s);
 
 // PyTorch's AdamW step (decoupled weight decay, bias-corrected):
 //   param *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2

@@ -18,6 +18,7 @@ size_t dtype_size(DType dtype) {
     case DType::f16:
       return 2;
     case DType::i64:
+    case DType::f64:
       return 8;
   }
   throw std::logic_error("unknown dtype");
@@ -35,6 +36,8 @@ const char* dtype_name(DType dtype) {
       return "i32";
     case DType::i64:
       return "i64";
+    case DType::f64:
+      return "f64";
   }
   return "?";
 }

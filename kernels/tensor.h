@@ -13,7 +13,7 @@
 namespace stilts {
 
 enum class Device { cpu, cuda };
-enum class DType { f32, bf16, f16, i32, i64 };
+enum class DType { f32, bf16, f16, i32, i64, f64 };
 
 size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);
@@ -98,6 +98,10 @@ struct DTypeOf<int32_t> {
 template <>
 struct DTypeOf<int64_t> {
   static constexpr DType value = DType::i64;
+};
+template <>
+struct DTypeOf<double> {
+  static constexpr DType value = DType::f64;
 };
 template <>
 struct DTypeOf<uint16_t> {

@@ -33,6 +33,9 @@ bool nccl_type(DType dtype, ncclDataType_t* type) {
     case DType::i64:
       *type = ncclInt64;
       return true;
+    case DType::f64:
+      *type = ncclFloat64;
+      return true;
   }
   return false;
 }
@@ -253,7 +256,7 @@ void NcclCommunicator::check_device(const char* collective, const Tensor& tensor
   ncclDataType_t type;
   if (!tensor.defined() || tensor.device() != Device::cuda || !nccl_type(tensor.dtype(), &type))
     throw std::invalid_argument(name() + " " + collective +
-                                ": needs a cuda tensor of f32, bf16, f16, i32 or i64, got " +
+                                ": needs a cuda tensor of f32, bf16, f16, i32, i64 or f64, got " +
                                 (tensor.defined() ? tensor.describe() : "an undefined tensor"));
 }
 

@@ -1,4 +1,4 @@
-// Collectives over NCCL on device (Device::cuda) tensors of f32, bf16, f16, i32 or i64.
+// Collectives over NCCL on device (Device::cuda) tensors of f32, bf16, f16, i32, i64 or f64.
 // Collectives are enqueued on stream() and return before they complete. Each waits (through an
 // event) for the work already queued on the compute stream (kernels/cuda/context.h), and the
 // compute stream's later work waits for it, so kernels see the results in stream order; call

@@ -106,8 +106,9 @@ void adafactor_average_squares(Tensor& full, const Tensor& grad, const Adafactor
 }
 
 void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const Tensor& col,
-                                  const Tensor& full, double row_mean, Tensor& update_sum_squares) {
-  const UnclippedUpdate unclipped(grad, row, col, full, row_mean);
+                                  const Tensor& full, const AdafactorTotals& totals,
+                                  Tensor& update_sum_squares) {
+  const UnclippedUpdate unclipped(grad, row, col, full, totals.row_mean);
   const double ss = blocked_sum(grad.numel(), [&](int64_t begin, int64_t end) {
     float u[kBlock];
     unclipped(begin, end, u);
@@ -117,9 +118,11 @@ void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const T
 }
 
 void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
-                     const Tensor& full, Tensor& momentum, double row_mean, float scale,
-                     float decay, float beta1) {
-  const UnclippedUpdate unclipped(grad, row, col, full, row_mean);
+                     const Tensor& full, Tensor& momentum, const AdafactorTotals& totals,
+                     const AdafactorStep& s) {
+  const ops::AdafactorScalars step = ops::adafactor_scalars(totals, s);
+  const float scale = step.scale, decay = step.decay, beta1 = s.beta1;
+  const UnclippedUpdate unclipped(grad, row, col, full, totals.row_mean);
   float* pp = param.data<float>();
   float* pm = momentum.defined() ? momentum.data<float>() : nullptr;
   for_blocks(param.numel(), kBlock, [&](int64_t begin, int64_t end) {

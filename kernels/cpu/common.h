@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "kernels/philox.h"
+#include "kernels/reduction_order.h"
 #include "kernels/tensor.h"
 
 namespace stilts::cpu {
@@ -66,8 +67,9 @@ void column_sums(int64_t rows, int64_t cols, Term term, Store store) {
 // One pass over the rows of a [rows, cols] matrix that also sums over them per column:
 // row(i, partial) handles row i and adds its column contributions into partial[0, cols), the
 // double accumulator of its block of kRowBlock rows. Then store(j, s_j) with s_j the block
-// partials summed in block order, the same for every thread count.
-inline constexpr int64_t kRowBlock = 64;
+// partials summed in block order: the order of kernels/reduction_order.h, which the GPU follows
+// too, the same for every thread count.
+using reduction_order::kRowBlock;
 template <class Row, class Store>
 void rows_and_column_sums(int64_t rows, int64_t cols, Row row, Store store) {
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;

@@ -16,7 +16,8 @@ namespace {
 
 // The m rows of n columns of c *= beta, where beta 0 overwrites (NaN included) as BLAS does.
 void scale_output(float* c, int64_t m, int64_t n, int64_t ldc, float beta) {
-  for_blocks(m, kRowBlock, [&](int64_t begin, int64_t end) {
+  constexpr int64_t kScaleRows = 64;  // rows per block: any size gives the same result
+  for_blocks(m, kScaleRows, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
   });

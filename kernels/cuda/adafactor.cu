@@ -156,9 +156,8 @@ void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor&
     }
     const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
     const int64_t column_blocks = (cols + kThreads - 1) / kThreads;
-    // Tensor has no f64 dtype: i64 storage holds the double partials (same size).
-    const Tensor partial({chunks, cols}, DType::i64, Device::cuda);
-    auto* pp = static_cast<double*>(partial.raw());
+    const Tensor partial({chunks, cols}, DType::f64, Device::cuda);
+    double* pp = partial.data<double>();
     if (chunks * column_blocks > 0) {
       column_partials_kernel<<<row_blocks(chunks * column_blocks, op), kThreads, 0,
                                compute_stream()>>>(pg, rows, cols, column_blocks, eps1, pp);
@@ -197,24 +196,28 @@ void adafactor_average_squares(Tensor& full, const Tensor& grad, const Adafactor
 }
 
 void adafactor_update_sum_squares(const Tensor& grad, const Tensor& row, const Tensor& col,
-                                  const Tensor& full, double row_mean, Tensor& update_sum_squares) {
+                                  const Tensor& full, const AdafactorTotals& totals,
+                                  Tensor& update_sum_squares) {
   const char* op = "adafactor_update_sum_squares";
   Tensor factors;
-  const UnclippedUpdate update = unclipped_update(grad, row, col, full, row_mean, factors, op);
+  const UnclippedUpdate update =
+      unclipped_update(grad, row, col, full, totals.row_mean, factors, op);
   sum_to_device(grad.numel(), UpdateSquares{update}, update_sum_squares.data<float>(), op);
 }
 
 void adafactor_apply(Tensor& param, const Tensor& grad, const Tensor& row, const Tensor& col,
-                     const Tensor& full, Tensor& momentum, double row_mean, float scale,
-                     float decay, float beta1) {
+                     const Tensor& full, Tensor& momentum, const AdafactorTotals& totals,
+                     const AdafactorStep& s) {
   const char* op = "adafactor_apply";
   const int64_t n = param.numel();
   if (n == 0) return;
+  const ops::AdafactorScalars step = ops::adafactor_scalars(totals, s);
   Tensor factors;
-  const UnclippedUpdate update = unclipped_update(grad, row, col, full, row_mean, factors, op);
+  const UnclippedUpdate update =
+      unclipped_update(grad, row, col, full, totals.row_mean, factors, op);
   apply_kernel<<<blocks_for(n, kThreads), kThreads, 0, compute_stream()>>>(
-      n, param.data<float>(), update, momentum.defined() ? momentum.data<float>() : nullptr, scale,
-      decay, beta1);
+      n, param.data<float>(), update, momentum.defined() ? momentum.data<float>() : nullptr,
+      step.scale, step.decay, s.beta1);
   check_launch(op);
 }
 

@@ -136,9 +136,9 @@ template <bool kSquares>
 double reduce(const Tensor& x, const char* op) {
   const long long n = x.numel();
   const long long blocks = std::min(kMaxSumBlocks, std::max(1LL, (n + kThreads - 1) / kThreads));
-  // i64 storage holds the f64 partials and the total: Tensor has no f64 dtype.
-  Tensor scratch({blocks + 1}, DType::i64, Device::cuda);
-  double* partial = static_cast<double*>(scratch.raw());
+  // The f64 partials, then the total.
+  const Tensor scratch({blocks + 1}, DType::f64, Device::cuda);
+  double* partial = scratch.data<double>();
   with_floating(x, op, [&](auto tag) {
     using T = decltype(tag);
     partial_sums_kernel<kSquares><<<static_cast<unsigned>(blocks), kThreads, 0, compute_stream()>>>(

@@ -70,9 +70,8 @@ __global__ void finish_sum_kernel(const Partial* partial, unsigned count, float*
 // trivially copyable functor with a __device__ double operator()(int64_t).
 template <class Term>
 void sum_to_device(int64_t n, Term term, float* out, const char* op) {
-  // Tensor has no f64 dtype: i64 storage holds the double partials (same size).
-  const Tensor partial({static_cast<int64_t>(kSumBlocks)}, DType::i64, Device::cuda);
-  auto* partial_data = static_cast<double*>(partial.raw());
+  const Tensor partial({static_cast<int64_t>(kSumBlocks)}, DType::f64, Device::cuda);
+  double* partial_data = partial.data<double>();
   partial_sums_kernel<<<kSumBlocks, kSumThreads, 0, compute_stream()>>>(n, term, partial_data);
   check_launch(op);
   finish_sum_kernel<<<1, kSumThreads, 0, compute_stream()>>>(partial_data, kSumBlocks, out);

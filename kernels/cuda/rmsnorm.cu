@@ -1,17 +1,18 @@
 // RMSNorm on the GPU: one block per row, statistics in f64 like the CPU's. The weight
-// gradient is a column sum over rows, made deterministic the CPU's way: f64 partials over fixed
-// blocks of kRowBlock rows, then the partials of each column added in block order.
+// gradient is a column sum over rows in the order of kernels/reduction_order.h, the CPU's: f64
+// partials over fixed blocks of kRowBlock rows, then the partials of each column added in block
+// order, so both backends give it the same bits.
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/numeric.cuh"
+#include "kernels/reduction_order.h"
 
 namespace stilts::cuda {
 namespace {
 
+using reduction_order::kRowBlock;
+
 constexpr unsigned kThreads = 256;
-// Rows per partial of the weight gradient, as in kernels/cpu/common.h, so the f64 sums add in
-// the CPU's order.
-constexpr long long kRowBlock = 64;
 
 template <class X, class W, class Out>
 __global__ void rmsnorm_forward_kernel(const X* x, const W* weight, float eps, Out* out,
@@ -117,9 +118,8 @@ void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
   check_launch(op);
 
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-  // i64 storage holds the f64 partials: Tensor has no f64 dtype.
-  Tensor partial({blocks, d}, DType::i64, Device::cuda);
-  auto* partial_data = static_cast<double*>(partial.raw());
+  const Tensor partial({blocks, d}, DType::f64, Device::cuda);
+  double* partial_data = partial.data<double>();
   with_floating_types(
       op,
       [&](auto g_tag, auto x_tag) {

@@ -112,6 +112,19 @@ TEST(DebugChecks, StayQuietOnFiniteValuesAndWhenOff) {
   EXPECT_NO_THROW(ops::gated_gelu_forward(x, x, y));
 }
 
+// f64 holds the double partial sums of the GPU's reductions: its own dtype, read as double
+// only, and no floating dtype of the ops.
+TEST(Tensor, F64HoldsDoublesUnderItsOwnDtype) {
+  Tensor sums({3}, DType::f64);
+  EXPECT_EQ(sums.nbytes(), 24u);
+  EXPECT_EQ(sums.describe(), "f64[3] cpu");
+  sums.data<double>()[2] = 0.1;
+  EXPECT_EQ(sums.clone().data<double>()[2], 0.1);
+  EXPECT_THROW(sums.data<int64_t>(), std::invalid_argument);
+  Tensor acc({3});
+  EXPECT_THROW(ops::add_inplace(acc, sums), std::invalid_argument);
+}
+
 TEST(Device, ExplainsWhyThereIsNoGpu) {
   if (device::cuda_available()) GTEST_SKIP() << "a GPU is present";
   EXPECT_FALSE(device::cuda_unavailable_reason().empty());
