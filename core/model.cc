@@ -10,6 +10,9 @@
 namespace stilts {
 namespace {
 
+constexpr const char* kSharedTable = "shared.weight";
+constexpr const char* kHead = "lm_head.weight";
+
 // Token arrays arrive on the host: dst becomes them on `device`, in one copy. On the CPU the
 // host tensor itself serves.
 template <class T>
@@ -23,6 +26,16 @@ void upload(const std::vector<T>& values, const Shape& shape, Device device, Ten
 }
 
 }  // namespace
+
+std::vector<ParamSpec> param_specs(const ModelConfig& config) {
+  config.validate();
+  std::vector<ParamSpec> specs;
+  Embedding::declare(specs, kSharedTable, config);
+  Stack::declare(specs, "encoder", config);
+  Stack::declare(specs, "decoder", config);
+  LmHead::declare(specs, kHead, config);
+  return specs;
+}
 
 namespace {
 
@@ -40,12 +53,12 @@ Parameters& check_group(Parameters& params, Communicator& tp) {
 Mt5Model::Mt5Model(Parameters& params, Communicator& tp)
     : params_(check_group(params, tp)),
       tp_(tp),
-      lm_head_index_(params.index_of("lm_head.weight")),
-      embedding_(params, "shared.weight", "encoder.embed_tokens", tp),
-      decoder_embedding_(params, "shared.weight", "decoder.embed_tokens", tp),
+      lm_head_index_(params.index_of(kHead)),
+      embedding_(params, kSharedTable, "encoder.embed_tokens", tp),
+      decoder_embedding_(params, kSharedTable, "decoder.embed_tokens", tp),
       encoder_(params, "encoder", tp),
       decoder_(params, "decoder", tp),
-      head_(params, "lm_head.weight", tp) {}
+      head_(params, kHead, tp) {}
 
 namespace {
 
@@ -98,14 +111,14 @@ void Mt5Model::backward(float loss_scale) {
   Tensor ddecoder_flat = ddecoder_out_.reshape({b * u, c.d_model});
   head_.backward(loss_scale, ddecoder_flat);
   if (gradients_ready_) gradients_ready_(lm_head_index_);
-  copy_to_tp_backward(tp_, ddecoder_out_);
 
   ops::fill(ensure_like(ddecoder_embedded_, {b, u, c.d_model}, like), 0.0f);
   ops::fill(ensure_like(dencoder_out_, {b, t, c.d_model}, like), 0.0f);
   decoder_.backward(ddecoder_out_, ddecoder_embedded_, dencoder_out_, gradients_ready_);
   decoder_embedding_.backward(ddecoder_embedded_);
-  // Every decoder layer's cross-attention added its partial K/V input gradient; all-reduce
-  // is linear, so one reduction of the sum stands for one per layer.
+  // Every decoder layer's cross-attention added its partial K/V input gradient
+  // (ColumnParallelLinear::InputGradient::partial); all-reduce is linear, so one reduction of
+  // the sum stands for one per layer.
   copy_to_tp_backward(tp_, dencoder_out_);
 
   ops::fill(ensure_like(dencoder_embedded_, {b, t, c.d_model}, like), 0.0f);

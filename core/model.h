@@ -2,8 +2,10 @@
 // lm_head and the loss, with a hand-written backward pass (no autograd), llm.c style.
 //
 // Under tensor parallelism every rank of the TP group runs the model on the same batch with
-// its shard of the parameters (core/params.h) and the collectives of the Megatron layout
-// (parallel/README.md lists them per layer). A lone rank uses a group of one.
+// its shard of the parameters (core/params.h). Each layer declares its parameters with their
+// split and issues its own collectives (core/layers/column_parallel_linear.h,
+// row_parallel_linear.h, embedding.h, lm_head.h; parallel/README.md lists the layout). A lone
+// rank uses a group of one.
 //
 // The model runs on its parameters' device in their activation dtype (core/params.h): the
 // batch arrives as host vectors and is uploaded (one copy per tensor); the only device read in
@@ -66,7 +68,6 @@ class Mt5Model {
   // [B*U, V/tp], this rank's slice; valid after forward until backward, which writes the
   // logits' gradient over it.
   const Tensor& logits() const { return head_.logits(); }
-  int64_t logits_vocab_start() const { return head_.vocab_start(); }
   // out i32 [B*U] on the parameters' device: each target position's most likely token of the
   // last forward (collective over the TP group). Before backward.
   void predicted_tokens(Tensor& out);

@@ -1,47 +1,74 @@
 #include "core/layers/attention.h"
 
-#include "parallel/tensor_parallel.h"
+#include <cmath>
 
 namespace stilts {
+namespace {
 
-Attention::Attention(Parameters& params, const std::string& prefix, Communicator& tp)
-    : tp_(tp),
-      q_{ParamRef::bind(params, prefix + ".q.weight")},
-      k_{ParamRef::bind(params, prefix + ".k.weight")},
-      v_{ParamRef::bind(params, prefix + ".v.weight")},
-      o_{ParamRef::bind(params, prefix + ".o.weight")},
-      num_heads_(params.config().num_heads / params.shard().size) {}
+std::vector<std::string> names(const std::string& prefix, std::vector<std::string> projections) {
+  for (std::string& p : projections) p = prefix + "." + p + ".weight";
+  return projections;
+}
+
+}  // namespace
+
+void Attention::declare(std::vector<ParamSpec>& specs, const std::string& prefix,
+                        const ModelConfig& c) {
+  const int64_t d = c.d_model, inner = c.inner_dim();
+  const float fd = static_cast<float>(d);
+  ColumnParallelLinear::declare(specs, prefix + ".q.weight", inner, d,
+                                1.0f / std::sqrt(fd * static_cast<float>(c.d_kv)));
+  ColumnParallelLinear::declare(specs, prefix + ".k.weight", inner, d, 1.0f / std::sqrt(fd));
+  ColumnParallelLinear::declare(specs, prefix + ".v.weight", inner, d, 1.0f / std::sqrt(fd));
+  RowParallelLinear::declare(specs, prefix + ".o.weight", d, inner,
+                             1.0f / std::sqrt(static_cast<float>(inner)));
+}
+
+Attention::Attention(Parameters& params, const std::string& prefix, Kind kind, Communicator& tp)
+    : input_projection_(params,
+                        names(prefix, kind == Kind::self ? std::vector<std::string>{"q", "k", "v"}
+                                                         : std::vector<std::string>{"q"}),
+                        tp),
+      o_(params, prefix + ".o.weight", tp),
+      num_heads_(input_projection_.out_features() / params.config().d_kv) {
+  if (kind == Kind::cross)
+    memory_projection_.emplace(params, names(prefix, {"k", "v"}), tp,
+                               ColumnParallelLinear::InputGradient::partial);
+}
 
 const Tensor& Attention::forward(const Tensor& x, const Tensor& kv, const Tensor& bias,
-                                 const Tensor& key_mask, const ops::AttentionShape& shape) {
+                                 const Tensor& key_mask, bool causal, float dropout_rate,
+                                 RngKey dropout_key) {
   x_ = x;
   kv_ = kv;
-  shape_ = shape;
+  shape_ = {num_heads_, causal, dropout_rate, dropout_key};
   const int64_t batch = x.dim(0), q_len = x.dim(1), k_len = kv.dim(1);
-  const int64_t inner = q_.out_features();
-  q_.forward(x, ensure_like(q_out_, {batch, q_len, inner}, x));
-  k_.forward(kv, ensure_like(k_out_, {batch, k_len, inner}, kv));
-  v_.forward(kv, ensure_like(v_out_, {batch, k_len, inner}, kv));
+  const int64_t inner = input_projection_.out_features();
+  ColumnParallelLinear& memory = memory_projection_ ? *memory_projection_ : input_projection_;
+  const size_t k_index = memory_projection_ ? 0 : 1;
+  input_projection_.forward(x, 0, ensure_like(q_out_, {batch, q_len, inner}, x));
+  memory.forward(kv, k_index, ensure_like(k_out_, {batch, k_len, inner}, kv));
+  memory.forward(kv, k_index + 1, ensure_like(v_out_, {batch, k_len, inner}, kv));
   ensure_like(probs_, {batch, num_heads_, q_len, k_len}, x);
   ensure_like(context_, {batch, q_len, inner}, x);
-  ops::attention_forward(q_out_, k_out_, v_out_, bias, key_mask, shape, probs_, context_);
+  ops::attention_forward(q_out_, k_out_, v_out_, bias, key_mask, shape_, probs_, context_);
   o_.forward(context_, ensure_like(out_, {batch, q_len, o_.out_features()}, x));
-  reduce_from_tp_forward(tp_, out_);
   return out_;
 }
 
 void Attention::backward(const Tensor& dout, Tensor& dx, Tensor& dkv, Tensor& dbias) {
-  Tensor replicated = dout;
-  reduce_from_tp_backward(tp_, replicated);
   ops::fill(ensure_like(dcontext_, context_.shape(), context_), 0.0f);
-  o_.backward(context_, replicated, dcontext_);
+  o_.backward(context_, dout, dcontext_);
   ops::fill(ensure_like(dq_, q_out_.shape(), q_out_), 0.0f);
   ops::fill(ensure_like(dk_, k_out_.shape(), k_out_), 0.0f);
   ops::fill(ensure_like(dv_, v_out_.shape(), v_out_), 0.0f);
   ops::attention_backward(dcontext_, q_out_, k_out_, v_out_, probs_, shape_, dq_, dk_, dv_, dbias);
-  q_.backward(x_, dq_, dx);
-  k_.backward(kv_, dk_, dkv);
-  v_.backward(kv_, dv_, dkv);
+  if (memory_projection_) {
+    input_projection_.backward(x_, {dq_}, dx);
+    memory_projection_->backward(kv_, {dk_, dv_}, dkv);
+  } else {
+    input_projection_.backward(x_, {dq_, dk_, dv_}, dx);
+  }
 }
 
 void Attention::release_activations() {

@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/layers/attention.h"
 #include "core/layers/feed_forward.h"
@@ -42,6 +43,14 @@ struct DropoutPlan {
 
 class Block {
  public:
+  // Registers the block's parameters under prefix ("encoder.block.3"), in Hugging Face's order;
+  // with holds_position_bias (the first block) also the stack's relative position bias table,
+  // which Hugging Face keeps in that block's self-attention.
+  static void declare(std::vector<ParamSpec>& specs, const std::string& prefix,
+                      const ModelConfig& config, bool is_decoder, bool holds_position_bias);
+  // The name of the table in the first block `prefix` of a stack.
+  static std::string position_bias_name(const std::string& prefix);
+
   // prefix: "encoder.block.3" or "decoder.block.3"; layer_id: distinct per block of the model.
   // tp: the tensor-parallel group the block's sublayers are split over.
   Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id,
@@ -55,7 +64,8 @@ class Block {
                         bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
                         const DropoutPlan& dropout, bool recompute);
   // On entry dh is the gradient of the block output; on return, of the block input.
-  // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out.
+  // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out (the
+  // cross-attention's keys and values, Attention::backward).
   void backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out);
   const Tensor& output() const { return out_; }  // of the last forward
 
@@ -73,9 +83,7 @@ class Block {
   // Drops every activation and gradient buffer but the output.
   void release_activations();
 
-  Communicator& tp_;
   uint32_t layer_id_;
-  int64_t num_heads_;  // this rank's
   // The debug scopes of the sublayers: "<prefix>.layer.0", ".layer.1", ".layer.2".
   std::string self_scope_, cross_scope_, ff_scope_;
   RMSNorm self_norm_;

@@ -1,11 +1,14 @@
 // An encoder or decoder stack: dropout(embeddings), the blocks sharing one relative position
-// bias (table owned by block 0), the final RMSNorm and dropout.
+// bias (RelativePositionBias; Hugging Face names its table in block 0), the final RMSNorm and
+// dropout.
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/layers/block.h"
+#include "core/layers/relative_position_bias.h"
 
 namespace stilts {
 
@@ -15,6 +18,11 @@ using GradientsReady = std::function<void(size_t first_final_index)>;
 
 class Stack {
  public:
+  // Registers the stack's parameters ("encoder" or "decoder"): the blocks', then the final
+  // norm's.
+  static void declare(std::vector<ParamSpec>& specs, const std::string& name,
+                      const ModelConfig& config);
+
   // name: "encoder" or "decoder"; tp: the tensor-parallel group.
   Stack(Parameters& params, const std::string& name, Communicator& tp);
 
@@ -39,9 +47,7 @@ class Stack {
   std::string name_;  // "encoder" or "decoder", the debug scope
   bool is_decoder_;
   uint32_t stack_id_;
-  const ModelConfig& config_;
-  int64_t num_heads_;  // this rank's
-  ParamRef bias_table_;
+  RelativePositionBias position_bias_;
   std::vector<Block> blocks_;
   RMSNorm final_norm_;
   // Registry indices for the gradient-ready calls: the final norm's, the bias table's and
@@ -49,7 +55,7 @@ class Stack {
   size_t final_norm_index_, bias_table_index_;
   std::vector<size_t> block_first_index_;
   DropoutPlan dropout_;
-  Tensor buckets_, position_bias_, dposition_bias_;
+  Tensor dposition_bias_;
   Tensor input_, out_, dh_, dnormed_;
 };
 
