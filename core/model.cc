@@ -103,6 +103,17 @@ HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
   return loss;
 }
 
+DecoderCache Mt5Model::start_decoding(const std::vector<int64_t>& rows) {
+  return decoder_.start_decoding(encoder_out_, encoder_mask_, rows);
+}
+
+const Tensor& Mt5Model::decode_step(const std::vector<int32_t>& tokens, DecoderCache& cache) {
+  const auto rows = static_cast<int64_t>(tokens.size());
+  upload(tokens, {rows, 1}, params_.device(), step_ids_);
+  const Tensor& out = decoder_.decode(decoder_embedding_.forward(step_ids_), cache);
+  return head_.project(out.reshape({rows, params_.config().d_model}));
+}
+
 void Mt5Model::backward(float loss_scale) {
   const ModelConfig& c = params_.config();
   const int64_t b = decoder_ids_.dim(0), u = decoder_ids_.dim(1), t = input_ids_.dim(1);

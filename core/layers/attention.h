@@ -20,6 +20,14 @@
 
 namespace stilts {
 
+// The keys and values of an attention layer kept across the steps of incremental decoding
+// (core/generate.h), [B, L, inner/tp] each (this rank's heads): self-attention appends each
+// step's positions, cross-attention's are the encoder output's, projected once
+// (Attention::project_memory).
+struct KeyValueCache {
+  Tensor keys, values;
+};
+
 class Attention {
  public:
   enum class Kind { self, cross };
@@ -36,9 +44,15 @@ class Attention {
   // self-attention). bias [H/tp, Lq, Lk] (this rank's heads) or undefined; key_mask f32 [B, Lk]
   // or undefined. Both inputs are kept by reference until backward. dropout_key draws this
   // rank's heads' probabilities.
+  //
+  // With a cache (incremental decoding, no backward): self-attention appends the keys and
+  // values of x to it and attends over all of them; cross-attention attends over the cached
+  // ones and ignores kv.
   const Tensor& forward(const Tensor& x, const Tensor& kv, const Tensor& bias,
-                        const Tensor& key_mask, bool causal, float dropout_rate,
-                        RngKey dropout_key);
+                        const Tensor& key_mask, bool causal, float dropout_rate, RngKey dropout_key,
+                        KeyValueCache* cache = nullptr);
+  // Cross-attention: the keys and values of memory [B, Lk, d] (the encoder output) into cache.
+  void project_memory(const Tensor& memory, KeyValueCache& cache);
   // dx += the input gradient summed over the TP group; for cross-attention dkv += this rank's
   // partial gradient of the keys' and values' input (self-attention: dkv is dx and is not
   // touched apart). Accumulates this rank's heads' dbias when defined.
@@ -47,6 +61,9 @@ class Attention {
   void release_activations();
 
  private:
+  // k_out_ and v_out_ from kv.
+  void project_keys_values(const Tensor& kv);
+
   // Self-attention: q, k and v of x. Cross-attention: q of x, and k, v of kv in
   // memory_projection_.
   ColumnParallelLinear input_projection_;

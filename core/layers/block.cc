@@ -62,6 +62,10 @@ Block::Block(Parameters& params, const std::string& prefix, bool is_decoder, uin
   }
 }
 
+void Block::project_memory(const Tensor& encoder_out, BlockCache& cache) {
+  cross_attention_.value().project_memory(encoder_out, cache.cross);
+}
+
 void Block::residual_forward(const Tensor& h_in, const Tensor& sublayer_out, RngKey key,
                              Tensor& h_out) const {
   ensure_like(h_out, h_in.shape(), h_in);
@@ -71,8 +75,8 @@ void Block::residual_forward(const Tensor& h_in, const Tensor& sublayer_out, Rng
 
 const Tensor& Block::forward(const Tensor& h, const Tensor& position_bias, const Tensor& self_mask,
                              bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
-                             const DropoutPlan& dropout, bool recompute) {
-  inputs_ = {h, position_bias, self_mask, causal, encoder_out, encoder_mask};
+                             const DropoutPlan& dropout, bool recompute, BlockCache* cache) {
+  inputs_ = {h, position_bias, self_mask, causal, encoder_out, encoder_mask, cache};
   dropout_ = dropout;
   recompute_ = recompute;
   run_forward();
@@ -86,18 +90,18 @@ void Block::run_forward() {
   {
     LayerScope scope(self_scope_);
     const Tensor& normed = self_norm_.forward(in.h);
-    const Tensor& attended =
-        self_attention_.forward(normed, normed, in.position_bias, in.self_mask, in.causal, rate,
-                                dropout_.sharded_key(layer_id_, kSelfProbs));
+    const Tensor& attended = self_attention_.forward(
+        normed, normed, in.position_bias, in.self_mask, in.causal, rate,
+        dropout_.sharded_key(layer_id_, kSelfProbs), in.cache ? &in.cache->self : nullptr);
     residual_forward(in.h, attended, dropout_.key(layer_id_, kSelfOut), after_self_);
   }
   const Tensor* current = &after_self_;
   if (cross_attention_) {
     LayerScope scope(cross_scope_);
     const Tensor& cross_normed = cross_norm_->forward(after_self_);
-    const Tensor& crossed =
-        cross_attention_->forward(cross_normed, in.encoder_out, Tensor(), in.encoder_mask, false,
-                                  rate, dropout_.sharded_key(layer_id_, kCrossProbs));
+    const Tensor& crossed = cross_attention_->forward(
+        cross_normed, in.encoder_out, Tensor(), in.encoder_mask, false, rate,
+        dropout_.sharded_key(layer_id_, kCrossProbs), in.cache ? &in.cache->cross : nullptr);
     residual_forward(after_self_, crossed, dropout_.key(layer_id_, kCrossOut), after_cross_);
     current = &after_cross_;
   }

@@ -41,6 +41,11 @@ struct DropoutPlan {
   }
 };
 
+// A decoder block's key/value caches for incremental decoding.
+struct BlockCache {
+  KeyValueCache self, cross;
+};
+
 class Block {
  public:
   // Registers the block's parameters under prefix ("encoder.block.3"), in Hugging Face's order;
@@ -59,10 +64,14 @@ class Block {
   // h [B, L, d] and every other input are kept by reference until backward, which must see
   // them unchanged. encoder_out and encoder_mask are used only by decoder blocks.
   // position_bias [H/tp, L, L] is the stack's shared bias for this rank's heads. recompute:
-  // keep no activation but the inputs and the output (see above).
+  // keep no activation but the inputs and the output (see above). cache: incremental decoding
+  // (Attention::forward), which needs no encoder_out (the cache holds its keys and values) and
+  // runs no backward.
   const Tensor& forward(const Tensor& h, const Tensor& position_bias, const Tensor& self_mask,
                         bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
-                        const DropoutPlan& dropout, bool recompute);
+                        const DropoutPlan& dropout, bool recompute, BlockCache* cache = nullptr);
+  // Decoder blocks: the cross-attention keys and values of encoder_out into cache.cross.
+  void project_memory(const Tensor& encoder_out, BlockCache& cache);
   // On entry dh is the gradient of the block output; on return, of the block input.
   // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out (the
   // cross-attention's keys and values, Attention::backward).
@@ -74,6 +83,7 @@ class Block {
     Tensor h, position_bias, self_mask;
     bool causal = false;
     Tensor encoder_out, encoder_mask;
+    BlockCache* cache = nullptr;
   };
   // The forward from inputs_ and dropout_, into out_.
   void run_forward();

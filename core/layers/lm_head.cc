@@ -13,13 +13,18 @@ void LmHead::declare(std::vector<ParamSpec>& specs, const std::string& name, con
 LmHead::LmHead(Parameters& params, const std::string& name, Communicator& tp)
     : projection_(params, {name}, tp), loss_(tp, params.config().vocab_size, kIgnoreIndex) {}
 
+const Tensor& LmHead::project(const Tensor& x) {
+  x_ = x;
+  projection_.forward(x, 0, ensure_like(logits_, {x.dim(0), projection_.out_features()}, x));
+  return logits_;
+}
+
 HeadLoss LmHead::forward(const Tensor& x, const Tensor& targets, int64_t kept_tokens,
                          float z_loss) {
   LayerScope scope("lm_head");
-  x_ = x;
   targets_ = targets;
   const int64_t n = targets.numel();
-  projection_.forward(x, 0, ensure_like(logits_, {n, projection_.out_features()}, x));
+  project(x);
   loss_.forward(logits_, targets, z_loss, ensure_f32(token_losses_, {n}, x));
   return {ops::sum(token_losses_), kept_tokens};
 }

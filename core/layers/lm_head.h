@@ -28,6 +28,9 @@ class LmHead {
 
   LmHead(Parameters& params, const std::string& name, Communicator& tp);
 
+  // x [N, d] (kept by reference) -> this rank's logits [N, V/tp] (also logits()). forward
+  // runs it first; incremental decoding alone.
+  const Tensor& project(const Tensor& x);
   // x [N, d] (kept by reference), targets i32 [N] on x's device with kIgnoreIndex for ignored
   // positions, of which kept_tokens are not (counted on the host, from the batch). Collective
   // over the TP group. Reads one number from the device: the loss sum.

@@ -1,5 +1,6 @@
 #include "core/layers/stack.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,21 @@ std::string block_prefix(const std::string& stack, int64_t i) {
 
 int64_t stack_layers(const ModelConfig& c, const std::string& stack) {
   return stack == "decoder" ? c.num_decoder_layers : c.num_layers;
+}
+
+// x [E, ...] -> [rows.size(), ...]: row r is a copy of x's row rows[r]. A lookup of whole rows
+// by index is what the embedding op does, in one call on any device.
+Tensor select_rows(const Tensor& x, const std::vector<int64_t>& rows) {
+  const int64_t n = static_cast<int64_t>(rows.size()), row_size = x.numel() / x.dim(0);
+  Tensor ids({n}, DType::i32);
+  std::transform(rows.begin(), rows.end(), ids.data<int32_t>(),
+                 [](int64_t row) { return static_cast<int32_t>(row); });
+  Shape shape = x.shape();
+  shape[0] = n;
+  Tensor out(shape, x.dtype(), x.device());
+  Tensor table_rows = out.reshape({n, row_size});
+  ops::embedding_forward(ids.to(x.device()), x.reshape({x.dim(0), row_size}), table_rows);
+  return out;
 }
 
 }  // namespace
@@ -67,6 +83,34 @@ const Tensor& Stack::forward(const Tensor& embedded, const Tensor& key_mask,
   ops::dropout_forward(normed, dropout.rate, dropout.key(stack_id_, kFinalOut),
                        ensure_like(out_, normed.shape(), normed));
   return out_;
+}
+
+DecoderCache Stack::start_decoding(const Tensor& encoder_out, const Tensor& encoder_mask,
+                                   const std::vector<int64_t>& rows) {
+  DecoderCache cache;
+  cache.blocks.resize(blocks_.size());
+  cache.encoder_mask = rows.empty() ? encoder_mask : select_rows(encoder_mask, rows);
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    blocks_[i].project_memory(encoder_out, cache.blocks[i]);
+    KeyValueCache& cross = cache.blocks[i].cross;
+    // Each encoding's keys and values are projected once, then shared by its rows.
+    if (rows.empty()) continue;
+    cross.keys = select_rows(cross.keys, rows);
+    cross.values = select_rows(cross.values, rows);
+  }
+  return cache;
+}
+
+const Tensor& Stack::decode(const Tensor& embedded, DecoderCache& cache) {
+  LayerScope scope(name_);
+  const int64_t position = cache.position++;
+  const Tensor& position_bias = position_bias_.forward(1, position + 1, position);
+  // The one query is the last position, so attending to every cached key is causal.
+  const Tensor* h = &embedded;
+  for (size_t i = 0; i < blocks_.size(); ++i)
+    h = &blocks_[i].forward(*h, position_bias, Tensor(), false, Tensor(), cache.encoder_mask,
+                            DropoutPlan{}, false, &cache.blocks[i]);
+  return final_norm_.forward(*h);
 }
 
 void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out,
