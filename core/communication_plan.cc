@@ -1,30 +1,43 @@
 #include "core/communication_plan.h"
 
-#include "core/params.h"
+#include <memory>
+
+#include "core/model.h"
+#include "parallel/data_parallel.h"
+#include "parallel/dry_run_communicator.h"
 
 namespace stilts {
 
-CommunicationPlan communication_per_step(const ModelConfig& config, int tp, int dp, bool zero,
-                                         int64_t batch, int64_t input_len, int64_t target_len) {
+CommunicationPlan plan_communication(const ModelConfig& config, const CommunicationLayout& layout,
+                                     int64_t batch, int64_t input_len, int64_t target_len,
+                                     Device device) {
+  CountingCommunicator tp(std::make_unique<DryRunCommunicator>(layout.tp, 0));
+  CountingCommunicator dp(std::make_unique<DryRunCommunicator>(layout.dp, 0));
+  // The values stay zero: what a step communicates depends on the shapes alone.
+  Parameters params(config, device, {layout.tp, 0}, layout.zero ? layout.dp : 1);
+  Mt5Model model(params, tp);
+  Batch b;
+  b.batch_size = batch;
+  b.input_len = input_len;
+  b.target_len = target_len;
+  b.input_ids.assign(batch * input_len, config.eos_token_id);
+  b.labels.assign(batch * target_len, config.eos_token_id);
+
   CommunicationPlan plan;
-  const int64_t encoder = batch * input_len * config.d_model * 4;
-  const int64_t decoder = batch * target_len * config.d_model * 4;
-  const int64_t layers = config.num_layers, decoder_layers = config.num_decoder_layers;
-  if (tp > 1) {
-    // Forward: each embedding lookup, 2 per encoder layer (attention o, wo), 3 per decoder
-    // layer (self o, cross o, wo), the cross-entropy's max, target logit and sum of exps.
-    plan.tp_forward_calls = 2 + 2 * layers + 3 * decoder_layers + 3;
-    plan.tp_forward_bytes = encoder + decoder + 2 * layers * encoder +
-                            3 * decoder_layers * decoder + 3 * batch * target_len * 4;
-    // Backward: the head's input gradient, 2 and 3 per layer (the column-parallel inputs), the
-    // encoder output's gradient summed over every cross-attention.
-    plan.tp_backward_calls = 1 + 2 * layers + 3 * decoder_layers + 1;
-    plan.tp_backward_bytes =
-        decoder + 2 * layers * encoder + 3 * decoder_layers * decoder + encoder;
+  model.forward(b, {});
+  plan.tp_forward = tp.total();
+  tp.reset();
+  model.backward();
+  plan.tp_backward = tp.total();
+
+  GradientSync sync(dp, layout.gradient_bucket_bytes);
+  if (layout.zero) {
+    sync.reduce_scatter_gradients(params.flat_grads());
+    sync.all_gather_values(params.flat_values());
+  } else {
+    sync.all_reduce_gradients(params.flat_grads());
   }
-  if (dp > 1) {
-    plan.dp_bytes = (zero ? 2 : 1) * flat_numel(config, {tp, 0}, zero ? dp : 1) * 4;
-  }
+  plan.dp = dp.total();
   return plan;
 }
 

@@ -1,27 +1,38 @@
-// The communication one training step needs under the Megatron layout (parallel/README.md), as
-// the layout predicts it: what `stilts bench` prints beside the bytes it measures.
+// The communication of one training step under a layout, found by a dry run: the model's
+// forward and backward and the data-parallel gradient synchronization run once, in this
+// process, on counting communicators over DryRunCommunicators (parallel/dry_run_communicator.h)
+// of the layout's TP and DP sizes. It is what the layers issue, not a formula restating it:
+// `stilts bench` prints it beside the bytes it measures, and the MPI tests compare a real
+// run's counts with it. The dry run costs one step's compute and a shard of the parameters.
 #pragma once
 
 #include <cstdint>
 
 #include "core/config.h"
+#include "kernels/tensor.h"
+#include "parallel/counting_communicator.h"
 
 namespace stilts {
 
-struct CommunicationPlan {
-  // The model's all-reduces over the TP group (none at TP=1), forward and backward, and their
-  // payload: [tokens, d_model] f32 activations or gradients, and the cross-entropy's [tokens].
-  int64_t tp_forward_calls = 0, tp_backward_calls = 0;
-  int64_t tp_forward_bytes = 0, tp_backward_bytes = 0;
-  // The gradient synchronization over the DP group (none at DP=1): the payload of the
-  // all-reduce of this rank's gradient shard, or with ZeRO-1 of the reduce-scatter of the
-  // gradients plus the all-gather of the values. The optimizer's and the loss's few scalars
-  // come on top.
-  int64_t dp_bytes = 0;
+struct CommunicationLayout {
+  int tp = 1, dp = 1;
+  bool zero = false;                         // ZeRO-1 over the DP group
+  int64_t gradient_bucket_bytes = 32 << 20;  // GradientSync's buckets
 };
 
-// batch: this DP rank's examples; input_len, target_len: their padded lengths.
-CommunicationPlan communication_per_step(const ModelConfig& config, int tp, int dp, bool zero,
-                                         int64_t batch, int64_t input_len, int64_t target_len);
+struct CommunicationPlan {
+  // The model's collectives over the TP group (none at TP=1).
+  CollectiveCount tp_forward, tp_backward;
+  // The gradient synchronization over the DP group (none at DP=1): the all-reduces of the
+  // gradient buckets or, with ZeRO-1, the reduce-scatter of the gradients and the all-gather
+  // of the values. The optimizer's and the loss's few scalars come on top.
+  CollectiveCount dp;
+};
+
+// Rank 0 of each group, on a batch of `batch` examples padded to input_len and target_len, on
+// `device` (the seconds in the counts are the dry run's, not a prediction).
+CommunicationPlan plan_communication(const ModelConfig& config, const CommunicationLayout& layout,
+                                     int64_t batch, int64_t input_len, int64_t target_len,
+                                     Device device = Device::cpu);
 
 }  // namespace stilts

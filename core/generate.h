@@ -1,8 +1,9 @@
-// Inference for evaluation: batched greedy decoding with a key/value cache, and rank
-// classification (each candidate scored by its log-likelihood). Both run under tensor
-// parallelism exactly like training: every rank of the model's TP group passes the same
-// examples, the layers issue their all-reduces, and the vocabulary stays split (the argmax and
-// the log-likelihoods are vocab-parallel), so every rank returns the same result.
+// Inference for evaluation: batched greedy decoding with a key/value cache (the model's
+// incremental decoding, through the training decoder's layers), and rank classification (each
+// candidate scored by its log-likelihood). Both run under tensor parallelism exactly like
+// training: every rank of the model's TP group passes the same examples, the layers issue
+// their all-reduces, and the vocabulary stays split (the argmax and the log-likelihoods are
+// vocab-parallel), so every rank returns the same result.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,7 @@ struct RankedCandidates {
 
 // candidates[i]: example i's label strings as token ids (each ending with eos); every example
 // needs at least one. Each input is encoded once and all its candidates are scored against that
-// encoding by the cached decoder, in groups of examples of at most batch_pairs candidates (one
+// encoding by incremental decoding, in groups of examples of at most batch_pairs candidates (one
 // example alone when it has more).
 std::vector<RankedCandidates> rank_classify(
     Mt5Model& model, const std::vector<std::vector<int32_t>>& inputs,

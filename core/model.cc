@@ -10,6 +10,9 @@
 namespace stilts {
 namespace {
 
+constexpr const char* kSharedTable = "shared.weight";
+constexpr const char* kHead = "lm_head.weight";
+
 // Token arrays arrive on the host: dst becomes them on `device`, in one copy. On the CPU the
 // host tensor itself serves.
 template <class T>
@@ -23,6 +26,16 @@ void upload(const std::vector<T>& values, const Shape& shape, Device device, Ten
 }
 
 }  // namespace
+
+std::vector<ParamSpec> param_specs(const ModelConfig& config) {
+  config.validate();
+  std::vector<ParamSpec> specs;
+  Embedding::declare(specs, kSharedTable, config);
+  Stack::declare(specs, "encoder", config);
+  Stack::declare(specs, "decoder", config);
+  LmHead::declare(specs, kHead, config);
+  return specs;
+}
 
 namespace {
 
@@ -40,12 +53,12 @@ Parameters& check_group(Parameters& params, Communicator& tp) {
 Mt5Model::Mt5Model(Parameters& params, Communicator& tp)
     : params_(check_group(params, tp)),
       tp_(tp),
-      lm_head_index_(params.index_of("lm_head.weight")),
-      embedding_(params, "shared.weight", "encoder.embed_tokens", tp),
-      decoder_embedding_(params, "shared.weight", "decoder.embed_tokens", tp),
+      lm_head_index_(params.index_of(kHead)),
+      embedding_(params, kSharedTable, "encoder.embed_tokens", tp),
+      decoder_embedding_(params, kSharedTable, "decoder.embed_tokens", tp),
       encoder_(params, "encoder", tp),
       decoder_(params, "decoder", tp),
-      head_(params, "lm_head.weight", tp) {}
+      head_(params, kHead, tp) {}
 
 namespace {
 
@@ -90,6 +103,17 @@ HeadLoss Mt5Model::forward(const Batch& batch, const ForwardOptions& options) {
   return loss;
 }
 
+DecoderCache Mt5Model::start_decoding(const std::vector<int64_t>& rows) {
+  return decoder_.start_decoding(encoder_out_, encoder_mask_, rows);
+}
+
+const Tensor& Mt5Model::decode_step(const std::vector<int32_t>& tokens, DecoderCache& cache) {
+  const auto rows = static_cast<int64_t>(tokens.size());
+  upload(tokens, {rows, 1}, params_.device(), step_ids_);
+  const Tensor& out = decoder_.decode(decoder_embedding_.forward(step_ids_), cache);
+  return head_.project(out.reshape({rows, params_.config().d_model}));
+}
+
 void Mt5Model::backward(float loss_scale) {
   const ModelConfig& c = params_.config();
   const int64_t b = decoder_ids_.dim(0), u = decoder_ids_.dim(1), t = input_ids_.dim(1);
@@ -98,14 +122,14 @@ void Mt5Model::backward(float loss_scale) {
   Tensor ddecoder_flat = ddecoder_out_.reshape({b * u, c.d_model});
   head_.backward(loss_scale, ddecoder_flat);
   if (gradients_ready_) gradients_ready_(lm_head_index_);
-  copy_to_tp_backward(tp_, ddecoder_out_);
 
   ops::fill(ensure_like(ddecoder_embedded_, {b, u, c.d_model}, like), 0.0f);
   ops::fill(ensure_like(dencoder_out_, {b, t, c.d_model}, like), 0.0f);
   decoder_.backward(ddecoder_out_, ddecoder_embedded_, dencoder_out_, gradients_ready_);
   decoder_embedding_.backward(ddecoder_embedded_);
-  // Every decoder layer's cross-attention added its partial K/V input gradient; all-reduce
-  // is linear, so one reduction of the sum stands for one per layer.
+  // Every decoder layer's cross-attention added its partial K/V input gradient
+  // (ColumnParallelLinear::InputGradient::partial); all-reduce is linear, so one reduction of
+  // the sum stands for one per layer.
   copy_to_tp_backward(tp_, dencoder_out_);
 
   ops::fill(ensure_like(dencoder_embedded_, {b, t, c.d_model}, like), 0.0f);

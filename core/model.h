@@ -2,8 +2,10 @@
 // lm_head and the loss, with a hand-written backward pass (no autograd), llm.c style.
 //
 // Under tensor parallelism every rank of the TP group runs the model on the same batch with
-// its shard of the parameters (core/params.h) and the collectives of the Megatron layout
-// (parallel/README.md lists them per layer). A lone rank uses a group of one.
+// its shard of the parameters (core/params.h). Each layer declares its parameters with their
+// split and issues its own collectives (core/layers/column_parallel_linear.h,
+// row_parallel_linear.h, embedding.h, lm_head.h; parallel/README.md lists the layout). A lone
+// rank uses a group of one.
 //
 // The model runs on its parameters' device in their activation dtype (core/params.h): the
 // batch arrives as host vectors and is uploaded (one copy per tensor); the only device read in
@@ -46,6 +48,16 @@ class Mt5Model {
   // mask (encoder_mask()). forward() runs it first.
   const Tensor& encode(const std::vector<int32_t>& input_ids, int64_t batch, int64_t input_len,
                        const ForwardOptions& options = {});
+  // Incremental decoding (core/generate.h) through the same decoder, with key/value caches,
+  // dropout off and no backward. After encode(): the cross-attention keys and values of the
+  // encoder output, projected once; with rows, decoder row r reads the encoding of example
+  // rows[r] (several rows may share one: rank classification's candidates), else row r reads
+  // example r.
+  DecoderCache start_decoding(const std::vector<int64_t>& rows = {});
+  // tokens: each decoder row's token at cache.position (0: the start token) -> this rank's
+  // logits [rows, V/tp] of the next token (also logits()), on the parameters' device.
+  // Advances cache.position.
+  const Tensor& decode_step(const std::vector<int32_t>& tokens, DecoderCache& cache);
   // Gradients of loss_scale * loss_sum of the last forward, accumulated into the registry:
   // loss_scale = 1 / tokens gives the token mean; data parallelism passes 1 / the tokens of
   // the global batch so that summing the ranks' gradients gives the global token mean.
@@ -64,9 +76,8 @@ class Mt5Model {
 
   Communicator& tp() { return tp_; }
   // [B*U, V/tp], this rank's slice; valid after forward until backward, which writes the
-  // logits' gradient over it.
+  // logits' gradient over it (after decode_step: [rows, V/tp]).
   const Tensor& logits() const { return head_.logits(); }
-  int64_t logits_vocab_start() const { return head_.vocab_start(); }
   // out i32 [B*U] on the parameters' device: each target position's most likely token of the
   // last forward (collective over the TP group). Before backward.
   void predicted_tokens(Tensor& out);
@@ -89,7 +100,7 @@ class Mt5Model {
   Embedding embedding_, decoder_embedding_;
   Stack encoder_, decoder_;
   LmHead head_;
-  Tensor input_ids_, decoder_ids_, targets_, encoder_mask_, encoder_out_;
+  Tensor input_ids_, decoder_ids_, targets_, encoder_mask_, encoder_out_, step_ids_;
   Tensor dencoder_embedded_, ddecoder_embedded_, dencoder_out_, ddecoder_out_, no_mask_;
 };
 

@@ -13,71 +13,7 @@ namespace {
 // Initialization streams live above every dropout stream (dropout_stream uses 32 bits of step).
 constexpr uint64_t kInitStream = 1ull << 63;
 
-void add_attention(std::vector<ParamSpec>& out, const std::string& prefix, const ModelConfig& c,
-                   bool with_bias_table) {
-  const int64_t d = c.d_model, inner = c.inner_dim();
-  const float fd = static_cast<float>(d);
-  out.push_back({prefix + ".q.weight",
-                 {inner, d},
-                 SplitAxis::rows,
-                 1.0f / std::sqrt(fd * static_cast<float>(c.d_kv))});
-  out.push_back({prefix + ".k.weight", {inner, d}, SplitAxis::rows, 1.0f / std::sqrt(fd)});
-  out.push_back({prefix + ".v.weight", {inner, d}, SplitAxis::rows, 1.0f / std::sqrt(fd)});
-  out.push_back({prefix + ".o.weight",
-                 {d, inner},
-                 SplitAxis::cols,
-                 1.0f / std::sqrt(static_cast<float>(inner))});
-  if (with_bias_table)
-    out.push_back({prefix + ".relative_attention_bias.weight",
-                   {c.relative_attention_num_buckets, c.num_heads},
-                   SplitAxis::cols,
-                   1.0f / std::sqrt(fd)});
-}
-
-void add_norm(std::vector<ParamSpec>& out, const std::string& name, const ModelConfig& c) {
-  out.push_back({name, {c.d_model}, SplitAxis::none, 1.0f, true});
-}
-
-void add_feed_forward(std::vector<ParamSpec>& out, const std::string& prefix,
-                      const ModelConfig& c) {
-  const float fd = static_cast<float>(c.d_model);
-  out.push_back(
-      {prefix + ".wi_0.weight", {c.d_ff, c.d_model}, SplitAxis::rows, 1.0f / std::sqrt(fd)});
-  out.push_back(
-      {prefix + ".wi_1.weight", {c.d_ff, c.d_model}, SplitAxis::rows, 1.0f / std::sqrt(fd)});
-  out.push_back({prefix + ".wo.weight",
-                 {c.d_model, c.d_ff},
-                 SplitAxis::cols,
-                 1.0f / std::sqrt(static_cast<float>(c.d_ff))});
-}
-
 }  // namespace
-
-std::vector<ParamSpec> param_specs(const ModelConfig& c) {
-  c.validate();
-  std::vector<ParamSpec> s;
-  s.push_back({"shared.weight", {c.vocab_size, c.d_model}, SplitAxis::rows, 1.0f});
-  for (int64_t i = 0; i < c.num_layers; ++i) {
-    const std::string b = "encoder.block." + std::to_string(i);
-    add_attention(s, b + ".layer.0.SelfAttention", c, i == 0);
-    add_norm(s, b + ".layer.0.layer_norm.weight", c);
-    add_feed_forward(s, b + ".layer.1.DenseReluDense", c);
-    add_norm(s, b + ".layer.1.layer_norm.weight", c);
-  }
-  add_norm(s, "encoder.final_layer_norm.weight", c);
-  for (int64_t i = 0; i < c.num_decoder_layers; ++i) {
-    const std::string b = "decoder.block." + std::to_string(i);
-    add_attention(s, b + ".layer.0.SelfAttention", c, i == 0);
-    add_norm(s, b + ".layer.0.layer_norm.weight", c);
-    add_attention(s, b + ".layer.1.EncDecAttention", c, false);
-    add_norm(s, b + ".layer.1.layer_norm.weight", c);
-    add_feed_forward(s, b + ".layer.2.DenseReluDense", c);
-    add_norm(s, b + ".layer.2.layer_norm.weight", c);
-  }
-  add_norm(s, "decoder.final_layer_norm.weight", c);
-  s.push_back({"lm_head.weight", {c.vocab_size, c.d_model}, SplitAxis::rows, 1.0f});
-  return s;
-}
 
 int64_t param_count(const ModelConfig& config) {
   int64_t n = 0;

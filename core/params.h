@@ -1,8 +1,8 @@
 // The parameter registry: every mT5 weight under its Hugging Face name, with its shape, the
-// axis tensor parallelism splits it along, and its initializer. A process holds its tensor
-// shard of each parameter. Values and gradients live in two flat buffers (one allocation each)
-// with one view per parameter, so zeroing gradients, the global norm and data-parallel
-// bucketing work on contiguous memory.
+// axis tensor parallelism splits it along, and its initializer, as the layer that uses it
+// declares them (core/layers/). A process holds its tensor shard of each parameter. Values and
+// gradients live in two flat buffers (one allocation each) with one view per parameter, so zeroing
+// gradients, the global norm and data-parallel bucketing work on contiguous memory.
 //
 // On the GPU the flat values are the f32 master weights and the layers compute with a bf16
 // copy of them (compute_value), which refresh_compute_copy() recasts after anything writes the
@@ -34,7 +34,8 @@ struct ParamSpec {
   bool is_norm = false;
 };
 
-// The ordered list of parameters of a config (encoder, decoder, head; HF order).
+// The ordered list of parameters of a config (encoder, decoder, head; HF order): the model's
+// layers' declarations, collected in core/model.cc.
 std::vector<ParamSpec> param_specs(const ModelConfig& config);
 int64_t param_count(const ModelConfig& config);
 // The elements of a shard's flat buffers (Parameters::numel) without allocating them.
@@ -52,7 +53,6 @@ class Parameters {
   // Elements of the flat buffers, padding between ZeRO partitions included.
   int64_t numel() const { return flat_values_.numel(); }
   int partitions() const { return partitions_; }
-  int64_t partition_size() const { return partition_size_; }
   int partition_of(size_t index) const { return partition_of_[index]; }
   // Where parameter `index` starts in the flat buffers; flat_offset(size()) is their end.
   int64_t flat_offset(size_t index) const { return flat_offsets_.at(index); }

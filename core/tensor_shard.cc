@@ -91,12 +91,4 @@ void extract_shard(const Tensor& full, SplitAxis axis, TensorShard shard, Tensor
   });
 }
 
-void insert_shard(const Tensor& local, SplitAxis axis, TensorShard shard, Tensor& full) {
-  check_pair("insert_shard", full, axis, shard, local);
-  for_each_span(full.shape(), axis, shard, [&](int64_t from, int64_t to, int64_t count) {
-    Tensor dst = full.slice(from, {count});
-    ops::copy(local.slice(to, {count}), dst);
-  });
-}
-
 }  // namespace stilts

@@ -46,9 +46,6 @@ class GradientSync {
   // ZeRO-1. Every rank's partition dp.rank() of flat_values goes to every rank.
   void all_gather_values(Tensor& flat_values);
 
-  Communicator& group() { return dp_; }
-  int64_t bucket_elements() const { return bucket_elements_; }
-
  private:
   // The [dp, n / dp] view of a flat buffer, with this rank's row.
   Tensor partitions(const Tensor& flat, const char* what) const;

@@ -1,17 +1,18 @@
-// Megatron's tensor-parallel mappings (tensor_parallel/mappings.py) on the tensors of one TP
-// group: the two points where a Megatron layer crosses between replicated and partial values.
-// The pair of a mapping are conjugate: an all-reduce in one direction is an identity in the
-// other, because the sum of the ranks' partial results is linear in each of them.
+// The two collectives of Megatron's tensor-parallel mappings (tensor_parallel/mappings.py), where
+// a layer crosses between values every rank of the TP group holds whole and partial sums over
+// the group. Each mapping's other direction is the identity, because the sum of the ranks'
+// partial results is linear in each of them:
 //
-// - copy_to: applied by ColumnParallelLinear to its replicated input (q/k/v, wi_0/wi_1 and the
-//   LM head). Each rank's weight slice sees only part of the input's uses, so the input
-//   gradient is a partial sum that the backward all-reduces.
-// - reduce_from: applied by RowParallelLinear to its output (attention o, wo) and by the
-//   vocab-parallel embedding. Each rank computed a partial sum over its slice of the input,
-//   so the forward all-reduces and the gradient, already replicated, passes through.
+// - copy-to-TP: a replicated input read by column-parallel weights (core/layers/
+//   column_parallel_linear.h). The forward is the identity; each rank's weight slice sees only
+//   part of the input's uses, so the input gradient is a partial sum that the backward
+//   all-reduces.
+// - reduce-from-TP: the output of a row-parallel weight or the vocab-parallel embedding
+//   (core/layers/row_parallel_linear.h, embedding.h). Each rank computed a partial sum over its
+//   slice, so the forward all-reduces; the gradient, already whole, passes through backward.
 //
-// Every function works in place and is collective over `tp` when it all-reduces; a rank that
-// calls one must have every rank of the group call it in the same order.
+// Both work in place and are collective over `tp`: every rank of the group calls them in the
+// same order.
 #pragma once
 
 #include "kernels/tensor.h"
@@ -19,9 +20,7 @@
 
 namespace stilts {
 
-void copy_to_tp_forward(Communicator& tp, Tensor& input);       // identity
 void copy_to_tp_backward(Communicator& tp, Tensor& grad);       // all-reduce sum
 void reduce_from_tp_forward(Communicator& tp, Tensor& output);  // all-reduce sum
-void reduce_from_tp_backward(Communicator& tp, Tensor& grad);   // identity
 
 }  // namespace stilts

@@ -21,7 +21,6 @@ class VocabParallelCrossEntropy {
   VocabParallelCrossEntropy(Communicator& tp, int64_t vocab_size, int ignore_index);
 
   int64_t vocab_start() const { return vocab_start_; }
-  int64_t slice_size() const { return slice_size_; }
 
   // logits [N, V/tp] floating (bf16 on the GPU), targets i32 [N] over the full vocabulary; WRITES
   // losses [N] (nll + z_loss * logsumexp^2, 0 for ignored rows), as cross_entropy_forward.

@@ -1,7 +1,7 @@
 #include "core/layers/block.h"
 
 #include "core/layers/layer_scope.h"
-#include "parallel/tensor_parallel.h"
+#include "core/layers/relative_position_bias.h"
 
 namespace stilts {
 namespace {
@@ -16,24 +16,54 @@ enum Site : uint32_t {
   kFeedForwardOut = 5,
 };
 
+// The sublayers' names in Hugging Face's T5Block.
+std::string self_scope(const std::string& prefix) {
+  return prefix + ".layer.0";
+}
+std::string cross_scope(const std::string& prefix) {
+  return prefix + ".layer.1";
+}
+std::string ff_scope(const std::string& prefix, bool is_decoder) {
+  return prefix + (is_decoder ? ".layer.2" : ".layer.1");
+}
+
 }  // namespace
+
+void Block::declare(std::vector<ParamSpec>& specs, const std::string& prefix,
+                    const ModelConfig& config, bool is_decoder, bool holds_position_bias) {
+  Attention::declare(specs, self_scope(prefix) + ".SelfAttention", config);
+  if (holds_position_bias) RelativePositionBias::declare(specs, position_bias_name(prefix), config);
+  RMSNorm::declare(specs, self_scope(prefix) + ".layer_norm.weight", config);
+  if (is_decoder) {
+    Attention::declare(specs, cross_scope(prefix) + ".EncDecAttention", config);
+    RMSNorm::declare(specs, cross_scope(prefix) + ".layer_norm.weight", config);
+  }
+  FeedForward::declare(specs, ff_scope(prefix, is_decoder) + ".DenseReluDense", config);
+  RMSNorm::declare(specs, ff_scope(prefix, is_decoder) + ".layer_norm.weight", config);
+}
+
+std::string Block::position_bias_name(const std::string& prefix) {
+  return self_scope(prefix) + ".SelfAttention.relative_attention_bias.weight";
+}
 
 Block::Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id,
              Communicator& tp)
-    : tp_(tp),
-      layer_id_(layer_id),
-      num_heads_(params.config().num_heads / params.shard().size),
-      self_scope_(prefix + ".layer.0"),
-      cross_scope_(is_decoder ? prefix + ".layer.1" : std::string()),
-      ff_scope_(prefix + (is_decoder ? ".layer.2" : ".layer.1")),
+    : layer_id_(layer_id),
+      self_scope_(self_scope(prefix)),
+      cross_scope_(is_decoder ? cross_scope(prefix) : std::string()),
+      ff_scope_(ff_scope(prefix, is_decoder)),
       self_norm_(params, self_scope_ + ".layer_norm.weight"),
-      self_attention_(params, self_scope_ + ".SelfAttention", tp),
+      self_attention_(params, self_scope_ + ".SelfAttention", Attention::Kind::self, tp),
       ff_norm_(params, ff_scope_ + ".layer_norm.weight"),
       feed_forward_(params, ff_scope_ + ".DenseReluDense", tp) {
   if (is_decoder) {
     cross_norm_.emplace(params, cross_scope_ + ".layer_norm.weight");
-    cross_attention_.emplace(params, cross_scope_ + ".EncDecAttention", tp);
+    cross_attention_.emplace(params, cross_scope_ + ".EncDecAttention", Attention::Kind::cross, tp);
   }
+}
+
+void Block::project_memory(const Tensor& encoder_out, BlockCache& cache) {
+  cross_attention_.value().project_memory(encoder_out, cache.cross);
 }
 
 void Block::residual_forward(const Tensor& h_in, const Tensor& sublayer_out, RngKey key,
@@ -45,8 +75,8 @@ void Block::residual_forward(const Tensor& h_in, const Tensor& sublayer_out, Rng
 
 const Tensor& Block::forward(const Tensor& h, const Tensor& position_bias, const Tensor& self_mask,
                              bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
-                             const DropoutPlan& dropout, bool recompute) {
-  inputs_ = {h, position_bias, self_mask, causal, encoder_out, encoder_mask};
+                             const DropoutPlan& dropout, bool recompute, BlockCache* cache) {
+  inputs_ = {h, position_bias, self_mask, causal, encoder_out, encoder_mask, cache};
   dropout_ = dropout;
   recompute_ = recompute;
   run_forward();
@@ -61,8 +91,8 @@ void Block::run_forward() {
     LayerScope scope(self_scope_);
     const Tensor& normed = self_norm_.forward(in.h);
     const Tensor& attended = self_attention_.forward(
-        normed, normed, in.position_bias, in.self_mask,
-        {num_heads_, in.causal, rate, dropout_.sharded_key(layer_id_, kSelfProbs)});
+        normed, normed, in.position_bias, in.self_mask, in.causal, rate,
+        dropout_.sharded_key(layer_id_, kSelfProbs), in.cache ? &in.cache->self : nullptr);
     residual_forward(in.h, attended, dropout_.key(layer_id_, kSelfOut), after_self_);
   }
   const Tensor* current = &after_self_;
@@ -70,8 +100,8 @@ void Block::run_forward() {
     LayerScope scope(cross_scope_);
     const Tensor& cross_normed = cross_norm_->forward(after_self_);
     const Tensor& crossed = cross_attention_->forward(
-        cross_normed, in.encoder_out, Tensor(), in.encoder_mask,
-        {num_heads_, false, rate, dropout_.sharded_key(layer_id_, kCrossProbs)});
+        cross_normed, in.encoder_out, Tensor(), in.encoder_mask, false, rate,
+        dropout_.sharded_key(layer_id_, kCrossProbs), in.cache ? &in.cache->cross : nullptr);
     residual_forward(after_self_, crossed, dropout_.key(layer_id_, kCrossOut), after_cross_);
     current = &after_cross_;
   }
@@ -87,8 +117,8 @@ void Block::backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out) {
   ensure_like(dsublayer_, dh.shape(), dh);
   ensure_like(dnormed_, dh.shape(), dh);
   // Each sublayer: dh stays the residual path's gradient; the sublayer's contribution is
-  // added onto it by the norm's backward, once the ranks' partial input gradients of the
-  // column-parallel projections are summed (copy_to's backward).
+  // added onto it by the norm's backward, from the normed input's gradient, which the
+  // sublayer's column-parallel projections leave summed over the TP group.
   auto through_dropout = [&](uint32_t site) {
     ops::fill(dsublayer_, 0.0f);
     ops::dropout_backward(dh, dropout_.rate, dropout_.key(layer_id_, site), dsublayer_);
@@ -98,7 +128,6 @@ void Block::backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out) {
     LayerScope scope(ff_scope_);
     through_dropout(kFeedForwardOut);
     feed_forward_.backward(dsublayer_, dnormed_);
-    copy_to_tp_backward(tp_, dnormed_);
     ff_norm_.backward(dnormed_, dh);
   }
   if (cross_attention_) {
@@ -106,14 +135,12 @@ void Block::backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out) {
     through_dropout(kCrossOut);
     Tensor no_bias;
     cross_attention_->backward(dsublayer_, dnormed_, dencoder_out, no_bias);
-    copy_to_tp_backward(tp_, dnormed_);
     cross_norm_->backward(dnormed_, dh);
   }
   {
     LayerScope scope(self_scope_);
     through_dropout(kSelfOut);
     self_attention_.backward(dsublayer_, dnormed_, dnormed_, dposition_bias);
-    copy_to_tp_backward(tp_, dnormed_);
     self_norm_.backward(dnormed_, dh);
   }
   if (recompute_) release_activations();

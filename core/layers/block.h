@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/layers/attention.h"
 #include "core/layers/feed_forward.h"
@@ -40,8 +41,21 @@ struct DropoutPlan {
   }
 };
 
+// A decoder block's key/value caches for incremental decoding.
+struct BlockCache {
+  KeyValueCache self, cross;
+};
+
 class Block {
  public:
+  // Registers the block's parameters under prefix ("encoder.block.3"), in Hugging Face's order;
+  // with holds_position_bias (the first block) also the stack's relative position bias table,
+  // which Hugging Face keeps in that block's self-attention.
+  static void declare(std::vector<ParamSpec>& specs, const std::string& prefix,
+                      const ModelConfig& config, bool is_decoder, bool holds_position_bias);
+  // The name of the table in the first block `prefix` of a stack.
+  static std::string position_bias_name(const std::string& prefix);
+
   // prefix: "encoder.block.3" or "decoder.block.3"; layer_id: distinct per block of the model.
   // tp: the tensor-parallel group the block's sublayers are split over.
   Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id,
@@ -50,12 +64,17 @@ class Block {
   // h [B, L, d] and every other input are kept by reference until backward, which must see
   // them unchanged. encoder_out and encoder_mask are used only by decoder blocks.
   // position_bias [H/tp, L, L] is the stack's shared bias for this rank's heads. recompute:
-  // keep no activation but the inputs and the output (see above).
+  // keep no activation but the inputs and the output (see above). cache: incremental decoding
+  // (Attention::forward), which needs no encoder_out (the cache holds its keys and values) and
+  // runs no backward.
   const Tensor& forward(const Tensor& h, const Tensor& position_bias, const Tensor& self_mask,
                         bool causal, const Tensor& encoder_out, const Tensor& encoder_mask,
-                        const DropoutPlan& dropout, bool recompute);
+                        const DropoutPlan& dropout, bool recompute, BlockCache* cache = nullptr);
+  // Decoder blocks: the cross-attention keys and values of encoder_out into cache.cross.
+  void project_memory(const Tensor& encoder_out, BlockCache& cache);
   // On entry dh is the gradient of the block output; on return, of the block input.
-  // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out.
+  // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out (the
+  // cross-attention's keys and values, Attention::backward).
   void backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out);
   const Tensor& output() const { return out_; }  // of the last forward
 
@@ -64,6 +83,7 @@ class Block {
     Tensor h, position_bias, self_mask;
     bool causal = false;
     Tensor encoder_out, encoder_mask;
+    BlockCache* cache = nullptr;
   };
   // The forward from inputs_ and dropout_, into out_.
   void run_forward();
@@ -73,9 +93,7 @@ class Block {
   // Drops every activation and gradient buffer but the output.
   void release_activations();
 
-  Communicator& tp_;
   uint32_t layer_id_;
-  int64_t num_heads_;  // this rank's
   // The debug scopes of the sublayers: "<prefix>.layer.0", ".layer.1", ".layer.2".
   std::string self_scope_, cross_scope_, ff_scope_;
   RMSNorm self_norm_;

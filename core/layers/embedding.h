@@ -3,12 +3,14 @@
 //
 // Vocab-parallel (Megatron's VocabParallelEmbedding): this rank holds rows
 // [rank * V/tp, (rank + 1) * V/tp) of the table and looks up only the ids in its range (zero
-// rows for the others), so the output is all-reduced over the TP group; each rank's gradient
-// stays in its own rows (reduce_from's backward is the identity).
+// rows for the others), so the output is all-reduced over the TP group (reduce-from-TP); the
+// output's gradient is whole on every rank, and each rank's table gradient stays in its own
+// rows.
 #pragma once
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/layers/layer_scope.h"
 #include "core/layers/param_ref.h"
@@ -20,6 +22,12 @@ namespace stilts {
 
 class Embedding {
  public:
+  // Registers the table `name` [V, d], split by rows (vocabulary), initialized from N(0, 1).
+  static void declare(std::vector<ParamSpec>& specs, const std::string& name,
+                      const ModelConfig& c) {
+    specs.push_back({name, {c.vocab_size, c.d_model}, SplitAxis::rows, 1.0f});
+  }
+
   // name: the table's parameter; scope: the debug scope of this lookup ("encoder.embed_tokens",
   // as Hugging Face calls the two stacks' uses of the shared table).
   Embedding(Parameters& params, const std::string& name, std::string scope, Communicator& tp)
@@ -42,9 +50,7 @@ class Embedding {
   }
   void backward(const Tensor& dout) {
     LayerScope scope(scope_);
-    Tensor replicated = dout;
-    reduce_from_tp_backward(tp_, replicated);
-    ops::embedding_backward(ids_, replicated, table_.grad, vocab_start_, vocab_size_);
+    ops::embedding_backward(ids_, dout, table_.grad, vocab_start_, vocab_size_);
   }
 
  private:

@@ -3,11 +3,13 @@
 //
 // Vocab-parallel: the projection is column-parallel over the vocabulary, so this rank's logits
 // are [N, V/tp] and the loss combines the slices with VocabParallelCrossEntropy; the full
-// logits are never gathered. dx is a partial sum over the TP group (copy_to's backward) that
-// the caller all-reduces.
+// logits are never gathered.
 #pragma once
 
-#include "core/layers/linear.h"
+#include <string>
+#include <vector>
+
+#include "core/layers/column_parallel_linear.h"
 #include "parallel/vocab_parallel_cross_entropy.h"
 
 namespace stilts {
@@ -20,13 +22,21 @@ struct HeadLoss {
 
 class LmHead {
  public:
+  // Registers the projection `name` [V, d], split by rows (vocabulary), from N(0, 1).
+  static void declare(std::vector<ParamSpec>& specs, const std::string& name,
+                      const ModelConfig& config);
+
   LmHead(Parameters& params, const std::string& name, Communicator& tp);
 
+  // x [N, d] (kept by reference) -> this rank's logits [N, V/tp] (also logits()). forward
+  // runs it first; incremental decoding alone.
+  const Tensor& project(const Tensor& x);
   // x [N, d] (kept by reference), targets i32 [N] on x's device with kIgnoreIndex for ignored
   // positions, of which kept_tokens are not (counted on the host, from the batch). Collective
   // over the TP group. Reads one number from the device: the loss sum.
   HeadLoss forward(const Tensor& x, const Tensor& targets, int64_t kept_tokens, float z_loss);
-  // The gradient of loss_scale * loss_sum: dx += this rank's partial d/dx. The token mean is
+  // The gradient of loss_scale * loss_sum: dx += d/dx, summed over the TP group; dx must hold
+  // no other gradient yet (ColumnParallelLinear::backward). The token mean is
   // loss_scale = 1 / tokens; under data parallelism, 1 / the tokens of the global batch.
   void backward(float loss_scale, Tensor& dx);
 
@@ -36,7 +46,7 @@ class LmHead {
   const Tensor& token_losses() const { return token_losses_; }  // f32 [N], 0 where ignored
 
  private:
-  Linear projection_;
+  ColumnParallelLinear projection_;
   VocabParallelCrossEntropy loss_;
   Tensor x_, targets_, logits_, token_losses_;
 };

@@ -4,6 +4,11 @@
 
 namespace stilts {
 
+void RMSNorm::declare(std::vector<ParamSpec>& specs, const std::string& name,
+                      const ModelConfig& c) {
+  specs.push_back({name, {c.d_model}, SplitAxis::none, 1.0f, true});
+}
+
 RMSNorm::RMSNorm(Parameters& params, const std::string& name)
     : weight_(ParamRef::bind(params, name)),
       eps_(static_cast<float>(params.config().layer_norm_epsilon)) {}

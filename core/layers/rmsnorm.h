@@ -1,5 +1,10 @@
-// T5LayerNorm: RMSNorm without mean subtraction or bias, statistics in fp32.
+// T5LayerNorm: RMSNorm without mean subtraction or bias, statistics in fp32. Every TP rank
+// holds the whole weight and sees the same activations and gradients, so its gradient needs no
+// reduction.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "core/layers/param_ref.h"
 
@@ -7,6 +12,10 @@ namespace stilts {
 
 class RMSNorm {
  public:
+  // Registers the weight `name` [d_model], replicated, initialized to ones.
+  static void declare(std::vector<ParamSpec>& specs, const std::string& name,
+                      const ModelConfig& config);
+
   RMSNorm(Parameters& params, const std::string& name);
   // Saves x (by reference: the caller keeps it alive until backward) and the statistics.
   const Tensor& forward(const Tensor& x);

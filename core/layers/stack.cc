@@ -1,5 +1,6 @@
 #include "core/layers/stack.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -13,24 +14,51 @@ namespace {
 constexpr uint32_t kDecoderLayerBase = 2048;
 constexpr uint32_t kStackLayerBase = 4000;
 enum StackSite : uint32_t { kEmbeddingOut = 6, kFinalOut = 7 };
-constexpr const char* kBiasTable = ".block.0.layer.0.SelfAttention.relative_attention_bias.weight";
+
+std::string block_prefix(const std::string& stack, int64_t i) {
+  return stack + ".block." + std::to_string(i);
+}
+
+int64_t stack_layers(const ModelConfig& c, const std::string& stack) {
+  return stack == "decoder" ? c.num_decoder_layers : c.num_layers;
+}
+
+// x [E, ...] -> [rows.size(), ...]: row r is a copy of x's row rows[r]. A lookup of whole rows
+// by index is what the embedding op does, in one call on any device.
+Tensor select_rows(const Tensor& x, const std::vector<int64_t>& rows) {
+  const int64_t n = static_cast<int64_t>(rows.size()), row_size = x.numel() / x.dim(0);
+  Tensor ids({n}, DType::i32);
+  std::transform(rows.begin(), rows.end(), ids.data<int32_t>(),
+                 [](int64_t row) { return static_cast<int32_t>(row); });
+  Shape shape = x.shape();
+  shape[0] = n;
+  Tensor out(shape, x.dtype(), x.device());
+  Tensor table_rows = out.reshape({n, row_size});
+  ops::embedding_forward(ids.to(x.device()), x.reshape({x.dim(0), row_size}), table_rows);
+  return out;
+}
 
 }  // namespace
+
+void Stack::declare(std::vector<ParamSpec>& specs, const std::string& name,
+                    const ModelConfig& config) {
+  for (int64_t i = 0; i < stack_layers(config, name); ++i)
+    Block::declare(specs, block_prefix(name, i), config, name == "decoder", i == 0);
+  RMSNorm::declare(specs, name + ".final_layer_norm.weight", config);
+}
 
 Stack::Stack(Parameters& params, const std::string& name, Communicator& tp)
     : name_(name),
       is_decoder_(name == "decoder"),
       stack_id_(kStackLayerBase + (is_decoder_ ? 1 : 0)),
-      config_(params.config()),
-      num_heads_(config_.num_heads / params.shard().size),
-      bias_table_(ParamRef::bind(params, name + kBiasTable)),
+      position_bias_(params, Block::position_bias_name(block_prefix(name, 0)), !is_decoder_),
       final_norm_(params, name + ".final_layer_norm.weight"),
       final_norm_index_(params.index_of(name + ".final_layer_norm.weight")),
-      bias_table_index_(params.index_of(name + kBiasTable)) {
-  const int64_t layers = is_decoder_ ? config_.num_decoder_layers : config_.num_layers;
+      bias_table_index_(params.index_of(Block::position_bias_name(block_prefix(name, 0)))) {
+  const int64_t layers = stack_layers(params.config(), name);
   blocks_.reserve(layers);
   for (int64_t i = 0; i < layers; ++i) {
-    const std::string prefix = name + ".block." + std::to_string(i);
+    const std::string prefix = block_prefix(name, i);
     blocks_.emplace_back(params, prefix, is_decoder_,
                          static_cast<uint32_t>(i) + (is_decoder_ ? kDecoderLayerBase : 0), tp);
     block_first_index_.push_back(params.index_of(prefix + ".layer.0.SelfAttention.q.weight"));
@@ -43,25 +71,46 @@ const Tensor& Stack::forward(const Tensor& embedded, const Tensor& key_mask,
   LayerScope scope(name_);
   dropout_ = dropout;
   const int64_t len = embedded.dim(1);
-  if (!buckets_.defined() || buckets_.dim(0) != len)
-    buckets_ = ops::relative_position_buckets(len, len, 0, !is_decoder_,
-                                              config_.relative_attention_num_buckets,
-                                              config_.relative_attention_max_distance)
-                   .to(bias_table_.value.device());
-  ops::position_bias_forward(
-      buckets_, bias_table_.value,
-      ensure_like(position_bias_, {num_heads_, len, len}, bias_table_.value));
+  const Tensor& position_bias = position_bias_.forward(len, len, 0);
 
   ops::dropout_forward(embedded, dropout.rate, dropout.key(stack_id_, kEmbeddingOut),
                        ensure_like(input_, embedded.shape(), embedded));
   const Tensor* h = &input_;
   for (Block& block : blocks_)
-    h = &block.forward(*h, position_bias_, key_mask, is_decoder_, encoder_out, encoder_mask,
-                       dropout, recompute);
+    h = &block.forward(*h, position_bias, key_mask, is_decoder_, encoder_out, encoder_mask, dropout,
+                       recompute);
   const Tensor& normed = final_norm_.forward(*h);
   ops::dropout_forward(normed, dropout.rate, dropout.key(stack_id_, kFinalOut),
                        ensure_like(out_, normed.shape(), normed));
   return out_;
+}
+
+DecoderCache Stack::start_decoding(const Tensor& encoder_out, const Tensor& encoder_mask,
+                                   const std::vector<int64_t>& rows) {
+  DecoderCache cache;
+  cache.blocks.resize(blocks_.size());
+  cache.encoder_mask = rows.empty() ? encoder_mask : select_rows(encoder_mask, rows);
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    blocks_[i].project_memory(encoder_out, cache.blocks[i]);
+    KeyValueCache& cross = cache.blocks[i].cross;
+    // Each encoding's keys and values are projected once, then shared by its rows.
+    if (rows.empty()) continue;
+    cross.keys = select_rows(cross.keys, rows);
+    cross.values = select_rows(cross.values, rows);
+  }
+  return cache;
+}
+
+const Tensor& Stack::decode(const Tensor& embedded, DecoderCache& cache) {
+  LayerScope scope(name_);
+  const int64_t position = cache.position++;
+  const Tensor& position_bias = position_bias_.forward(1, position + 1, position);
+  // The one query is the last position, so attending to every cached key is causal.
+  const Tensor* h = &embedded;
+  for (size_t i = 0; i < blocks_.size(); ++i)
+    h = &blocks_[i].forward(*h, position_bias, Tensor(), false, Tensor(), cache.encoder_mask,
+                            DropoutPlan{}, false, &cache.blocks[i]);
+  return final_norm_.forward(*h);
 }
 
 void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out,
@@ -76,7 +125,8 @@ void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out
   final_norm_.backward(dnormed_, dh_);
   report(final_norm_index_);
   // f32 on every device: every layer adds into it, and bf16 would round each addition.
-  ops::fill(ensure_f32(dposition_bias_, position_bias_.shape(), position_bias_), 0.0f);
+  const int64_t len = dout.dim(1);
+  ops::fill(ensure_f32(dposition_bias_, {position_bias_.num_heads(), len, len}, dout), 0.0f);
   for (size_t i = blocks_.size(); i-- > 0;) {
     blocks_[i].backward(dh_, dposition_bias_, dencoder_out);
     // Block 0's parameters after the bias table are final; the table waits for the scatter.
@@ -84,7 +134,7 @@ void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out
   }
   // Every layer's bias gradient has been summed into one [H, L, L] buffer, so the shared
   // table receives the sum over layers in a single scatter.
-  ops::position_bias_backward(buckets_, dposition_bias_, bias_table_.grad);
+  position_bias_.backward(dposition_bias_);
   report(block_first_index_[0]);
   ops::dropout_backward(dh_, dropout_.rate, dropout_.key(stack_id_, kEmbeddingOut), dembedded);
 }

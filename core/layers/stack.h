@@ -1,11 +1,14 @@
 // An encoder or decoder stack: dropout(embeddings), the blocks sharing one relative position
-// bias (table owned by block 0), the final RMSNorm and dropout.
+// bias (RelativePositionBias; Hugging Face names its table in block 0), the final RMSNorm and
+// dropout.
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/layers/block.h"
+#include "core/layers/relative_position_bias.h"
 
 namespace stilts {
 
@@ -13,8 +16,20 @@ namespace stilts {
 // index >= k has its final gradient of the step (Mt5Model::set_gradients_ready_callback).
 using GradientsReady = std::function<void(size_t first_final_index)>;
 
+// What incremental decoding keeps between steps (Stack::start_decoding).
+struct DecoderCache {
+  std::vector<BlockCache> blocks;
+  Tensor encoder_mask;   // f32 [B, T]: the padding of each decoder row's encoding
+  int64_t position = 0;  // of the next step's tokens
+};
+
 class Stack {
  public:
+  // Registers the stack's parameters ("encoder" or "decoder"): the blocks', then the final
+  // norm's.
+  static void declare(std::vector<ParamSpec>& specs, const std::string& name,
+                      const ModelConfig& config);
+
   // name: "encoder" or "decoder"; tp: the tensor-parallel group.
   Stack(Parameters& params, const std::string& name, Communicator& tp);
 
@@ -29,6 +44,15 @@ class Stack {
   // are then final, the table (block 0's) only after the last call but one.
   void backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out,
                 const GradientsReady& ready);
+  // Incremental decoding (decoder only), one position per step and row, without dropout or
+  // backward. start_decoding: every block's cross-attention keys and values of encoder_out
+  // [E, T, d] (mask f32 [E, T]); with rows, decoder row r reads encoding rows[r] (several rows
+  // may share one), else row r reads encoding r.
+  DecoderCache start_decoding(const Tensor& encoder_out, const Tensor& encoder_mask,
+                              const std::vector<int64_t>& rows);
+  // embedded [B, 1, d]: each row's token at cache.position. Returns the stack's output
+  // [B, 1, d] there and advances the position.
+  const Tensor& decode(const Tensor& embedded, DecoderCache& cache);
   // Hidden states of the last forward, numbered as Hugging Face's output_hidden_states: 0 is
   // the (dropped-out) embeddings, i in 1..L-1 the output of block i-1, L the stack's output
   // (the last block's after the final norm).
@@ -39,9 +63,7 @@ class Stack {
   std::string name_;  // "encoder" or "decoder", the debug scope
   bool is_decoder_;
   uint32_t stack_id_;
-  const ModelConfig& config_;
-  int64_t num_heads_;  // this rank's
-  ParamRef bias_table_;
+  RelativePositionBias position_bias_;
   std::vector<Block> blocks_;
   RMSNorm final_norm_;
   // Registry indices for the gradient-ready calls: the final norm's, the bias table's and
@@ -49,7 +71,7 @@ class Stack {
   size_t final_norm_index_, bias_table_index_;
   std::vector<size_t> block_first_index_;
   DropoutPlan dropout_;
-  Tensor buckets_, position_bias_, dposition_bias_;
+  Tensor dposition_bias_;
   Tensor input_, out_, dh_, dnormed_;
 };
 

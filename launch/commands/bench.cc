@@ -1,6 +1,6 @@
 // stilts bench: times whole training steps (forward, backward, optimizer) after warm-up, as one
 // process or as the ranks of an mpirun job (--tp; the time inside collectives is reported apart
-// from compute, and the bytes beside what the layout predicts), on the CPU or the GPU
+// from compute, and the bytes beside a dry run's), on the CPU or the GPU
 // (--device cuda: also memory, FLOPs and MFU), or (--what data) the corpus loader that feeds
 // them. bench/pytorch_bench.py (CPU) and bench/hf_gpu_bench.py (GPU) do the model's work in
 // PyTorch and print the same lines, so the two can be compared side by side
@@ -85,9 +85,10 @@ int bench_model(const po::variables_map& v, Communicator& job) {
   const StepTimes mine{result.step_seconds, per_step(tp.total().seconds),
                        per_step(dp.total().seconds), bytes_per_step(tp.total().bytes),
                        bytes_per_step(dp.total().bytes)};
-  const CommunicationPlan plan = communication_per_step(o.config, grid.tp(), grid.dp(), zero,
-                                                        o.batch, o.input_len, o.target_len);
   if (world.rank() != 0) return 0;
+  // After the bench has freed its model: one more step's compute and parameter shard.
+  const CommunicationPlan plan = plan_communication(o.config, {grid.tp(), grid.dp(), zero}, o.batch,
+                                                    o.input_len, o.target_len, o.device);
   std::printf("model %s, batch %lld per DP rank, input %lld, target %lld, ", o.config.name.c_str(),
               static_cast<long long>(o.batch), static_cast<long long>(o.input_len),
               static_cast<long long>(o.target_len));
@@ -107,8 +108,8 @@ int bench_model(const po::variables_map& v, Communicator& job) {
       "predicted for the model; DP %lld measured (gradients and scalars), %lld predicted for "
       "the gradients\n",
       static_cast<long long>(mine.tp_bytes),
-      static_cast<long long>(plan.tp_forward_bytes + plan.tp_backward_bytes),
-      static_cast<long long>(mine.dp_bytes), static_cast<long long>(plan.dp_bytes));
+      static_cast<long long>(plan.tp_forward.bytes + plan.tp_backward.bytes),
+      static_cast<long long>(mine.dp_bytes), static_cast<long long>(plan.dp.bytes));
   print_model_bench(o, result, world.size());
   print_peak_memory();
   return 0;
