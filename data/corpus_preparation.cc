@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "data/corpus_writer.h"
-#include "data/readers/task_registry.h"
+#include "data/tasks.h"
 #include "data/span_corruption.h"
 
 namespace stilts::data {

@@ -15,7 +15,7 @@
 namespace stilts::data {
 
 struct PreparationOptions {
-  std::string task;                 // a name of data/readers/task_registry.h
+  std::string task;                 // a name of the task table (data/tasks.h)
   std::vector<std::string> inputs;  // native files; one language and split in all
   std::string out;                  // corpus file
   bool force = false;               // replace an existing corpus

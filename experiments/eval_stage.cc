@@ -12,8 +12,7 @@
 #include "core/generate.h"
 #include "core/sentence_embedding.h"
 #include "data/languages.h"
-#include "data/readers/task_registry.h"
-#include "data/readers/udhr.h"
+#include "data/tasks.h"
 #include "experiments/metrics/bucc.h"
 #include "experiments/metrics/categories.h"
 #include "experiments/scorer.h"
@@ -25,63 +24,10 @@ using nlohmann::json;
 
 namespace {
 
-enum class Mode { kRankLabels, kRankChoices, kAnswer, kTags, kRetrieve, kBucc, kLareqa, kMewslix };
+using Mode = data::InferenceMode;
 
 // Ranked candidates kept per query (the scorers' mAP@20).
 constexpr int64_t kRetrievalTopK = 20;
-
-struct EvalTask {
-  const char* name;
-  Mode mode;
-  // kRankLabels: the readers' target texts (the candidates) and the label each stands for in
-  // XTREME's prediction and gold files, by label index.
-  std::vector<std::string> label_words;
-  std::vector<std::string> file_labels;
-  int64_t default_max_length;  // greedy modes
-  const char* pad_tag;         // kTags: the tag that pads a short prediction
-  // kTags: the task's tag set; a generated word outside it becomes pad_tag.
-  std::vector<std::string> tags = {};
-};
-
-const std::vector<EvalTask>& eval_tasks() {
-  static const std::vector<EvalTask> table = {
-      {"xnli",
-       Mode::kRankLabels,
-       {"entailment", "neutral", "contradiction"},
-       {"entailment", "neutral", "contradiction"},
-       0,
-       ""},
-      {"pawsx", Mode::kRankLabels, {"different_meaning", "paraphrase"}, {"0", "1"}, 0, ""},
-      {"xcopa", Mode::kRankChoices, {}, {}, 0, ""},
-      {"udpos",
-       Mode::kTags,
-       {},
-       {},
-       256,
-       "X",
-       {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
-        "PUNCT", "SCONJ", "SYM", "VERB", "X"}},
-      {"panx",
-       Mode::kTags,
-       {},
-       {},
-       256,
-       "O",
-       {"O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"}},
-      {"xquad", Mode::kAnswer, {}, {}, 48, ""},
-      {"mlqa", Mode::kAnswer, {}, {}, 48, ""},
-      {"tydiqa", Mode::kAnswer, {}, {}, 48, ""},
-      {"tatoeba", Mode::kRetrieve, {}, {}, 0, ""},
-      {"bucc2018", Mode::kBucc, {}, {}, 0, ""},
-      {"lareqa", Mode::kLareqa, {}, {}, 0, ""},
-      {"mewslix", Mode::kMewslix, {}, {}, 0, ""},
-      // The embedded demo's tasks on the UDHR (data/readers/udhr.h).
-      {"udhr-article", Mode::kRankLabels, data::udhr_article_labels(), data::udhr_article_labels(),
-       0, ""},
-      {"udhr-align", Mode::kRetrieve, {}, {}, 0, ""},
-  };
-  return table;
-}
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -90,29 +36,6 @@ std::string joined(const std::vector<std::string>& names) {
     out += n;
   }
   return out;
-}
-
-const EvalTask& eval_task(const std::string& task) {
-  check_eval_task(task);
-  for (const EvalTask& t : eval_tasks())
-    if (task == t.name) return t;
-  throw std::logic_error("unreachable");
-}
-
-// LAReQA's languages: the XQuAD-R files (XTREME-R's evaluate.py lists none).
-const std::vector<std::string>& lareqa_languages() {
-  static const std::vector<std::string> languages = {"ar", "de", "el", "en", "es", "hi",
-                                                     "ru", "th", "tr", "vi", "zh"};
-  return languages;
-}
-
-// The scorer's table that scores the task: XTREME-R's where both benchmarks have it.
-metrics::Benchmark benchmark_of(const std::string& task) {
-  for (const metrics::Benchmark benchmark :
-       {metrics::Benchmark::kXtremeR, metrics::Benchmark::kUdhr})
-    for (const std::string& t : metrics::benchmark_tasks(benchmark))
-      if (t == task) return benchmark;
-  return metrics::Benchmark::kXtreme;
 }
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -190,64 +113,21 @@ struct ScratchFolder {
 }  // namespace
 
 std::vector<std::string> supported_eval_tasks() {
-  std::vector<std::string> names;
-  for (const EvalTask& t : eval_tasks()) names.emplace_back(t.name);
-  return names;
+  return data::eval_task_names();
 }
 
 void check_eval_task(const std::string& task) {
-  for (const EvalTask& t : eval_tasks())
-    if (task == t.name) return;
-  bool known = false;
-  for (const std::string& t : metrics::benchmark_tasks(metrics::Benchmark::kXtreme))
-    known |= t == task;
-  for (const std::string& t : metrics::benchmark_tasks(metrics::Benchmark::kXtremeR))
-    known |= t == task;
-  throw std::invalid_argument(
-      (known ? "task " + task + " is not supported yet" : "unknown task '" + task + "'") +
-      "; supported: " + joined(supported_eval_tasks()));
+  data::task_evaluation(task);
 }
 
 std::string task_data_path(const std::string& data_dir, const std::string& task,
                            const std::string& split, const std::string& language) {
   check_eval_task(task);
-  if (split != "test" && split != "dev")
-    throw std::invalid_argument("split '" + split + "': expected test or dev");
-  const fs::path root(data_dir);
-  const std::string& l = language;
-  if (task == "xnli" || task == "pawsx" || task == "udpos" || task == "panx")
-    return (root / task / (split + "-" + l + ".tsv")).string();
-  if (task == "xcopa")
-    return (root / "xcopa" / ((split == "dev" ? "val" : "test") + ("-" + l + ".jsonl"))).string();
-  if (task == "xquad") return (root / "xquad" / ("xquad." + l + ".json")).string();
-  if (task == "mlqa")
-    return (root / "mlqa" / "MLQA_V1" / split /
-            (split + "-context-" + l + "-question-" + l + ".json"))
-        .string();
-  if (task == "tatoeba")  // one split: XTREME evaluates Tatoeba on its test sentences only
-    return (root / "tatoeba" / (l + "-en." + l)).string();
-  if (task == "tydiqa")
-    return (root / "tydiqa" / "tydiqa-goldp-v1.1-dev" / ("tydiqa.goldp." + l + ".dev.json"))
-        .string();
-  if (task == "bucc2018") return (root / "bucc2018" / (l + "-en." + split + "." + l)).string();
-  if (task == "lareqa")  // one file for both splits
-    return (root / "lareqa" / "xquad-r" / (l + ".json")).string();
-  if (task == "mewslix")
-    return (root / "mewslix" / "wikinews_mentions" / (split + "-" + l + ".jsonl")).string();
-  if (task == "udhr-article" || task == "udhr-align") {  // one document serves both splits
-    try {
-      return (root / "declaration" / (std::string(data::udhr_file_code(l)) + ".html")).string();
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(task + ": " + e.what());
-    }
-  }
-  throw std::logic_error("no path for task " + task);
+  return data::data_file(data::task_spec(task), data_dir, split, language);
 }
 
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec) {
-  check_eval_task(task);
-  const std::vector<std::string>& official =
-      task == "lareqa" ? lareqa_languages() : metrics::task_languages(benchmark_of(task), task);
+  const std::vector<std::string>& official = data::task_evaluation(task).languages();
   if (spec == "all") return official;
   std::vector<std::string> out;
   std::stringstream in(spec);
@@ -393,7 +273,7 @@ Written retrieve_lareqa(Mt5Model& model, const data::Tokenizer& tokenizer,
   CandidatePool& pool = context.pool;
   if (!pool.ready) {
     std::vector<std::string> texts;
-    for (const std::string& l : lareqa_languages()) {
+    for (const std::string& l : data::task_evaluation("lareqa").languages()) {
       const std::string path = task_data_path(context.data_dir, "lareqa", "test", l);
       if (!fs::is_regular_file(path)) continue;
       pool.languages.push_back(l);
@@ -561,10 +441,10 @@ Written mine_bucc(Mt5Model& model, const data::Tokenizer& tokenizer,
 
 // Generated tokens per example: --max-length, else the task's default; for tagging at least
 // 4 pieces per token of the batch's longest sentence (and eos), so a long sentence is not cut.
-int64_t generated_length(const EvalTask& task, const std::vector<data::Example>& examples,
+int64_t generated_length(const data::Evaluation& task, const std::vector<data::Example>& examples,
                          int64_t begin, int64_t end, const EvalOptions& options) {
   if (options.max_length > 0) return options.max_length;
-  int64_t length = task.default_max_length;
+  int64_t length = task.max_length;
   if (task.mode == Mode::kTags)
     for (int64_t i = begin; i < end; ++i)
       length = std::max<int64_t>(
@@ -574,16 +454,17 @@ int64_t generated_length(const EvalTask& task, const std::vector<data::Example>&
 }
 
 // Runs the model over `examples` and returns the prediction and label files' contents.
-Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const EvalTask& task,
+Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const data::TaskSpec& spec,
                      const std::vector<data::Example>& examples, const std::string& path,
                      const EvalOptions& options, const std::string& language,
                      RetrievalContext& context) {
+  const data::Evaluation& task = *spec.evaluation;
   if (task.mode != Mode::kMewslix)  // Mewsli-X's labels come from wikinews_labels/
     for (const data::Example& e : examples)
       if (e.gold.value("role", "query") == "query") require_labeled(e, path);
   Written w;
   if (task.mode == Mode::kRetrieve)
-    return retrieve(model, tokenizer, task.name, examples, options, language);
+    return retrieve(model, tokenizer, spec.name, examples, options, language);
   if (task.mode == Mode::kLareqa || task.mode == Mode::kMewslix || task.mode == Mode::kBucc) {
     const auto begin = std::chrono::steady_clock::now();
     w = task.mode == Mode::kLareqa ? retrieve_lareqa(model, tokenizer, examples, options, context)
@@ -701,7 +582,8 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
                                            const std::string& data_dir,
                                            const std::vector<std::string>& languages,
                                            const std::string& out_dir, const EvalOptions& options) {
-  const EvalTask& task = eval_task(task_name);
+  check_eval_task(task_name);
+  const data::TaskSpec& task = data::task_spec(task_name);
   const fs::path out(out_dir);
   const std::string ext = task_file_extension(task_name);
   std::vector<LanguageOutcome> outcomes;
@@ -747,7 +629,7 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
     write_file(scratch.path / "labels" / task_name / file, w.labels);
     const ScoreReport report =
         score_folders((scratch.path / "predictions").string(), (scratch.path / "labels").string(),
-                      benchmark_of(task_name));
+                      task.evaluation->benchmarks.front().benchmark);
     const ScoredLanguage* scored = nullptr;
     std::string headline_metric;
     for (const ScoredTask& t : report.tasks) {

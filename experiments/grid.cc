@@ -15,6 +15,7 @@
 
 #include "core/checkpoint/file_io.h"
 #include "core/config.h"
+#include "data/tasks.h"
 #include "experiments/eval_stage.h"
 
 namespace stilts::experiments {
@@ -300,8 +301,7 @@ const std::vector<std::string>& known_regimes() {
 // evaluated on the intermediate checkpoint itself (Phang et al. 2020 evaluate BUCC and Tatoeba
 // so; XTREME-R adds LAReQA and Mewsli-X; udhr-align aligns the UDHR's articles across languages).
 const std::vector<std::string>& retrieval_tasks() {
-  static const std::vector<std::string> tasks = {"tatoeba", "bucc2018", "lareqa", "mewslix",
-                                                 "udhr-align"};
+  static const std::vector<std::string> tasks = data::retrieval_task_names();
   return tasks;
 }
 

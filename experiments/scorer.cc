@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "data/languages.h"
+#include "data/tasks.h"
 #include "experiments/metrics/accuracy.h"
 #include "experiments/metrics/bucc.h"
 #include "experiments/metrics/mlqa.h"
@@ -26,16 +27,18 @@ namespace {
 
 constexpr std::size_t kRetrievalTopK = 20;
 
-// LAReQA's languages: the XQuAD-R files (evaluate.py's table lists none).
-const std::vector<std::string>& lareqa_languages() {
-  static const std::vector<std::string> languages = {"ar", "de", "el", "en", "es", "hi",
-                                                     "ru", "th", "tr", "vi", "zh"};
-  return languages;
-}
-
+// The languages scored for a task: the benchmark's, or the pooled ones where it lists none
+// (LAReQA).
 const std::vector<std::string>& official_languages(metrics::Benchmark benchmark,
                                                    const std::string& task) {
-  return task == "lareqa" ? lareqa_languages() : metrics::task_languages(benchmark, task);
+  const data::Evaluation& evaluation = data::task_evaluation(task);
+  return evaluation.pooled_languages.empty() ? metrics::task_languages(benchmark, task)
+                                             : evaluation.pooled_languages;
+}
+
+// Whether the task's headline is one value over the queries of all its languages.
+bool pooled_over_languages(const std::string& task) {
+  return data::task_evaluation(task).metric == data::Metric::kLareqaMap;
 }
 
 std::string format_score(double value) {
@@ -101,67 +104,80 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
   const auto guard = [&](auto&& metric) {
     return guarded_metric(prediction_file, label_file, metric);
   };
-  if (task == "xnli" || task == "pawsx" || task == "tatoeba" || task == "xcopa" ||
-      task == "udhr-article" || task == "udhr-align") {
-    const bool jsonl = task == "xcopa";
-    const auto predictions =
-        jsonl ? read_jsonl_labels(prediction_file) : read_label_lines(prediction_file);
-    const auto labels = jsonl ? read_jsonl_labels(label_file) : read_label_lines(label_file);
-    check_counts(predictions.size(), labels.size(), "lines", prediction_file, label_file);
-    scored.examples = labels.size();
-    set_metric(scored, "accuracy", guard([&] { return metrics::accuracy(labels, predictions); }));
-  } else if (task == "udpos" || task == "panx") {
-    const auto predictions = read_tag_sentences(prediction_file);
-    const auto labels = read_tag_sentences(label_file);
-    check_counts(predictions.size(), labels.size(), "sentences", prediction_file, label_file);
-    scored.examples = labels.size();
-    const metrics::SpanScores span =
-        guard([&] { return metrics::seqeval_scores(labels, predictions); });
-    set_metric(scored, "f1", span.f1);
-    set_metric(scored, "precision", span.precision);
-    set_metric(scored, "recall", span.recall);
-  } else if (task == "bucc2018") {
-    const metrics::BuccScores bucc = guard([&] {
-      return metrics::bucc_f1(read_id_pairs(label_file), read_id_pairs(prediction_file));
-    });
-    scored.examples = bucc.gold;
-    set_metric(scored, "f1", bucc.f1);
-    set_metric(scored, "precision", bucc.precision);
-    set_metric(scored, "recall", bucc.recall);
-  } else if (metrics::is_qa_task(task)) {
-    const auto questions = read_squad_gold(label_file);
-    const auto predictions = read_qa_predictions(prediction_file);
-    const metrics::QaScores qa = guard([&] {
-      return task == "mlqa" ? metrics::mlqa_evaluate(questions, predictions, language)
-                            : metrics::squad_evaluate(questions, predictions);
-    });
-    scored.examples = qa.total;
-    scored.unanswered = qa.missing_ids.size();
-    set_metric(scored, "exact_match", qa.exact_match);
-    set_metric(scored, "f1", qa.f1);
-  } else if (task == "mewslix") {
-    const auto gold = read_ranked_ids(label_file);
-    const auto ranked = read_ranked_ids(prediction_file);
-    std::vector<metrics::MewslixGold> examples;
-    for (const auto& [id, labels] : gold) examples.push_back({id, labels});
-    const std::unordered_map<std::string, std::vector<std::string>> predictions(ranked.begin(),
-                                                                                ranked.end());
-    const metrics::MewslixScores mewslix =
-        guard([&] { return metrics::mewslix_evaluate(examples, predictions, kRetrievalTopK); });
-    scored.examples = examples.size();
-    scored.unanswered = mewslix.unpredicted;
-    set_metric(scored, "map@20", mewslix.map_at_k);
-  } else if (task == "lareqa") {
-    const auto gold = read_ranked_ids(label_file);
-    const auto ranked = read_ranked_ids(prediction_file);
-    std::vector<metrics::RankedQuery> queries = lareqa_queries(gold, ranked, scored.unanswered);
-    scored.examples = queries.size();
-    set_metric(scored, "map@20", guard([&] {
-                 return metrics::mean_average_precision_at_k(queries, kRetrievalTopK);
-               }));
-    lareqa_pool.insert(lareqa_pool.end(), queries.begin(), queries.end());
-  } else {
-    throw std::logic_error("stilts score: no reader for task " + task);
+  const data::Evaluation& evaluation = data::task_evaluation(task);
+  switch (evaluation.metric) {
+    case data::Metric::kAccuracy: {
+      const bool jsonl = evaluation.format == data::PredictionFormat::kJsonlLabels;
+      const auto predictions =
+          jsonl ? read_jsonl_labels(prediction_file) : read_label_lines(prediction_file);
+      const auto labels = jsonl ? read_jsonl_labels(label_file) : read_label_lines(label_file);
+      check_counts(predictions.size(), labels.size(), "lines", prediction_file, label_file);
+      scored.examples = labels.size();
+      set_metric(scored, "accuracy", guard([&] { return metrics::accuracy(labels, predictions); }));
+      break;
+    }
+    case data::Metric::kSeqeval: {
+      const auto predictions = read_tag_sentences(prediction_file);
+      const auto labels = read_tag_sentences(label_file);
+      check_counts(predictions.size(), labels.size(), "sentences", prediction_file, label_file);
+      scored.examples = labels.size();
+      const metrics::SpanScores span =
+          guard([&] { return metrics::seqeval_scores(labels, predictions); });
+      set_metric(scored, "f1", span.f1);
+      set_metric(scored, "precision", span.precision);
+      set_metric(scored, "recall", span.recall);
+      break;
+    }
+    case data::Metric::kBuccF1: {
+      const metrics::BuccScores bucc = guard([&] {
+        return metrics::bucc_f1(read_id_pairs(label_file), read_id_pairs(prediction_file));
+      });
+      scored.examples = bucc.gold;
+      set_metric(scored, "f1", bucc.f1);
+      set_metric(scored, "precision", bucc.precision);
+      set_metric(scored, "recall", bucc.recall);
+      break;
+    }
+    case data::Metric::kSquad:
+    case data::Metric::kMlqa: {
+      const auto questions = read_squad_gold(label_file);
+      const auto predictions = read_qa_predictions(prediction_file);
+      const metrics::QaScores qa = guard([&] {
+        return evaluation.metric == data::Metric::kMlqa
+                   ? metrics::mlqa_evaluate(questions, predictions, language)
+                   : metrics::squad_evaluate(questions, predictions);
+      });
+      scored.examples = qa.total;
+      scored.unanswered = qa.missing_ids.size();
+      set_metric(scored, "exact_match", qa.exact_match);
+      set_metric(scored, "f1", qa.f1);
+      break;
+    }
+    case data::Metric::kMewslixMap: {
+      const auto gold = read_ranked_ids(label_file);
+      const auto ranked = read_ranked_ids(prediction_file);
+      std::vector<metrics::MewslixGold> examples;
+      for (const auto& [id, labels] : gold) examples.push_back({id, labels});
+      const std::unordered_map<std::string, std::vector<std::string>> predictions(ranked.begin(),
+                                                                                  ranked.end());
+      const metrics::MewslixScores mewslix =
+          guard([&] { return metrics::mewslix_evaluate(examples, predictions, kRetrievalTopK); });
+      scored.examples = examples.size();
+      scored.unanswered = mewslix.unpredicted;
+      set_metric(scored, "map@20", mewslix.map_at_k);
+      break;
+    }
+    case data::Metric::kLareqaMap: {
+      const auto gold = read_ranked_ids(label_file);
+      const auto ranked = read_ranked_ids(prediction_file);
+      std::vector<metrics::RankedQuery> queries = lareqa_queries(gold, ranked, scored.unanswered);
+      scored.examples = queries.size();
+      set_metric(scored, "map@20", guard([&] {
+                   return metrics::mean_average_precision_at_k(queries, kRetrievalTopK);
+                 }));
+      lareqa_pool.insert(lareqa_pool.end(), queries.begin(), queries.end());
+      break;
+    }
   }
   if (metrics::is_qa_task(task))
     scored.headline = (scored.scores.metrics["exact_match"] + scored.scores.metrics["f1"]) / 2;
@@ -228,10 +244,20 @@ std::string benchmark_name(metrics::Benchmark benchmark) {
   return benchmark == metrics::Benchmark::kXtreme ? "xtreme" : "xtreme-r";
 }
 
+std::string benchmark_choices() {
+  std::string text;
+  const metrics::Benchmark benchmarks[] = {metrics::Benchmark::kXtreme,
+                                           metrics::Benchmark::kXtremeR, metrics::Benchmark::kUdhr};
+  for (const metrics::Benchmark benchmark : benchmarks) {
+    if (!text.empty()) text += benchmark == metrics::Benchmark::kUdhr ? " or " : ", ";
+    text += benchmark_name(benchmark) + " (" +
+            data::name_list(metrics::benchmark_tasks(benchmark)) + ")";
+  }
+  return text;
+}
+
 std::string task_file_extension(std::string_view task) {
-  if (metrics::is_qa_task(task) || task == "mewslix" || task == "lareqa") return "json";
-  if (task == "xcopa") return "jsonl";
-  return "tsv";
+  return std::string(data::file_extension(data::task_evaluation(task).format));
 }
 
 ScoreReport score_folders(const std::string& predictions_dir, const std::string& labels_dir,
@@ -305,7 +331,7 @@ ScoreReport score_folders(const std::string& predictions_dir, const std::string&
     std::vector<metrics::LanguageScores> scores;
     for (const ScoredLanguage& language : scored.languages) scores.push_back(language.scores);
     scored.summary = metrics::summarize_task(task, scores);
-    if (task == "lareqa")  // one mAP@20 over the questions of every language
+    if (pooled_over_languages(task))  // one mAP@20 over the questions of every language
       scored.summary.avg_metric = metrics::mean_average_precision_at_k(lareqa_pool, kRetrievalTopK);
     if (scored.complete())
       complete_tasks[task] = *scored.summary.avg_metric;
@@ -346,7 +372,7 @@ std::string text_report(const ScoreReport& report) {
     for (const auto& [metric, value] : task.summary.averages)
       out += "  " + metric.substr(4) + " " + format_score(value);
     out += "  metric " + format_score(*task.summary.avg_metric);
-    if (task.task == "lareqa") out += " (pooled over all questions)";
+    if (pooled_over_languages(task.task)) out += " (pooled over all questions)";
     if (!task.complete()) out += "  (incomplete)";
     out += "\n";
   }

@@ -35,8 +35,12 @@ namespace stilts::experiments {
 metrics::Benchmark parse_benchmark(std::string_view name);
 std::string benchmark_name(metrics::Benchmark benchmark);
 
-// The file extension evaluate.py's get_suffix() gives the task: "json" (QA, mewslix; lareqa
-// here), "jsonl" (xcopa) or "tsv".
+// The benchmarks parse_benchmark takes, each with its tasks, for help texts: "xtreme (pawsx,
+// ...), xtreme-r (...) or udhr (...)".
+std::string benchmark_choices();
+
+// The file extension of the task's prediction format (the task table's), as evaluate.py's
+// get_suffix() gives it: "json" (QA, mewslix; lareqa here), "jsonl" (xcopa) or "tsv".
 std::string task_file_extension(std::string_view task);
 
 struct ScoredLanguage {

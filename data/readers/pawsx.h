@@ -7,10 +7,12 @@
 
 #include "data/example.h"
 #include "data/readers/reader.h"
+#include "data/readers/xnli.h"
 
 namespace stilts::data {
 
-// "paws sentence1: {s1} sentence2: {s2}" -> different_meaning | paraphrase.
+// "paws sentence1: {s1} sentence2: {s2}" -> different_meaning | paraphrase (file labels 0, 1).
+const SentencePairTask& pawsx_task();
 std::vector<Example> read_pawsx(const std::string& path, const ReadOptions& options,
                                 ReadSummary& summary);
 

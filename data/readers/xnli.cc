@@ -56,8 +56,7 @@ std::vector<Example> read_sentence_pair_tsv(const std::string& path, const Sente
   return examples;
 }
 
-std::vector<Example> read_xnli(const std::string& path, const ReadOptions& options,
-                               ReadSummary& summary) {
+const SentencePairTask& xnli_task() {
   // The label order of the mT5/T5 MNLI and XNLI recipes.
   static const SentencePairTask xnli{"xnli: premise: ",
                                      " hypothesis: ",
@@ -66,7 +65,12 @@ std::vector<Example> read_xnli(const std::string& path, const ReadOptions& optio
                                      // XNLI's own spelling, which XTREME's preprocessing
                                      // rewrites but its translate-train files keep.
                                      {{"contradictory", 2}}};
-  return read_sentence_pair_tsv(path, xnli, options, summary);
+  return xnli;
+}
+
+std::vector<Example> read_xnli(const std::string& path, const ReadOptions& options,
+                               ReadSummary& summary) {
+  return read_sentence_pair_tsv(path, xnli_task(), options, summary);
 }
 
 }  // namespace stilts::data

@@ -30,6 +30,7 @@ std::vector<Example> read_sentence_pair_tsv(const std::string& path, const Sente
                                             const ReadOptions& options, ReadSummary& summary);
 
 // "xnli: premise: {p} hypothesis: {h}" -> entailment | neutral | contradiction.
+const SentencePairTask& xnli_task();
 std::vector<Example> read_xnli(const std::string& path, const ReadOptions& options,
                                ReadSummary& summary);
 

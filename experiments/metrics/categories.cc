@@ -1,90 +1,50 @@
 #include "experiments/metrics/categories.h"
 
 #include <algorithm>
+#include <array>
 #include <set>
-#include <sstream>
 #include <stdexcept>
-
-#include "data/readers/udhr.h"
 
 namespace stilts::experiments::metrics {
 namespace {
 
-using TaskLanguages = std::vector<std::pair<std::string, std::vector<std::string>>>;
+// evaluate.py's task order, the keys of XTREME_TASK2LANGS and XTREME_R_TASK2LANGS (which agree
+// on the tasks they share): the order of the score reports and of the all_task sum. It belongs
+// to the published benchmarks, not to a task; a task outside them keeps the table's order.
+constexpr std::array<std::string_view, 12> kEvaluatePyOrder = {
+    "pawsx", "xnli",   "panx",    "udpos", "bucc2018", "tatoeba",
+    "xcopa", "lareqa", "mewslix", "xquad", "mlqa",     "tydiqa"};
 
-std::vector<std::string> split_commas(std::string_view list) {
-  std::vector<std::string> out;
-  std::stringstream stream{std::string(list)};
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    out.push_back(item);
-  }
-  return out;
+size_t evaluate_py_position(std::string_view task) {
+  return static_cast<size_t>(std::find(kEvaluatePyOrder.begin(), kEvaluatePyOrder.end(), task) -
+                             kEvaluatePyOrder.begin());
 }
 
-const TaskLanguages& table(Benchmark benchmark) {
-  static const TaskLanguages kXtreme = {
-      {"pawsx", split_commas("de,en,es,fr,ja,ko,zh")},
-      {"xnli", split_commas("ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh")},
-      {"panx", split_commas("ar,he,vi,id,jv,ms,tl,eu,ml,ta,te,af,nl,en,de,el,bn,hi,mr,ur,fa,fr,"
-                            "it,pt,es,bg,ru,ja,ka,ko,th,sw,yo,my,zh,kk,tr,et,fi,hu")},
-      {"udpos", split_commas("af,ar,bg,de,el,en,es,et,eu,fa,fi,fr,he,hi,hu,id,it,ja,kk,ko,mr,"
-                             "nl,pt,ru,ta,te,th,tl,tr,ur,vi,yo,zh")},
-      {"bucc2018", split_commas("de,fr,ru,zh")},
-      {"tatoeba", split_commas("ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,"
-                               "pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu")},
-      {"xquad", split_commas("en,es,de,el,ru,tr,ar,vi,th,zh,hi")},
-      {"mlqa", split_commas("en,es,de,ar,hi,vi,zh")},
-      {"tydiqa", split_commas("en,ar,bn,fi,id,ko,ru,sw,te")},
-  };
-  static const TaskLanguages kXtremeR = {
-      {"xnli", split_commas("ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh")},
-      {"panx", split_commas("ar,he,vi,id,jv,ms,tl,eu,ml,ta,te,af,nl,en,de,el,bn,hi,mr,ur,fa,fr,"
-                            "it,pt,es,bg,ru,ja,ka,ko,th,sw,yo,my,zh,kk,tr,et,fi,hu,qu,pl,uk,az,"
-                            "lt,pa,gu,ro")},
-      {"udpos", split_commas("af,ar,bg,de,el,en,es,et,eu,fa,fi,fr,he,hi,hu,id,it,ja,kk,ko,mr,"
-                             "nl,pt,ru,ta,te,th,tl,tr,ur,vi,yo,zh,lt,pl,uk,wo,ro")},
-      {"tatoeba", split_commas("ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,"
-                               "pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu,az,lt,pl,uk,ro")},
-      {"xcopa", split_commas("et,ht,id,it,qu,sw,ta,th,tr,vi,zh")},
-      {"lareqa", {}},
-      {"mewslix", split_commas("ar,de,en,es,fa,ja,pl,ro,ta,tr,uk")},
-      {"xquad", split_commas("en,es,de,el,ru,tr,ar,vi,th,zh,hi,ro")},
-      {"mlqa", split_commas("en,es,de,ar,hi,vi,zh")},
-      {"tydiqa", split_commas("en,ar,bn,fi,id,ko,ru,sw,te")},
-  };
-  static const TaskLanguages kUdhr = [] {
-    std::vector<std::string> all, non_english;
-    for (const data::UdhrFile& file : data::udhr_xtreme_r_files()) {
-      all.emplace_back(file.language);
-      if (file.language != "en") non_english.emplace_back(file.language);
-    }
-    return TaskLanguages{{"udhr-article", all}, {"udhr-align", non_english}};
-  }();
-  if (benchmark == Benchmark::kUdhr) return kUdhr;
-  return benchmark == Benchmark::kXtreme ? kXtreme : kXtremeR;
+std::string benchmark_title(Benchmark benchmark) {
+  return benchmark == Benchmark::kXtreme    ? "XTREME"
+         : benchmark == Benchmark::kXtremeR ? "XTREME-R"
+                                            : "the UDHR tasks";
 }
 
 }  // namespace
 
 std::vector<std::string> benchmark_tasks(Benchmark benchmark) {
   std::vector<std::string> tasks;
-  for (const auto& [task, languages] : table(benchmark)) {
-    tasks.push_back(task);
-  }
+  for (const data::TaskSpec& task : data::task_table())
+    if (task.evaluation && task.evaluation->languages_in(benchmark)) tasks.push_back(task.name);
+  std::stable_sort(tasks.begin(), tasks.end(), [](const std::string& a, const std::string& b) {
+    return evaluate_py_position(a) < evaluate_py_position(b);
+  });
   return tasks;
 }
 
 const std::vector<std::string>& task_languages(Benchmark benchmark, std::string_view task) {
-  for (const auto& [name, languages] : table(benchmark)) {
-    if (name == task) {
-      return languages;
-    }
-  }
+  const data::TaskSpec* spec = data::find_task(task);
+  if (spec && spec->evaluation)
+    if (const std::vector<std::string>* languages = spec->evaluation->languages_in(benchmark))
+      return *languages;
   throw std::invalid_argument("unknown task '" + std::string(task) + "' for " +
-                              (benchmark == Benchmark::kXtreme    ? "XTREME"
-                               : benchmark == Benchmark::kXtremeR ? "XTREME-R"
-                                                                  : "the UDHR tasks"));
+                              benchmark_title(benchmark));
 }
 
 const std::vector<std::pair<std::string, std::vector<std::string>>>& task_groups(
@@ -106,24 +66,27 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& task_groups
 }
 
 bool is_qa_task(std::string_view task) {
-  return task == "xquad" || task == "mlqa" || task == "tydiqa";
+  const data::TaskSpec* spec = data::find_task(task);
+  return spec && spec->evaluation &&
+         (spec->evaluation->metric == data::Metric::kSquad ||
+          spec->evaluation->metric == data::Metric::kMlqa);
 }
 
 std::string headline_metric(std::string_view task) {
-  if (is_qa_task(task)) {
-    return "(exact_match+f1)/2";
+  switch (data::task_evaluation(task).metric) {
+    case data::Metric::kSquad:
+    case data::Metric::kMlqa:
+      return "(exact_match+f1)/2";
+    case data::Metric::kSeqeval:
+    case data::Metric::kBuccF1:
+      return "f1";
+    case data::Metric::kAccuracy:
+      return "accuracy";
+    case data::Metric::kMewslixMap:
+    case data::Metric::kLareqaMap:
+      return "map@20";
   }
-  if (task == "panx" || task == "udpos" || task == "bucc2018") {
-    return "f1";
-  }
-  if (task == "xnli" || task == "pawsx" || task == "xcopa" || task == "tatoeba" ||
-      task == "udhr-article" || task == "udhr-align") {
-    return "accuracy";
-  }
-  if (task == "mewslix" || task == "lareqa") {
-    return "map@20";
-  }
-  throw std::invalid_argument("unknown task '" + std::string(task) + "'");
+  throw std::logic_error("unknown metric");
 }
 
 TaskSummary summarize_task(std::string_view task, const std::vector<LanguageScores>& languages) {

@@ -27,6 +27,10 @@
 // The embedded demo's UDHR tasks (Benchmark::kUdhr, data/readers/udhr.h) are scored the same
 // way: udhr-article in every language of data::udhr_xtreme_r_files(), udhr-align in all of them
 // but English; both by accuracy; no groups; all_task the mean of the two.
+//
+// A benchmark's tasks are those whose entry in the task table (data/tasks.h) lists languages
+// for it; the languages and the metric behind the headline are the entry's. What belongs to
+// the benchmarks themselves is here: evaluate.py's task order and the groups.
 #pragma once
 
 #include <map>
@@ -36,19 +40,24 @@
 #include <utility>
 #include <vector>
 
+#include "data/tasks.h"
+
 namespace stilts::experiments::metrics {
 
-enum class Benchmark { kXtreme, kXtremeR, kUdhr };
+using data::Benchmark;
 
-// The tasks of the task-language table, in its order.
+// The tasks of the benchmark, in evaluate.py's order.
 std::vector<std::string> benchmark_tasks(Benchmark benchmark);
-// The languages evaluate.py scores for a task (empty for lareqa); throws for an unknown task.
+// The languages evaluate.py scores for a task (empty for lareqa); throws for a task the
+// benchmark does not have.
 const std::vector<std::string>& task_languages(Benchmark benchmark, std::string_view task);
 // Group name -> tasks, in evaluate.py's order.
 const std::vector<std::pair<std::string, std::vector<std::string>>>& task_groups(
     Benchmark benchmark);
+// Whether the task is scored by EM and F1 (SQuAD or MLQA rules).
 bool is_qa_task(std::string_view task);
-// "accuracy", "f1", "map@20", or "(exact_match+f1)/2" for QA tasks; throws for an unknown task.
+// "accuracy", "f1", "map@20", or "(exact_match+f1)/2" for QA tasks; throws for a task stilts
+// does not evaluate.
 std::string headline_metric(std::string_view task);
 
 // One language's scores for a task: metric name ("exact_match", "f1", "precision", "recall",

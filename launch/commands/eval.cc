@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/model.h"
+#include "data/tasks.h"
 #include "experiments/eval_stage.h"
 #include "launch/commands/commands.h"
 #include "launch/job.h"
@@ -30,9 +31,7 @@ int run_eval(int argc, char** argv) {
       "extra-ids", po::value<int>()->default_value(100),
       "sentinel pieces <extra_id_N> at the top of the tokenizer's vocabulary")(
       "task", po::value<std::string>()->required(),
-      "the XTREME task (xnli, pawsx, xcopa, udpos, panx, xquad, mlqa, tydiqa, tatoeba, bucc2018: "
-      "threshold chosen on the dev split, lareqa: candidates pooled over the xquad-r files found, "
-      "mewslix: candidates from candidate_set_entities.jsonl, labels from wikinews_labels/)")(
+      ("the task (" + data::eval_task_help() + ")").c_str())(
       "data", po::value<std::string>()->required(),
       "the folder XTREME's download_data.sh writes (xnli/, xquad/, ...)")(
       "langs", po::value<std::string>()->default_value("all"),
@@ -51,8 +50,10 @@ int run_eval(int argc, char** argv) {
       "input tokens kept per example, eos included (longer inputs are cut and counted in the "
       "result; 0: no limit)")(
       "layer", po::value<int64_t>()->default_value(-1),
-      "retrieval (tatoeba, bucc2018, lareqa, mewslix): the encoder layer whose mean-pooled "
-      "states embed a sentence (0: the embeddings; -1: the final normed output)")(
+      ("retrieval (" + data::name_list(data::retrieval_task_names()) +
+       "): the encoder layer whose mean-pooled states embed a sentence (0: the embeddings; -1: "
+       "the final normed output)")
+          .c_str())(
       "tp", po::value<int>()->default_value(1),
       "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)")(
       "device", po::value<std::string>()->default_value("cpu"), "cpu | cuda (one GPU per rank)");

@@ -14,8 +14,8 @@
 
 #include "data/corpus_preparation.h"
 #include "data/languages.h"
-#include "data/readers/task_registry.h"
 #include "data/readers/text_file.h"
+#include "data/tasks.h"
 #include "data/tokenizer.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"
@@ -76,8 +76,9 @@ void draw_progress(int64_t done, int64_t total, double elapsed) {
 
 int run_prepare(int argc, char** argv) {
   po::options_description o("stilts prepare");
-  o.add_options()("task", po::value<std::string>()->required(),
-                  "task whose reader reads the inputs (xnli, squad, udhr, ...)")(
+  o.add_options()(
+      "task", po::value<std::string>()->required(),
+      ("task whose reader reads the inputs: " + data::name_list(data::task_names())).c_str())(
       "input", po::value<std::vector<std::string>>()->required()->composing(),
       "native task file (repeat for several; their examples go into one corpus)")(
       "tokenizer", po::value<std::string>()->required(), "SentencePiece model file")(
@@ -106,14 +107,13 @@ int run_prepare(int argc, char** argv) {
   apply_thread_option(v);
 
   const std::string task = v["task"].as<std::string>();
-  const std::vector<std::string> task_names = data::task_names();
-  if (std::find(task_names.begin(), task_names.end(), task) == task_names.end()) {
-    std::string known;
-    for (const std::string& name : task_names) known += (known.empty() ? "" : ", ") + name;
-    throw UsageError("--task: unknown task '" + task + "' (known tasks: " + known + ")");
+  bool reads_folders = false;
+  try {
+    reads_folders = data::task_spec(task).reads_folders;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--task: ") + e.what());
   }
   const std::vector<std::string> inputs = v["input"].as<std::vector<std::string>>();
-  const bool reads_folders = data::task_reads_folders(task);
   for (const std::string& input : inputs)
     if (!std::filesystem::is_regular_file(input) &&
         !(reads_folders && std::filesystem::is_directory(input)))

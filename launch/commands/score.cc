@@ -17,8 +17,7 @@ int run_score(int argc, char** argv) {
                   "predictions folder: <task>/test-<lang>.tsv|json|jsonl")(
       "labels", po::value<std::string>()->required(), "labels folder, laid out the same way")(
       "xtreme-version", po::value<std::string>()->default_value("xtreme-r"),
-      "xtreme (9 tasks incl. PAWS-X, BUCC), xtreme-r (10 tasks incl. XCOPA, LAReQA, "
-      "Mewsli-X) or udhr (the demo's udhr-article, udhr-align): the tasks, languages and groups")(
+      (experiments::benchmark_choices() + ": the tasks, languages and groups").c_str())(
       "json", po::value<std::string>(), "also write the scores as JSON to this file");
   ParsedCommand cmd = parse_command(
       "stilts score --predictions DIR --labels DIR [--xtreme-version xtreme|xtreme-r|udhr]", o,

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "data/readers/task_registry.h"
+#include "data/tasks.h"
 #include "data/tokenizer.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"

@@ -1,6 +1,7 @@
 // evaluate.py's task lists, groups and averages for XTREME and XTREME-R.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -13,7 +14,12 @@ TEST(Categories, TaskLists) {
   EXPECT_EQ(benchmark_tasks(Benchmark::kXtremeR),
             (std::vector<std::string>{"xnli", "panx", "udpos", "tatoeba", "xcopa", "lareqa",
                                       "mewslix", "xquad", "mlqa", "tydiqa"}));
-  EXPECT_EQ(benchmark_tasks(Benchmark::kXtreme).size(), 9u);
+  EXPECT_EQ(benchmark_tasks(Benchmark::kXtreme),
+            (std::vector<std::string>{"pawsx", "xnli", "panx", "udpos", "bucc2018", "tatoeba",
+                                      "xquad", "mlqa", "tydiqa"}));
+  const std::vector<std::string> udhr = benchmark_tasks(Benchmark::kUdhr);
+  EXPECT_NE(std::find(udhr.begin(), udhr.end(), "udhr-article"), udhr.end());
+  EXPECT_NE(std::find(udhr.begin(), udhr.end(), "udhr-align"), udhr.end());
   EXPECT_EQ(task_languages(Benchmark::kXtremeR, "xnli").size(), 15u);
   EXPECT_EQ(task_languages(Benchmark::kXtremeR, "udpos").size(), 38u);
   EXPECT_EQ(task_languages(Benchmark::kXtremeR, "panx").size(), 48u);

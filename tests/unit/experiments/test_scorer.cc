@@ -390,6 +390,12 @@ TEST(ScorerNames, VersionsAndExtensions) {
   EXPECT_EQ(task_file_extension("xcopa"), "jsonl");
   EXPECT_EQ(task_file_extension("bucc2018"), "tsv");
   EXPECT_EQ(task_file_extension("udpos"), "tsv");
+  EXPECT_THAT(error_of([] { task_file_extension("squad"); }),
+              HasSubstr("unknown task 'squad'; supported: xnli, pawsx"));
+  EXPECT_THAT(benchmark_choices(),
+              HasSubstr("xtreme (pawsx, xnli, panx, udpos, bucc2018, tatoeba, xquad, mlqa, "
+                        "tydiqa), xtreme-r (xnli, panx, udpos, tatoeba, xcopa, lareqa, mewslix, "
+                        "xquad, mlqa, tydiqa) or udhr (udhr-article, udhr-align"));
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include "data/readers/nli.h"
 #include "data/readers/squad.h"
 #include "data/readers/tagging.h"
-#include "data/readers/task_registry.h"
+#include "data/tasks.h"
 #include "data/readers/xnli.h"
 #include "tests/unit/data/readers/fixtures.h"
 

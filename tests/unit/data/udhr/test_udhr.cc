@@ -8,7 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "data/readers/task_registry.h"
+#include "data/tasks.h"
 #include "data/readers/udhr.h"
 #include "tests/unit/error_of.h"
 #include "tests/unit/temp_dir.h"
