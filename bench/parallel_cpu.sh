@@ -31,9 +31,11 @@ for model in "${MODELS[@]}"; do
   read -r preset batch input target <<<"$model"
   for layout in "${LAYOUTS[@]}"; do
     read -r ranks tp zero <<<"$layout"
+    zero_switch=()
+    if [ "$zero" = true ]; then zero_switch=(--zero); fi
     out=$("$MPIEXEC" -np "$ranks" --oversubscribe --mca mpi_yield_when_idle 1 "$STILTS" bench \
       --model "$preset" --batch "$batch" --input-len "$input" --target-len "$target" \
-      --steps "$STEPS" --warmup "$WARMUP" --tp "$tp" --zero "$zero")
+      --steps "$STEPS" --warmup "$WARMUP" --tp "$tp" "${zero_switch[@]}")
     echo "$out"
     step=$(sed -n 's/^step ms: //p' <<<"$out")
     comm=$(sed -n 's/^communication ms per step (rank 0): TP \([0-9.]*\), DP \([0-9.]*\); compute ms: \([0-9.]*\)$/\1 \2 \3/p' <<<"$out")

@@ -550,7 +550,7 @@ std::vector<std::string> train_args(const Grid& g, const TrainSettings& s,
                      std::to_string(s.save_every)});
   if (!s.dropout.empty()) a.insert(a.end(), {"--dropout", s.dropout});
   a.insert(a.end(), {"--device", g.launcher.device, "--tp", std::to_string(g.launcher.tp)});
-  if (g.launcher.zero) a.insert(a.end(), {"--zero", "true"});
+  if (g.launcher.zero) a.push_back("--zero");
   if (g.launcher.recompute) a.push_back("--recompute");
   return a;
 }
@@ -572,7 +572,7 @@ std::vector<std::string> eval_args(const Grid& g, const EvalSettings& e, const s
                                 e.langs,
                                 "--out",
                                 out,
-                                "--max-input-length",
+                                "--max-input-len",
                                 std::to_string(e.max_input_length),
                                 "--batch",
                                 std::to_string(e.batch)};

@@ -1,10 +1,16 @@
-// Command-line and INI parsing shared by every command: Boost.Program_options, `--config
+// Command-line and INI parsing shared by every command: Boost.Program_options with each option
+// bound to the field of the command's config it sets (`po::value(&config.field)`), `--config
 // FILE.ini` whose keys are the long option names, command-line values overriding the file,
-// unknown options and keys rejected, `--help` listing every option with its default.
+// unknown options and keys rejected, `--help` listing every option with its default, and the
+// same listing as Markdown for docs/CLI.md (`stilts help --markdown`). An option without a
+// default binds to a boost::optional field (Boost.Program_options reads those), a switch to a
+// bool through po::bool_switch.
 #pragma once
 
+#include <boost/optional.hpp>
 #include <boost/program_options.hpp>
 #include <string>
+#include <vector>
 
 namespace stilts::launch {
 
@@ -15,18 +21,46 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct ParsedCommand {
-  po::variables_map values;
-  bool help = false;  // --help was given; the usage has been printed
+// An option renamed since the previous release: its old spelling is refused, on the command
+// line and in --config files, with a message naming the new one.
+struct RenamedOption {
+  std::string old_name, new_name;
 };
 
-// `usage` is the synopsis line ("stilts train [options]"). `positional` names options that
-// may also be given by position, in order.
-ParsedCommand parse_command(const std::string& usage, po::options_description& options, int argc,
-                            char** argv, const po::positional_options_description& positional = {});
+// Options that apply to one mode of a command, shown apart under their caption.
+struct OptionGroup {
+  std::string caption;  // e.g. "--what data"
+  po::options_description options;
+};
+
+struct CommandSyntax {
+  std::string usage;  // the synopsis line ("stilts train [options]")
+  // Options that may also be given by position, in order.
+  po::positional_options_description positional = {};
+  std::vector<RenamedOption> renamed = {};
+  std::vector<OptionGroup> groups = {};  // besides the command's own options
+};
+
+struct ParsedCommand {
+  // Which options were given (count) or left at their default (defaulted); the values are
+  // already in the fields the options are bound to.
+  po::variables_map values;
+  bool help = false;  // --help (or --help-markdown) was given; the usage has been printed
+};
+
+// Parses argv into the bound fields of `options` and of the syntax's groups. A switch
+// (po::bool_switch) takes no value on the command line; `--zero true` is refused with a message
+// saying so. In a --config file a switch is `zero = true`.
+ParsedCommand parse_command(const CommandSyntax& syntax, po::options_description& options, int argc,
+                            char** argv);
+
+// What `stilts help --markdown` prints before the commands: the options every command takes.
+void print_general_options_markdown();
 
 // --threads: one OpenMP/OpenBLAS pool per process, sized to the cores it owns.
-void add_thread_option(po::options_description& options);
-void apply_thread_option(const po::variables_map& values);
+void add_thread_option(po::options_description& options, int& threads);
+// Sizes the pool for the --threads given (0 = the cores of the machine divided among the MPI
+// ranks on it).
+void apply_thread_option(int threads);
 
 }  // namespace stilts::launch

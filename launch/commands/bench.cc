@@ -48,30 +48,46 @@ struct StepTimes {
   int64_t tp_bytes = 0, dp_bytes = 0;
 };
 
-int bench_model(const po::variables_map& v, Communicator& job) {
-  ModelBenchOptions o;
+// What the options of stilts bench set, each field bound to its option by bench_options.
+struct BenchCommand {
+  std::string what;
+  std::string model;
+  // The model's run; decode reads its batch, lengths and seed, data its seed.
+  ModelBenchOptions run;
+  int tp = 1;
+  bool zero = false;
+  std::string device;
+  std::vector<std::string> corpora;
+  boost::optional<std::string> prepare_task, tokenizer;
+  std::vector<std::string> prepare_inputs;
+  int64_t synthetic_examples = 0;
+  int64_t batches = 0;
+  int64_t dp_size = 1;
+  int64_t prefetch = 0;
+  data::BatcherOptions batching;
+  int threads = 0;
+};
+
+ModelConfig preset(const std::string& name) {
   try {
-    o.config = model_preset(v["model"].as<std::string>());
+    return model_preset(name);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--model: ") + e.what());
   }
-  o.batch = v["batch"].as<int64_t>();
-  o.input_len = v["input-len"].as<int64_t>();
-  o.target_len = v["target-len"].as<int64_t>();
-  o.steps = v["steps"].as<int64_t>();
-  o.warmup = v["warmup"].as<int64_t>();
-  o.optimizer = v["optimizer"].as<std::string>();
-  o.seed = v["seed"].as<uint64_t>();
-  o.recompute_activations = v["recompute"].as<bool>();
+}
+
+int bench_model(BenchCommand& c, Communicator& job) {
+  ModelBenchOptions& o = c.run;
+  o.config = preset(c.model);
   if (o.batch <= 0 || o.input_len <= 0 || o.target_len <= 0 || o.steps <= 0 || o.warmup < 0)
     throw UsageError("--batch, --input-len, --target-len and --steps must be positive");
-  o.device = select_device(v["device"].as<std::string>());
-  const bool zero = v["zero"].as<bool>();
+  o.device = select_device(c.device);
+  const bool zero = c.zero;
 
   // Every collective goes through counting communicators (a negligible clock read per call),
   // over a copy of the job's world.
   CountingCommunicator world(job_world(job, o.device));
-  const ProcessGrid grid = job_grid(world, v["tp"].as<int>(), o.config);
+  const ProcessGrid grid = job_grid(world, c.tp, o.config);
   ProcessGrid::Groups groups = grid.make_communicators(world);
   auto& tp = dynamic_cast<CountingCommunicator&>(*groups.tp);
   auto& dp = dynamic_cast<CountingCommunicator&>(*groups.dp);
@@ -118,21 +134,15 @@ int bench_model(const po::variables_map& v, Communicator& job) {
 // Greedy decoding of --batch random inputs of --input-len tokens for --target-len steps (an
 // untrained model never says eos, so every example decodes the full length), with the key/value
 // cache and by recomputing the prefix each step.
-int bench_decode(const po::variables_map& v) {
-  ModelConfig config;
-  try {
-    config = model_preset(v["model"].as<std::string>());
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--model: ") + e.what());
-  }
-  const int64_t batch = v["batch"].as<int64_t>(), input_len = v["input-len"].as<int64_t>(),
-                length = v["target-len"].as<int64_t>();
+int bench_decode(const BenchCommand& c) {
+  const ModelConfig config = preset(c.model);
+  const int64_t batch = c.run.batch, input_len = c.run.input_len, length = c.run.target_len;
   if (batch <= 0 || input_len <= 0 || length <= 0)
     throw UsageError("--batch, --input-len and --target-len must be positive");
   Parameters params(config, Device::cpu);
-  params.initialize(v["seed"].as<uint64_t>());
+  params.initialize(c.run.seed);
   Mt5Model model(params);
-  std::mt19937 gen(static_cast<uint32_t>(v["seed"].as<uint64_t>()));
+  std::mt19937 gen(static_cast<uint32_t>(c.run.seed));
   std::vector<std::vector<int32_t>> inputs(batch, std::vector<int32_t>(input_len));
   for (auto& input : inputs)
     for (auto& t : input) t = static_cast<int32_t>(2 + gen() % (config.vocab_size - 2));
@@ -183,25 +193,24 @@ std::string write_synthetic_corpus(const std::string& dir, int64_t examples, uin
   return path;
 }
 
-int bench_data(const po::variables_map& v) {
-  const int64_t batches = v["batches"].as<int64_t>(), world = v["dp-size"].as<int64_t>();
+int bench_data(const BenchCommand& c) {
+  const int64_t batches = c.batches, world = c.dp_size;
   if (batches <= 0 || world <= 0) throw UsageError("--batches and --dp-size must be positive");
-  std::vector<std::string> corpora;
-  if (v.count("corpus")) corpora = v["corpus"].as<std::vector<std::string>>();
+  std::vector<std::string> corpora = c.corpora;
   const std::string scratch =
       (std::filesystem::temp_directory_path() / ("stilts-bench-" + std::to_string(getpid())))
           .string();
   std::filesystem::create_directories(scratch);
-  if (v.count("prepare-input")) {
-    if (!v.count("prepare-task") || !v.count("tokenizer"))
+  if (!c.prepare_inputs.empty()) {
+    if (!c.prepare_task || !c.tokenizer)
       throw UsageError("--prepare-input needs --prepare-task and --tokenizer");
     data::PreparationOptions preparation;
-    preparation.task = v["prepare-task"].as<std::string>();
-    preparation.inputs = v["prepare-input"].as<std::vector<std::string>>();
+    preparation.task = *c.prepare_task;
+    preparation.inputs = c.prepare_inputs;
     preparation.out = scratch + "/prepared.h5";
     preparation.read.split = "train";
     const data::PreparationSummary prepared =
-        data::prepare_corpus(preparation, data::Tokenizer::load(v["tokenizer"].as<std::string>()));
+        data::prepare_corpus(preparation, data::Tokenizer::load(*c.tokenizer));
     std::printf("prepare examples/s: %.0f (%lld examples, %lld tokens, %d threads)\n",
                 static_cast<double>(prepared.examples) / prepared.seconds,
                 static_cast<long long>(prepared.examples),
@@ -210,14 +219,10 @@ int bench_data(const po::variables_map& v) {
     if (corpora.empty()) corpora.push_back(preparation.out);
   }
   if (corpora.empty())
-    corpora.push_back(write_synthetic_corpus(scratch, v["synthetic-examples"].as<int64_t>(),
-                                             v["seed"].as<uint64_t>()));
-  data::BatcherOptions batching;
-  batching.max_tokens = v["max-tokens"].as<int64_t>();
-  batching.max_input_length = v["max-input-len"].as<int64_t>();
-  batching.max_target_length = v["max-target-len"].as<int64_t>();
+    corpora.push_back(write_synthetic_corpus(scratch, c.synthetic_examples, c.run.seed));
+  const data::BatcherOptions& batching = c.batching;
   data::SamplerOptions sampling;
-  sampling.seed = v["seed"].as<uint64_t>();
+  sampling.seed = c.run.seed;
   sampling.world = world;  // this process measures rank 0's share
   // The benchmark reads corpora of any tokenizer: it checks each against its own attributes.
   const data::CorpusReader first(corpora.front());
@@ -227,7 +232,7 @@ int bench_data(const po::variables_map& v) {
       [&] {
         return std::make_unique<data::CorpusBatcher>(corpora, vocab, checksum, sampling, batching);
       },
-      static_cast<size_t>(v["prefetch"].as<int64_t>()));
+      static_cast<size_t>(c.prefetch));
 
   int64_t padded = 0, real = 0;
   const auto start = clock_type::now();
@@ -248,58 +253,67 @@ int bench_data(const po::variables_map& v) {
   return 0;
 }
 
+// The command's own options; its groups of --what model and --what data go into syntax.
+po::options_description bench_options(BenchCommand& c, CommandSyntax& syntax) {
+  po::options_description o("stilts bench");
+  o.add_options()("what", po::value(&c.what)->default_value("model"),
+                  "model: training steps; decode: greedy decoding, cached against "
+                  "recomputed (--batch examples, --input-len tokens, --target-len steps); data: "
+                  "the corpus loader")("seed", po::value(&c.run.seed)->default_value(0),
+                                       "seed of weights, tokens and sampling");
+  po::options_description model;
+  model.add_options()("model", po::value(&c.model)->default_value("test-tiny"), "model preset")(
+      "batch", po::value(&c.run.batch)->default_value(8), "examples per step")(
+      "input-len", po::value(&c.run.input_len)->default_value(64), "encoder tokens per example")(
+      "target-len", po::value(&c.run.target_len)->default_value(16), "decoder tokens per example")(
+      "steps", po::value(&c.run.steps)->default_value(10), "timed steps")(
+      "warmup", po::value(&c.run.warmup)->default_value(3), "untimed steps first")(
+      "optimizer", po::value(&c.run.optimizer)->default_value("adafactor"), "adafactor | adamw")(
+      "tp", po::value(&c.tp)->default_value(1),
+      "tensor-parallel ranks (under mpirun; DP = ranks / tp)")(
+      "zero", po::bool_switch(&c.zero), "ZeRO-1 over the data-parallel ranks")(
+      "device", po::value(&c.device)->default_value("cpu"),
+      "cpu | cuda (one GPU per rank; adds peak GPU memory, model FLOPs and MFU)")(
+      "recompute", po::bool_switch(&c.run.recompute_activations),
+      "recompute each block's activations in backward");
+  po::options_description data_options;
+  data_options.add_options()("corpus", po::value(&c.corpora)->composing(),
+                             "corpus files (repeat); default: the prepared or a synthetic corpus")(
+      "prepare-task", po::value(&c.prepare_task), "time `stilts prepare` of this task first")(
+      "prepare-input", po::value(&c.prepare_inputs)->composing(), "its native files (repeat)")(
+      "tokenizer", po::value(&c.tokenizer), "SentencePiece model for the preparation")(
+      "synthetic-examples", po::value(&c.synthetic_examples)->default_value(20000),
+      "examples of the synthetic corpus")("batches", po::value(&c.batches)->default_value(300),
+                                          "batches to time")(
+      "max-tokens", po::value(&c.batching.max_tokens)->default_value(65536),
+      "token budget per batch")("max-input-len",
+                                po::value(&c.batching.max_input_length)->default_value(512),
+                                "longest input kept")(
+      "max-target-len", po::value(&c.batching.max_target_length)->default_value(128),
+      "longest target kept")("dp-size", po::value(&c.dp_size)->default_value(1),
+                             "data-parallel ranks sharing the data")(
+      "prefetch", po::value(&c.prefetch)->default_value(4), "batches prepared ahead");
+  add_thread_option(o, c.threads);
+  syntax.groups.push_back({"--what model", model});
+  syntax.groups.push_back({"--what data", data_options});
+  return o;
+}
+
 }  // namespace
 
 int run_bench(int argc, char** argv) {
-  po::options_description o("stilts bench");
-  o.add_options()("what", po::value<std::string>()->default_value("model"),
-                  "model: training steps; decode: greedy decoding, cached against "
-                  "recomputed (--batch examples, --input-len tokens, --target-len steps); data: "
-                  "the corpus loader")("seed", po::value<uint64_t>()->default_value(0),
-                                       "seed of weights, tokens and sampling");
-  po::options_description model("--what model");
-  model.add_options()("model", po::value<std::string>()->default_value("test-tiny"),
-                      "model preset")("batch", po::value<int64_t>()->default_value(8),
-                                      "examples per step")(
-      "input-len", po::value<int64_t>()->default_value(64), "encoder tokens per example")(
-      "target-len", po::value<int64_t>()->default_value(16), "decoder tokens per example")(
-      "steps", po::value<int64_t>()->default_value(10), "timed steps")(
-      "warmup", po::value<int64_t>()->default_value(3), "untimed steps first")(
-      "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw")(
-      "tp", po::value<int>()->default_value(1),
-      "tensor-parallel ranks (under mpirun; DP = ranks / tp)")(
-      "zero", po::value<bool>()->default_value(false), "ZeRO-1 over the data-parallel ranks")(
-      "device", po::value<std::string>()->default_value("cpu"),
-      "cpu | cuda (one GPU per rank; adds peak GPU memory, model FLOPs and MFU)")(
-      "recompute", po::bool_switch(), "recompute each block's activations in backward");
-  po::options_description data_options("--what data");
-  data_options.add_options()("corpus", po::value<std::vector<std::string>>(),
-                             "corpus files (repeat); default: the prepared or a synthetic corpus")(
-      "prepare-task", po::value<std::string>(), "time `stilts prepare` of this task first")(
-      "prepare-input", po::value<std::vector<std::string>>(), "its native files (repeat)")(
-      "tokenizer", po::value<std::string>(), "SentencePiece model for the preparation")(
-      "synthetic-examples", po::value<int64_t>()->default_value(20000),
-      "examples of the synthetic corpus")("batches", po::value<int64_t>()->default_value(300),
-                                          "batches to time")(
-      "max-tokens", po::value<int64_t>()->default_value(65536), "token budget per batch")(
-      "max-input-len", po::value<int64_t>()->default_value(512), "longest input kept")(
-      "max-target-len", po::value<int64_t>()->default_value(128), "longest target kept")(
-      "dp-size", po::value<int64_t>()->default_value(1), "data-parallel ranks sharing the data")(
-      "prefetch", po::value<int64_t>()->default_value(4), "batches prepared ahead");
-  o.add(model).add(data_options);
-  add_thread_option(o);
-  ParsedCommand cmd = parse_command(
-      "stilts bench --model P --batch B --input-len T --target-len U | stilts bench --what data", o,
-      argc, argv);
+  BenchCommand command;
+  CommandSyntax syntax{
+      "stilts bench --model P --batch B --input-len T --target-len U | stilts bench --what data"};
+  po::options_description options = bench_options(command, syntax);
+  ParsedCommand cmd = parse_command(syntax, options, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  apply_thread_option(v);
-  const std::string what = v["what"].as<std::string>();
-  if (what == "model")
-    return run_as_job_rank([&](Communicator& world) { return bench_model(v, world); });
-  if (what == "decode") return bench_decode(v);
-  if (what == "data") return bench_data(v);
-  throw UsageError("--what: expected model, decode or data, got '" + what + "'");
+  apply_thread_option(command.threads);
+  if (command.what == "model")
+    return run_as_job_rank([&](Communicator& world) { return bench_model(command, world); });
+  if (command.what == "decode") return bench_decode(command);
+  if (command.what == "data") return bench_data(command);
+  throw UsageError("--what: expected model, decode or data, got '" + command.what + "'");
 }
 
 }  // namespace stilts::launch

@@ -19,91 +19,101 @@ namespace stilts::launch {
 
 namespace {
 
-int evaluate(const po::variables_map& v, Communicator& world);
+// What the options of stilts eval set, each field bound to its option by eval_options.
+struct EvalCommand {
+  std::string checkpoint, tokenizer, task, data, languages, out, device;
+  int extra_ids = 0;
+  int tp = 1;
+  int threads = 0;
+  experiments::EvalOptions options;
+};
 
-}  // namespace
-
-int run_eval(int argc, char** argv) {
+po::options_description eval_options(EvalCommand& c) {
   po::options_description o("stilts eval");
-  o.add_options()("checkpoint", po::value<std::string>()->required(),
+  o.add_options()("checkpoint", po::value(&c.checkpoint)->required(),
                   "a stilts checkpoint (run or step directory) or a Hugging Face model directory")(
-      "tokenizer", po::value<std::string>()->required(), "the SentencePiece model (M.model)")(
-      "extra-ids", po::value<int>()->default_value(100),
+      "tokenizer", po::value(&c.tokenizer)->required(), "the SentencePiece model (M.model)")(
+      "extra-ids", po::value(&c.extra_ids)->default_value(100),
       "sentinel pieces <extra_id_N> at the top of the tokenizer's vocabulary")(
-      "task", po::value<std::string>()->required(),
+      "task", po::value(&c.task)->required(),
       ("the task (" + data::eval_task_help() + ")").c_str())(
-      "data", po::value<std::string>()->required(),
+      "data", po::value(&c.data)->required(),
       "the folder XTREME's download_data.sh writes (xnli/, xquad/, ...)")(
-      "langs", po::value<std::string>()->default_value("all"),
+      "langs", po::value(&c.languages)->default_value("all"),
       "all (the task's languages) or comma-separated codes")(
-      "split", po::value<std::string>()->default_value("test"),
+      "split", po::value(&c.options.split)->default_value("test"),
       "test or dev (XTREME's test files have no labels; dev has)")(
-      "out", po::value<std::string>()->default_value("results/eval"),
+      "out", po::value(&c.out)->default_value("results/eval"),
       "results folder: <task>/<lang>.json, <task>/summary.{json,md}, predictions/, labels/")(
-      "force", po::bool_switch()->default_value(false),
+      "force", po::bool_switch(&c.options.force),
       "re-evaluate languages that already have a result")(
-      "batch", po::value<int64_t>()->default_value(16), "examples per model call")(
-      "max-length", po::value<int64_t>()->default_value(0),
+      "batch", po::value(&c.options.batch_size)->default_value(16), "examples per model call")(
+      "max-length", po::value(&c.options.max_length)->default_value(0),
       "generated tokens per example for QA and tagging (0: 48 for QA; for tagging 256, or 4 per "
       "token of the batch's longest sentence)")(
-      "max-input-length", po::value<int64_t>()->default_value(1024),
+      "max-input-len", po::value(&c.options.max_input_length)->default_value(1024),
       "input tokens kept per example, eos included (longer inputs are cut and counted in the "
       "result; 0: no limit)")(
-      "layer", po::value<int64_t>()->default_value(-1),
+      "layer", po::value(&c.options.retrieval_layer)->default_value(-1),
       ("retrieval (" + data::name_list(data::retrieval_task_names()) +
        "): the encoder layer whose mean-pooled states embed a sentence (0: the embeddings; -1: "
        "the final normed output)")
           .c_str())(
-      "tp", po::value<int>()->default_value(1),
+      "tp", po::value(&c.tp)->default_value(1),
       "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)")(
-      "device", po::value<std::string>()->default_value("cpu"), "cpu | cuda (one GPU per rank)");
-  add_thread_option(o);
+      "device", po::value(&c.device)->default_value("cpu"), "cpu | cuda (one GPU per rank)");
+  add_thread_option(o, c.threads);
+  return o;
+}
+
+int evaluate(EvalCommand& c, Communicator& world);
+
+}  // namespace
+
+int run_eval(int argc, char** argv) {
+  EvalCommand command;
+  po::options_description options = eval_options(command);
   ParsedCommand cmd = parse_command(
-      "stilts eval --checkpoint DIR --tokenizer M.model --task T --data DIR [--langs all|xx,yy] "
-      "[--split test|dev] [--out DIR] [--force]",
-      o, argc, argv);
+      {"stilts eval --checkpoint DIR --tokenizer M.model --task T --data DIR [--langs all|xx,yy] "
+       "[--split test|dev] [--out DIR] [--force]",
+       {},
+       {{"max-input-length", "max-input-len"}}},
+      options, argc, argv);
   if (cmd.help) return 0;
 
-  return run_as_job_rank([&](Communicator& world) { return evaluate(cmd.values, world); });
+  return run_as_job_rank([&](Communicator& world) { return evaluate(command, world); });
 }
 
 namespace {
 
-int evaluate(const po::variables_map& v, Communicator& world) {
-  apply_thread_option(v);
+int evaluate(EvalCommand& c, Communicator& world) {
+  apply_thread_option(c.threads);
   const bool lead = world.rank() == 0;
-  const Device device = select_device(v["device"].as<std::string>());
-  const int tp = v["tp"].as<int>();
+  const Device device = select_device(c.device);
+  const int tp = c.tp;
   if (tp != world.size())
     throw UsageError("--tp " + std::to_string(tp) + " with " + std::to_string(world.size()) +
                      " ranks: stilts eval runs one model replica, so start as many ranks as --tp");
 
-  const std::string task = v["task"].as<std::string>();
+  const std::string& task = c.task;
   std::vector<std::string> languages;
   try {
     experiments::check_eval_task(task);
-    languages = experiments::resolve_eval_languages(task, v["langs"].as<std::string>());
+    languages = experiments::resolve_eval_languages(task, c.languages);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  experiments::EvalOptions options;
-  options.split = v["split"].as<std::string>();
+  experiments::EvalOptions& options = c.options;
   if (options.split != "test" && options.split != "dev")
     throw UsageError("--split: '" + options.split + "', expected test or dev");
-  options.batch_size = v["batch"].as<int64_t>();
   if (options.batch_size < 1) throw UsageError("--batch: must be >= 1");
-  options.max_length = v["max-length"].as<int64_t>();
   if (options.max_length < 0) throw UsageError("--max-length: must be >= 0");
-  options.force = v["force"].as<bool>();
-  options.max_input_length = v["max-input-length"].as<int64_t>();
   if (options.max_input_length < 0 || options.max_input_length == 1)
-    throw UsageError("--max-input-length: must be 0 (no limit) or >= 2");
-  options.retrieval_layer = v["layer"].as<int64_t>();
+    throw UsageError("--max-input-len: must be 0 (no limit) or >= 2");
   if (options.retrieval_layer < -1) throw UsageError("--layer: must be >= -1");
-  const int extra_ids = v["extra-ids"].as<int>();
-  if (extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
-  const std::string data_dir = v["data"].as<std::string>();
-  const std::string out_dir = v["out"].as<std::string>();
+  if (c.extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
+  const std::string& data_dir = c.data;
+  const std::string& out_dir = c.out;
   // Every data file is checked before the model is loaded, so a wrong --data fails at once.
   for (const std::string& language : languages) {
     const std::string path = experiments::task_data_path(data_dir, task, options.split, language);
@@ -116,10 +126,9 @@ int evaluate(const po::variables_map& v, Communicator& world) {
   }
 
   data::TokenizerOptions tokenizer_options;
-  tokenizer_options.num_extra_ids = extra_ids;
-  const data::Tokenizer tokenizer =
-      data::Tokenizer::load(v["tokenizer"].as<std::string>(), tokenizer_options);
-  const std::string checkpoint = v["checkpoint"].as<std::string>();
+  tokenizer_options.num_extra_ids = c.extra_ids;
+  const data::Tokenizer tokenizer = data::Tokenizer::load(c.tokenizer, tokenizer_options);
+  const std::string& checkpoint = c.checkpoint;
   const ModelConfig config = read_model_config(checkpoint);
   const ProcessGrid grid = job_grid(world, tp, config);
   const std::unique_ptr<Communicator> job = job_world(world, device);

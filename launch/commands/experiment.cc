@@ -13,38 +13,33 @@
 namespace stilts::launch {
 
 int run_experiment(int argc, char** argv) {
+  std::string grid_file;
+  boost::optional<std::string> stilts;
+  experiments::ExecutorOptions options;
   po::options_description o("stilts experiment");
-  o.add_options()("grid", po::value<std::string>()->required(),
+  o.add_options()("grid", po::value(&grid_file)->required(),
                   "the grid file (experiments/README.md, \"Grids\")")(
-      "dry-run", po::bool_switch(),
+      "dry-run", po::bool_switch(&options.dry_run),
       "list every stage with its state (finished, started, pending) and command line; run "
-      "and write nothing")("force", po::bool_switch(),
+      "and write nothing")("force", po::bool_switch(&options.force),
                            "run a grid edited after its stages started: record the new "
                            "arguments and keep the outputs as they are")(
-      "stilts", po::value<std::string>(),
-      "the stilts executable the stages run (default: this one)");
-  po::positional_options_description positional;
-  positional.add("grid", 1);
-  ParsedCommand cmd =
-      parse_command("stilts experiment GRID.ini [--dry-run] [--force] [--stilts PATH]", o, argc,
-                    argv, positional);
+      "stilts", po::value(&stilts), "the stilts executable the stages run (default: this one)");
+  CommandSyntax syntax{"stilts experiment GRID.ini [--dry-run] [--force] [--stilts PATH]"};
+  syntax.positional.add("grid", 1);
+  ParsedCommand cmd = parse_command(syntax, o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
 
   experiments::Grid grid;
   experiments::Plan plan;
   try {
-    grid = experiments::parse_grid(v["grid"].as<std::string>());
+    grid = experiments::parse_grid(grid_file);
     plan = experiments::expand_grid(grid);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "stilts experiment: error: %s\n", e.what());
     return 2;
   }
-  experiments::ExecutorOptions options;
-  options.stilts = v.count("stilts") ? v["stilts"].as<std::string>()
-                                     : std::filesystem::canonical("/proc/self/exe").string();
-  options.force = v["force"].as<bool>();
-  options.dry_run = v["dry-run"].as<bool>();
+  options.stilts = stilts ? *stilts : std::filesystem::canonical("/proc/self/exe").string();
   options.out = &std::cout;
   try {
     experiments::run_plan(grid, plan, options);

@@ -11,21 +11,21 @@
 namespace stilts::launch {
 
 int run_export_hf(int argc, char** argv) {
+  std::string checkpoint, out, dtype_name;
+  int64_t shard_mb = 0;
+  bool force = false;
   po::options_description o("stilts export-hf");
-  o.add_options()("checkpoint", po::value<std::string>()->required(),
+  o.add_options()("checkpoint", po::value(&checkpoint)->required(),
                   "stilts checkpoint: a run directory (uses `latest`) or a step directory")(
-      "out", po::value<std::string>()->required(), "Hugging Face model directory to write")(
-      "dtype", po::value<std::string>()->default_value("f32"), "stored dtype: f32 | bf16 | f16")(
-      "max-shard-mb", po::value<int64_t>()->default_value(0),
+      "out", po::value(&out)->required(), "Hugging Face model directory to write")(
+      "dtype", po::value(&dtype_name)->default_value("f32"), "stored dtype: f32 | bf16 | f16")(
+      "max-shard-mb", po::value(&shard_mb)->default_value(0),
       "split into shards of at most this many MiB with an index file (0 = one file)")(
-      "overwrite", "replace an existing output directory");
-  po::positional_options_description positional;
-  positional.add("checkpoint", 1);
-  ParsedCommand cmd =
-      parse_command("stilts export-hf CKPT_DIR --out HF_DIR", o, argc, argv, positional);
+      "force", po::bool_switch(&force), "replace an existing output directory");
+  CommandSyntax syntax{"stilts export-hf CKPT_DIR --out HF_DIR", {}, {{"overwrite", "force"}}};
+  syntax.positional.add("checkpoint", 1);
+  ParsedCommand cmd = parse_command(syntax, o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  const std::string dtype_name = v["dtype"].as<std::string>();
   DType dtype;
   if (dtype_name == "f32")
     dtype = DType::f32;
@@ -35,15 +35,13 @@ int run_export_hf(int argc, char** argv) {
     dtype = DType::f16;
   else
     throw UsageError("--dtype: expected f32, bf16 or f16, got '" + dtype_name + "'");
-  const int64_t shard_mb = v["max-shard-mb"].as<int64_t>();
   if (shard_mb < 0) throw UsageError("--max-shard-mb: must be >= 0");
 
-  const std::string source = resolve_checkpoint(v["checkpoint"].as<std::string>());
+  const std::string source = resolve_checkpoint(checkpoint);
   // Whole tensors at tp 1, whatever TP size saved the checkpoint: the loader gathers the
   // slices of every model-tpXX-of-YY.h5 file.
   std::unique_ptr<Parameters> params = load_model(source);
-  const std::string out = v["out"].as<std::string>();
-  save_hf_model(out, *params, dtype, shard_mb * 1024 * 1024, v.count("overwrite") != 0);
+  save_hf_model(out, *params, dtype, shard_mb * 1024 * 1024, force);
   std::printf("exported %s to %s (%s)\n", source.c_str(), out.c_str(), dtype_name.c_str());
   return 0;
 }

@@ -9,17 +9,15 @@
 namespace stilts::launch {
 
 int run_import_hf(int argc, char** argv) {
+  std::string hf_dir, out;
   po::options_description o("stilts import-hf");
-  o.add_options()("hf-dir", po::value<std::string>()->required(),
+  o.add_options()("hf-dir", po::value(&hf_dir)->required(),
                   "Hugging Face model directory (config.json, model.safetensors or its index)")(
-      "out", po::value<std::string>()->required(), "checkpoint run directory to create");
-  po::positional_options_description positional;
-  positional.add("hf-dir", 1);
-  ParsedCommand cmd =
-      parse_command("stilts import-hf HF_DIR --out CKPT_DIR", o, argc, argv, positional);
+      "out", po::value(&out)->required(), "checkpoint run directory to create");
+  CommandSyntax syntax{"stilts import-hf HF_DIR --out CKPT_DIR"};
+  syntax.positional.add("hf-dir", 1);
+  ParsedCommand cmd = parse_command(syntax, o, argc, argv);
   if (cmd.help) return 0;
-  const std::string hf_dir = cmd.values["hf-dir"].as<std::string>();
-  const std::string out = cmd.values["out"].as<std::string>();
 
   Parameters params(read_hf_config(hf_dir), Device::cpu);
   load_hf_weights(hf_dir, params);

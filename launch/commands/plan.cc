@@ -27,16 +27,20 @@ double gib(int64_t bytes) {
 }  // namespace
 
 int run_plan(int argc, char** argv) {
+  std::string preset;
+  bool list = false;
+  boost::optional<std::string> write_config;
+  int tp = 1;
   po::options_description o("stilts plan");
-  o.add_options()("model", po::value<std::string>()->default_value("mt5-small"), "model preset")(
-      "list", "list the presets")("write-config", po::value<std::string>(),
-                                  "also write the preset as a Hugging Face config.json here")(
-      "tp", po::value<int>()->default_value(1),
+  o.add_options()("model", po::value(&preset)->default_value("mt5-small"), "model preset")(
+      "list", po::bool_switch(&list), "list the presets")(
+      "write-config", po::value(&write_config),
+      "also write the preset as a Hugging Face config.json here")(
+      "tp", po::value(&tp)->default_value(1),
       "also show one rank's share at this tensor-parallel size");
-  ParsedCommand cmd = parse_command("stilts plan --model PRESET", o, argc, argv);
+  ParsedCommand cmd = parse_command({"stilts plan --model PRESET"}, o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  if (v.count("list")) {
+  if (list) {
     for (const std::string& name : model_preset_names()) {
       ModelConfig c = model_preset(name);
       std::printf("%-10s %s, %s parameters\n", name.c_str(), c.shape_summary().c_str(),
@@ -46,7 +50,7 @@ int run_plan(int argc, char** argv) {
   }
   ModelConfig config;
   try {
-    config = model_preset(v["model"].as<std::string>());
+    config = model_preset(preset);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--model: ") + e.what());
   }
@@ -77,7 +81,7 @@ int run_plan(int argc, char** argv) {
       "fp32 weights %.2f GiB, + gradients %.2f GiB, + Adafactor state %.3f GiB or AdamW "
       "state %.2f GiB (activations not included)\n",
       gib(4 * total), gib(4 * total), gib(4 * adafactor_state), gib(8 * total));
-  if (const int tp = v["tp"].as<int>(); tp != 1) {
+  if (tp != 1) {
     // A rank holds its shard of every split parameter and all of each replicated one.
     int64_t local = 0;
     try {
@@ -88,11 +92,10 @@ int run_plan(int argc, char** argv) {
     std::printf("per rank at TP %d: %s parameters, fp32 weights %.2f GiB + gradients %.2f GiB\n",
                 tp, grouped(local).c_str(), gib(4 * local), gib(4 * local));
   }
-  if (v.count("write-config")) {
-    const std::string path = v["write-config"].as<std::string>();
-    std::ofstream out(path);
+  if (write_config) {
+    std::ofstream out(*write_config);
     out << to_hf_config(config).dump(2) << '\n';
-    if (!out) throw std::runtime_error(path + ": cannot write");
+    if (!out) throw std::runtime_error(*write_config + ": cannot write");
   }
   return 0;
 }

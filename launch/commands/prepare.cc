@@ -32,11 +32,11 @@ double seconds_since(Clock::time_point start) {
 // The corpus's split: --split, else the one every input's XTREME file name gives
 // ({split}-{lang}.{ext}), else "train" (files that name no split, like the UDHR, are training
 // text).
-std::string corpus_split(const po::variables_map& v, const std::vector<std::string>& inputs) {
-  if (v.count("split")) {
-    const std::string split = v["split"].as<std::string>();
-    if (split.empty()) throw UsageError("--split: must not be empty");
-    return split;
+std::string corpus_split(const boost::optional<std::string>& given,
+                         const std::vector<std::string>& inputs) {
+  if (given) {
+    if (given->empty()) throw UsageError("--split: must not be empty");
+    return *given;
   }
   std::string split;
   for (const std::string& input : inputs) {
@@ -52,12 +52,10 @@ std::string corpus_split(const po::variables_map& v, const std::vector<std::stri
   return split.empty() ? "train" : split;
 }
 
-int64_t max_length(const po::variables_map& v, const char* option) {
-  const int64_t length = v[option].as<int64_t>();
+void check_max_length(int64_t length, const char* option) {
   if (length != 0 && length < 2)
     throw UsageError(std::string("--") + option +
                      ": must be 0 (no limit) or at least 2 (a token and eos)");
-  return length;
 }
 
 // "[#####.....]  1234/5000 examples  812/s" on one terminal line.
@@ -72,66 +70,86 @@ void draw_progress(int64_t done, int64_t total, double elapsed) {
   std::fflush(stderr);
 }
 
+// What the options of stilts prepare set, each field bound to its option by prepare_options.
+struct PrepareCommand {
+  data::PreparationOptions preparation;
+  std::string tokenizer;
+  int extra_ids = 0;
+  boost::optional<std::string> split, language;
+  std::string objective;
+  int threads = 0;
+};
+
+po::options_description prepare_options(PrepareCommand& c) {
+  data::PreparationOptions& p = c.preparation;
+  po::options_description o("stilts prepare");
+  o.add_options()(
+      "task", po::value(&p.task)->required(),
+      ("task whose reader reads the inputs: " + data::name_list(data::task_names())).c_str())(
+      "input", po::value(&p.inputs)->required()->composing(),
+      "native task file (repeat for several; their examples go into one corpus)")(
+      "tokenizer", po::value(&c.tokenizer)->required(), "SentencePiece model file")(
+      "extra-ids", po::value(&c.extra_ids)->default_value(100),
+      "sentinels <extra_id_N> at the top of the tokenizer (0 for a model without them)")(
+      "out", po::value(&p.out)->required(), "corpus file to write (HDF5)")(
+      "split", po::value(&c.split),
+      "split attribute of the corpus (default: from the XTREME file names, else train)")(
+      "language", po::value(&c.language),
+      "language of files whose names or contents do not give it")(
+      "max-input-len", po::value(&p.max_input_length)->default_value(0),
+      "truncate inputs to this many tokens, eos included (0 = no limit)")(
+      "max-target-len", po::value(&p.max_target_length)->default_value(0),
+      "truncate targets to this many tokens, eos included (0 = no limit)")(
+      "objective", po::value(&c.objective)->default_value("supervised"),
+      "supervised: the task's input and target; span_corruption: T5's noise on the input text "
+      "(noise density 0.15, mean span 3), for pre-training and continued MLM")(
+      "seed", po::value(&p.seed)->default_value(0), "span corruption: seed of the noise")(
+      "skip-bad-records", po::bool_switch(&p.read.skip_bad_records),
+      "skip malformed records (counted and reported) instead of failing")(
+      "force", po::bool_switch(&p.force), "replace an existing corpus file");
+  add_thread_option(o, c.threads);
+  return o;
+}
+
 }  // namespace
 
 int run_prepare(int argc, char** argv) {
-  po::options_description o("stilts prepare");
-  o.add_options()(
-      "task", po::value<std::string>()->required(),
-      ("task whose reader reads the inputs: " + data::name_list(data::task_names())).c_str())(
-      "input", po::value<std::vector<std::string>>()->required()->composing(),
-      "native task file (repeat for several; their examples go into one corpus)")(
-      "tokenizer", po::value<std::string>()->required(), "SentencePiece model file")(
-      "extra-ids", po::value<int>()->default_value(100),
-      "sentinels <extra_id_N> at the top of the tokenizer (0 for a model without them)")(
-      "out", po::value<std::string>()->required(), "corpus file to write (HDF5)")(
-      "split", po::value<std::string>(),
-      "split attribute of the corpus (default: from the XTREME file names, else train)")(
-      "language", po::value<std::string>(),
-      "language of files whose names or contents do not give it")(
-      "max-input-len", po::value<int64_t>()->default_value(0),
-      "truncate inputs to this many tokens, eos included (0 = no limit)")(
-      "max-target-len", po::value<int64_t>()->default_value(0),
-      "truncate targets to this many tokens, eos included (0 = no limit)")(
-      "objective", po::value<std::string>()->default_value("supervised"),
-      "supervised: the task's input and target; span_corruption: T5's noise on the input text "
-      "(noise density 0.15, mean span 3), for pre-training and continued MLM")(
-      "seed", po::value<uint64_t>()->default_value(0), "span corruption: seed of the noise")(
-      "skip-bad-records", "skip malformed records (counted and reported) instead of failing")(
-      "force", "replace an existing corpus file");
-  add_thread_option(o);
-  ParsedCommand cmd = parse_command(
-      "stilts prepare --task T --input FILE... --tokenizer M.model --out CORPUS.h5", o, argc, argv);
+  PrepareCommand command;
+  po::options_description options = prepare_options(command);
+  ParsedCommand cmd =
+      parse_command({"stilts prepare --task T --input FILE... --tokenizer M.model --out CORPUS.h5"},
+                    options, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  apply_thread_option(v);
+  apply_thread_option(command.threads);
+  data::PreparationOptions& preparation = command.preparation;
 
-  const std::string task = v["task"].as<std::string>();
+  const std::string& task = preparation.task;
   bool reads_folders = false;
   try {
     reads_folders = data::task_spec(task).reads_folders;
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--task: ") + e.what());
   }
-  const std::vector<std::string> inputs = v["input"].as<std::vector<std::string>>();
+  const std::vector<std::string>& inputs = preparation.inputs;
   for (const std::string& input : inputs)
     if (!std::filesystem::is_regular_file(input) &&
         !(reads_folders && std::filesystem::is_directory(input)))
       throw UsageError("--input: '" + input + "' is not a readable file" +
                        (reads_folders ? " or folder" : ""));
-  const std::string out = v["out"].as<std::string>();
-  const int64_t max_input = max_length(v, "max-input-len");
-  const int64_t max_target = max_length(v, "max-target-len");
-  const std::string objective = v["objective"].as<std::string>();
-  if (objective != "supervised" && objective != "span_corruption")
-    throw UsageError("--objective: expected supervised or span_corruption, got '" + objective +
-                     "'");
+  const std::string& out = preparation.out;
+  const int64_t max_input = preparation.max_input_length;
+  const int64_t max_target = preparation.max_target_length;
+  check_max_length(max_input, "max-input-len");
+  check_max_length(max_target, "max-target-len");
+  if (command.objective != "supervised" && command.objective != "span_corruption")
+    throw UsageError("--objective: expected supervised or span_corruption, got '" +
+                     command.objective + "'");
+  preparation.span_corruption = command.objective == "span_corruption";
 
-  data::ReadOptions read_options;
-  read_options.skip_bad_records = v.count("skip-bad-records") > 0;
-  read_options.split = corpus_split(v, inputs);
-  if (v.count("language")) {
-    read_options.language = v["language"].as<std::string>();
+  data::ReadOptions& read_options = preparation.read;
+  read_options.split = corpus_split(command.split, inputs);
+  if (command.language) {
+    read_options.language = *command.language;
     try {
       data::check_language(read_options.language, "--language");
     } catch (const std::invalid_argument& e) {
@@ -140,21 +158,10 @@ int run_prepare(int argc, char** argv) {
   }
 
   data::TokenizerOptions tokenizer_options;
-  tokenizer_options.num_extra_ids = v["extra-ids"].as<int>();
+  tokenizer_options.num_extra_ids = command.extra_ids;
   if (tokenizer_options.num_extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
-  const data::Tokenizer tokenizer =
-      data::Tokenizer::load(v["tokenizer"].as<std::string>(), tokenizer_options);
+  const data::Tokenizer tokenizer = data::Tokenizer::load(command.tokenizer, tokenizer_options);
 
-  data::PreparationOptions preparation;
-  preparation.task = task;
-  preparation.inputs = inputs;
-  preparation.out = out;
-  preparation.force = v.count("force") > 0;
-  preparation.read = read_options;
-  preparation.max_input_length = max_input;
-  preparation.max_target_length = max_target;
-  preparation.span_corruption = objective == "span_corruption";
-  preparation.seed = v["seed"].as<uint64_t>();
   try {
     preparation.validate(tokenizer);
   } catch (const std::invalid_argument& e) {

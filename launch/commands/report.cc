@@ -25,35 +25,29 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 
 int run_report(int argc, char** argv) {
   namespace fs = std::filesystem;
-  po::options_description o("stilts report");
-  o.add_options()("runs", po::value<std::string>()->required(),
-                  "the runs folder: <run-id>/run.json and <run-id>/eval/<task>/summary.json")(
-      "out", po::value<std::string>(), "the report folder (default RUNS_DIR/report)")(
-      "baseline", po::value<std::string>()->default_value("none"),
-      "the regime gains are measured against (none, english, multilingual, mlm)")(
-      "bootstrap", po::value<int64_t>()->default_value(1000),
-      "bootstrap resamples of the seeds per interval")(
-      "seed", po::value<uint64_t>()->default_value(0),
-      "the bootstrap's seed (the same seed gives the same report)")(
-      "confidence", po::value<double>()->default_value(0.95),
-      "the share of the bootstrap distribution inside an interval")(
-      "note", po::value<std::vector<std::string>>()->composing(),
-      "a paragraph the report opens with (repeat for several)");
-  po::positional_options_description positional;
-  positional.add("runs", 1);
-  ParsedCommand cmd = parse_command(
-      "stilts report RUNS_DIR [--out DIR] [--baseline none] [--bootstrap 1000] [--seed 0] "
-      "[--confidence 0.95] [--note TEXT]...",
-      o, argc, argv, positional);
-  if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-
+  std::string runs_dir;
+  boost::optional<std::string> out_dir;
   experiments::ReportOptions options;
-  options.baseline = v["baseline"].as<std::string>();
-  options.bootstrap.resamples = v["bootstrap"].as<int64_t>();
-  options.bootstrap.seed = v["seed"].as<uint64_t>();
-  options.bootstrap.confidence = v["confidence"].as<double>();
-  if (v.count("note")) options.notes = v["note"].as<std::vector<std::string>>();
+  po::options_description o("stilts report");
+  o.add_options()("runs", po::value(&runs_dir)->required(),
+                  "the runs folder: <run-id>/run.json and <run-id>/eval/<task>/summary.json")(
+      "out", po::value(&out_dir), "the report folder (default RUNS_DIR/report)")(
+      "baseline", po::value(&options.baseline)->default_value("none"),
+      "the regime gains are measured against (none, english, multilingual, mlm)")(
+      "bootstrap", po::value(&options.bootstrap.resamples)->default_value(1000),
+      "bootstrap resamples of the seeds per interval")(
+      "seed", po::value(&options.bootstrap.seed)->default_value(0),
+      "the bootstrap's seed (the same seed gives the same report)")(
+      "confidence", po::value(&options.bootstrap.confidence)->default_value(0.95),
+      "the share of the bootstrap distribution inside an interval")(
+      "note", po::value(&options.notes)->composing(),
+      "a paragraph the report opens with (repeat for several)");
+  CommandSyntax syntax{
+      "stilts report RUNS_DIR [--out DIR] [--baseline none] [--bootstrap 1000] [--seed 0] "
+      "[--confidence 0.95] [--note TEXT]..."};
+  syntax.positional.add("runs", 1);
+  ParsedCommand cmd = parse_command(syntax, o, argc, argv);
+  if (cmd.help) return 0;
   const auto& regimes = experiments::report_regimes();
   if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
     throw UsageError("--baseline " + options.baseline +
@@ -66,9 +60,7 @@ int run_report(int argc, char** argv) {
 
   // Before reading anything, so a machine without gnuplot fails at once and writes nothing.
   const std::string gnuplot = experiments::find_gnuplot();
-  const std::string runs_dir = v["runs"].as<std::string>();
-  const fs::path out =
-      v.count("out") ? fs::path(v["out"].as<std::string>()) : fs::path(runs_dir) / "report";
+  const fs::path out = out_dir ? fs::path(*out_dir) : fs::path(runs_dir) / "report";
   experiments::LoadedRuns loaded = experiments::load_runs(runs_dir, out.string());
   for (const std::string& note : loaded.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   if (loaded.runs.empty())

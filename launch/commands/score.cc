@@ -12,32 +12,32 @@
 namespace stilts::launch {
 
 int run_score(int argc, char** argv) {
+  std::string predictions, labels, version;
+  boost::optional<std::string> json;
   po::options_description o("stilts score");
-  o.add_options()("predictions", po::value<std::string>()->required(),
+  o.add_options()("predictions", po::value(&predictions)->required(),
                   "predictions folder: <task>/test-<lang>.tsv|json|jsonl")(
-      "labels", po::value<std::string>()->required(), "labels folder, laid out the same way")(
-      "xtreme-version", po::value<std::string>()->default_value("xtreme-r"),
+      "labels", po::value(&labels)->required(), "labels folder, laid out the same way")(
+      "xtreme-version", po::value(&version)->default_value("xtreme-r"),
       (experiments::benchmark_choices() + ": the tasks, languages and groups").c_str())(
-      "json", po::value<std::string>(), "also write the scores as JSON to this file");
+      "json", po::value(&json), "also write the scores as JSON to this file");
   ParsedCommand cmd = parse_command(
-      "stilts score --predictions DIR --labels DIR [--xtreme-version xtreme|xtreme-r|udhr]", o,
+      {"stilts score --predictions DIR --labels DIR [--xtreme-version xtreme|xtreme-r|udhr]"}, o,
       argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
   experiments::metrics::Benchmark benchmark;
   try {
-    benchmark = experiments::parse_benchmark(v["xtreme-version"].as<std::string>());
+    benchmark = experiments::parse_benchmark(version);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--xtreme-version: ") + e.what());
   }
-  const experiments::ScoreReport report = experiments::score_folders(
-      v["predictions"].as<std::string>(), v["labels"].as<std::string>(), benchmark);
+  const experiments::ScoreReport report =
+      experiments::score_folders(predictions, labels, benchmark);
   std::fputs(experiments::text_report(report).c_str(), stdout);
-  if (v.count("json")) {
-    const std::string path = v["json"].as<std::string>();
-    std::ofstream out(path);
+  if (json) {
+    std::ofstream out(*json);
     out << experiments::json_report(report).dump(2) << "\n";
-    if (!out) throw std::runtime_error("cannot write " + path);
+    if (!out) throw std::runtime_error("cannot write " + *json);
   }
   if (report.tasks.empty())
     throw std::runtime_error("nothing scored: no task folder of " +

@@ -19,28 +19,31 @@
 namespace stilts::launch {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: stilts tokenizer <train|encode|decode> [options]   (stilts tokenizer <sub> --help)\n"
-    "  train   train a unigram SentencePiece model with byte fallback and mT5's special ids\n"
-    "  encode  text (--text or stdin lines) -> token ids (or pieces), one line per text\n"
-    "  decode  token ids (--ids or stdin lines) -> text, one line per sequence\n";
+// The tokenizer encode and decode read, named as every other command names it (--tokenizer).
+struct TokenizerFile {
+  std::string path;
+  data::TokenizerOptions options;
+};
 
-void add_load_options(po::options_description& o) {
-  o.add_options()("model", po::value<std::string>()->required(), "SentencePiece model file")(
-      "extra-ids", po::value<int>()->default_value(100),
+void add_load_options(po::options_description& o, TokenizerFile& file) {
+  o.add_options()("tokenizer", po::value(&file.path)->required(), "SentencePiece model file")(
+      "extra-ids", po::value(&file.options.num_extra_ids)->default_value(100),
       "sentinels <extra_id_N> at the top of the model (0 for a model without them)");
 }
 
-data::Tokenizer load(const po::variables_map& v) {
-  data::TokenizerOptions options;
-  options.num_extra_ids = v["extra-ids"].as<int>();
-  if (options.num_extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
-  return data::Tokenizer::load(v["model"].as<std::string>(), options);
+data::Tokenizer load(const TokenizerFile& file) {
+  if (file.options.num_extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
+  return data::Tokenizer::load(file.path, file.options);
+}
+
+// The syntax of encode and decode, whose --model the previous release had for --tokenizer.
+CommandSyntax load_syntax(const std::string& usage) {
+  return {usage, {}, {{"model", "tokenizer"}}};
 }
 
 // The given value as the only line, or else every line of stdin.
-std::vector<std::string> lines(const po::variables_map& v, const char* option) {
-  if (v.count(option)) return {v[option].as<std::string>()};
+std::vector<std::string> lines(const boost::optional<std::string>& given) {
+  if (given) return {*given};
   std::vector<std::string> out;
   for (std::string line; std::getline(std::cin, line);) out.push_back(line);
   return out;
@@ -84,40 +87,34 @@ class TaskText {
 int train(int argc, char** argv) {
   po::options_description o("stilts tokenizer train");
   data::TokenizerTrainOptions d;
-  o.add_options()("input", po::value<std::vector<std::string>>()->required()->composing(),
+  boost::optional<std::string> task;
+  o.add_options()("input", po::value(&d.inputs)->required()->composing(),
                   "training text file, one sentence per line (repeat for several); with --task, "
                   "a native task file")(
-      "task", po::value<std::string>(),
+      "task", po::value(&task),
       "read each --input with this task's reader (as stilts prepare does) and train on the "
-      "examples' texts")("model-prefix", po::value<std::string>()->required(),
+      "examples' texts")("model-prefix", po::value(&d.model_prefix)->required(),
                          "writes PREFIX.model, PREFIX.vocab")(
-      "vocab-size", po::value<int64_t>()->required(), "pieces of the model, sentinels included")(
-      "extra-ids", po::value<int>()->default_value(d.num_extra_ids),
+      "vocab-size", po::value(&d.vocab_size)->required(),
+      "pieces of the model, sentinels included")(
+      "extra-ids", po::value(&d.num_extra_ids)->default_value(d.num_extra_ids),
       "sentinels <extra_id_N>, the last pieces, <extra_id_0> at the top")(
-      "character-coverage", po::value<double>()->default_value(d.character_coverage, "0.9995"),
+      "character-coverage",
+      po::value(&d.character_coverage)->default_value(d.character_coverage, "0.9995"),
       "share of characters with a piece of their own; the rest fall back to bytes")(
-      "input-sentence-size", po::value<int64_t>()->default_value(d.input_sentence_size),
+      "input-sentence-size",
+      po::value(&d.input_sentence_size)->default_value(d.input_sentence_size),
       "sentences sampled from the inputs (0 = all)")(
-      "seed", po::value<uint32_t>()->default_value(d.seed), "seed of the sentence sampler")(
-      "threads", po::value<int>()->default_value(0), "training threads (0 = every core)")(
-      "verbose", "show SentencePiece's training log");
+      "seed", po::value(&d.seed)->default_value(d.seed), "seed of the sentence sampler")(
+      "threads", po::value(&d.num_threads)->default_value(0), "training threads (0 = every core)")(
+      "verbose", po::bool_switch(&d.verbose), "show SentencePiece's training log");
   ParsedCommand cmd = parse_command(
-      "stilts tokenizer train --input FILE... --model-prefix P --vocab-size N", o, argc, argv);
+      {"stilts tokenizer train --input FILE... --model-prefix P --vocab-size N"}, o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  d.inputs = v["input"].as<std::vector<std::string>>();
-  d.model_prefix = v["model-prefix"].as<std::string>();
-  d.vocab_size = v["vocab-size"].as<int64_t>();
-  d.num_extra_ids = v["extra-ids"].as<int>();
-  d.character_coverage = v["character-coverage"].as<double>();
-  d.input_sentence_size = v["input-sentence-size"].as<int64_t>();
-  d.seed = v["seed"].as<uint32_t>();
-  d.num_threads = v["threads"].as<int>();
-  d.verbose = v.count("verbose") > 0;
   std::optional<TaskText> task_text;
-  if (v.count("task")) {
+  if (task) {
     try {
-      task_text.emplace(v["task"].as<std::string>(), d.inputs, d.model_prefix);
+      task_text.emplace(*task, d.inputs, d.model_prefix);
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("--task: ") + e.what());
     }
@@ -142,19 +139,23 @@ int train(int argc, char** argv) {
 
 int encode(int argc, char** argv) {
   po::options_description o("stilts tokenizer encode");
-  add_load_options(o);
-  o.add_options()("text", po::value<std::string>(), "text to encode (default: each stdin line)")(
-      "pieces", "print pieces instead of ids")("eos", "append eos to the ids");
-  ParsedCommand cmd = parse_command("stilts tokenizer encode --model M [--text T]", o, argc, argv);
+  TokenizerFile file;
+  boost::optional<std::string> text_given;
+  bool pieces = false, eos = false;
+  add_load_options(o, file);
+  o.add_options()("text", po::value(&text_given), "text to encode (default: each stdin line)")(
+      "pieces", po::bool_switch(&pieces), "print pieces instead of ids")(
+      "eos", po::bool_switch(&eos), "append eos to the ids");
+  ParsedCommand cmd = parse_command(
+      load_syntax("stilts tokenizer encode --tokenizer M.model [--text T]"), o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  const data::Tokenizer t = load(v);
-  for (const std::string& text : lines(v, "text")) {
+  const data::Tokenizer t = load(file);
+  for (const std::string& text : lines(text_given)) {
     std::vector<std::string> words;
-    if (v.count("pieces")) {
+    if (pieces) {
       words = t.encode_pieces(text);
     } else {
-      for (int32_t id : v.count("eos") ? t.encode_with_eos(text) : t.encode(text))
+      for (int32_t id : eos ? t.encode_with_eos(text) : t.encode(text))
         words.push_back(std::to_string(id));
     }
     for (size_t i = 0; i < words.size(); ++i) std::printf(i ? " %s" : "%s", words[i].c_str());
@@ -165,15 +166,16 @@ int encode(int argc, char** argv) {
 
 int decode(int argc, char** argv) {
   po::options_description o("stilts tokenizer decode");
-  add_load_options(o);
-  o.add_options()("ids", po::value<std::string>(),
+  TokenizerFile file;
+  boost::optional<std::string> ids_given;
+  add_load_options(o, file);
+  o.add_options()("ids", po::value(&ids_given),
                   "space-separated token ids (default: each stdin line); stops at eos");
-  ParsedCommand cmd =
-      parse_command("stilts tokenizer decode --model M [--ids \"5 6 7\"]", o, argc, argv);
+  ParsedCommand cmd = parse_command(
+      load_syntax("stilts tokenizer decode --tokenizer M.model [--ids \"5 6 7\"]"), o, argc, argv);
   if (cmd.help) return 0;
-  const po::variables_map& v = cmd.values;
-  const data::Tokenizer t = load(v);
-  for (const std::string& line : lines(v, "ids")) {
+  const data::Tokenizer t = load(file);
+  for (const std::string& line : lines(ids_given)) {
     std::vector<int32_t> ids;
     std::istringstream in(line);
     for (std::string word; in >> word;) {
@@ -189,19 +191,53 @@ int decode(int argc, char** argv) {
   return 0;
 }
 
+struct Subcommand {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"train", train,
+     "train a unigram SentencePiece model with byte fallback and mT5's special ids"},
+    {"encode", encode, "text (--text or stdin lines) -> token ids (or pieces), one line per text"},
+    {"decode", decode, "token ids (--ids or stdin lines) -> text, one line per sequence"},
+};
+
+constexpr const char* kSynopsis = "stilts tokenizer <train|encode|decode> [options]";
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "usage: %s   (stilts tokenizer <sub> --help)\n", kSynopsis);
+  for (const Subcommand& s : kSubcommands) std::fprintf(out, "  %-7s %s\n", s.name, s.summary);
+}
+
+// The subcommands with their options, for docs/CLI.md.
+void print_markdown_help() {
+  std::printf("usage: `%s`\n\n", kSynopsis);
+  for (const Subcommand& s : kSubcommands) {
+    std::printf("### `stilts tokenizer %s`\n\n%s\n\n", s.name, s.summary);
+    std::string name = s.name, help = "--help-markdown";
+    char* sub_argv[] = {name.data(), help.data(), nullptr};
+    s.run(2, sub_argv);
+  }
+}
+
 }  // namespace
 
 int run_tokenizer(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    print_usage(argc < 2 ? stderr : stdout);
     if (argc < 2) throw UsageError("expected a subcommand: train, encode or decode");
     return 0;
   }
-  const std::string sub = argv[1];
-  if (sub == "train") return train(argc - 1, argv + 1);
-  if (sub == "encode") return encode(argc - 1, argv + 1);
-  if (sub == "decode") return decode(argc - 1, argv + 1);
-  throw UsageError("unknown subcommand '" + sub + "' (expected train, encode or decode)");
+  if (!std::strcmp(argv[1], "--help-markdown")) {
+    print_markdown_help();
+    return 0;
+  }
+  for (const Subcommand& s : kSubcommands)
+    if (!std::strcmp(argv[1], s.name)) return s.run(argc - 1, argv + 1);
+  throw UsageError("unknown subcommand '" + std::string(argv[1]) +
+                   "' (expected train, encode or decode)");
 }
 
 }  // namespace stilts::launch

@@ -151,8 +151,6 @@ void check_same_data(const std::string& run_dir, const nlohmann::json& saved,
                                 now.value("tokenizer_checksum", std::string()) + "'" + advice);
 }
 
-int train(const po::variables_map& v, Communicator& world);
-
 // Rank 0 prints every rank's peak memory (the sharding's effect on a rank's footprint):
 // "peak memory per rank: 2712 2698 2705 2701 MiB", resident on the host and, on the GPU, held
 // by live device tensors.
@@ -219,102 +217,127 @@ void check_first_step_on_cpu(Trainer& trainer, const TrainerOptions& options, Ba
   std::printf("debug: the GPU's first step matches the CPU's\n");
 }
 
-}  // namespace
+// What the options of stilts train set: the trainer's, the toy task's, the corpus loader's
+// options and the rest, each field bound to its option by train_options.
+struct TrainCommand {
+  std::string model;
+  boost::optional<int64_t> vocab_size;
+  boost::optional<std::string> init_from;
+  std::vector<std::string> corpora, eval_corpora;
+  boost::optional<std::string> tokenizer;
+  boost::optional<std::string> mixture_weights;
+  int64_t prefetch = 0;
+  int64_t batch = 0;
+  int64_t eval_batches = 0;
+  boost::optional<float> dropout;
+  int tp = 1;
+  bool zero = false;
+  std::string device;
+  bool debug = false;
+  int threads = 0;
+  data::ToyTaskOptions toy;
+  data::SamplerOptions sampler;
+  data::BatcherOptions batcher;
+  TrainerOptions trainer;
+};
 
-int run_train(int argc, char** argv) {
+po::options_description train_options(TrainCommand& c) {
+  TrainerOptions& t = c.trainer;
   po::options_description o("stilts train");
-  o.add_options()("model", po::value<std::string>()->default_value("test-small"),
+  o.add_options()("model", po::value(&c.model)->default_value("test-small"),
                   "model preset for a fresh run (see stilts plan --list)")(
-      "vocab-size", po::value<int64_t>(),
+      "vocab-size", po::value(&c.vocab_size),
       "a fresh run: the preset's shape with this many embedding rows (e.g. a tokenizer's "
       "model_vocab_size) instead of the preset's")(
-      "init-from", po::value<std::string>(),
+      "init-from", po::value(&c.init_from),
       "start from these weights: a Hugging Face model directory or a stilts checkpoint")(
-      "run-dir", po::value<std::string>()->default_value("runs/train"),
+      "run-dir", po::value(&t.run_dir)->default_value("runs/train"),
       "checkpoints and log.jsonl; a run resumes from its `latest` checkpoint (empty: neither, "
       "for measurements)")(
-      "corpus", po::value<std::vector<std::string>>()->composing(),
+      "corpus", po::value(&c.corpora)->composing(),
       "train on this prepared corpus (repeat for a mixture); instead of --task. This single "
       "process reads as data-parallel rank 0 of 1")(
-      "tokenizer", po::value<std::string>(),
+      "tokenizer", po::value(&c.tokenizer),
       "with --corpus: the model the corpora were prepared with")(
-      "mixture-alpha", po::value<double>()->default_value(0.3, "0.3"),
+      "mixture-alpha", po::value(&c.sampler.alpha)->default_value(0.3, "0.3"),
       "with --corpus: sample corpora in proportion to size^alpha")(
-      "mixture-weights", po::value<std::string>(),
+      "mixture-weights", po::value(&c.mixture_weights),
       "with --corpus: sampling weights, one per --corpus in order (\"1,2\"); instead of alpha")(
-      "max-tokens", po::value<int64_t>()->default_value(8192),
+      "max-tokens", po::value(&c.batcher.max_tokens)->default_value(8192),
       "with --corpus: batch budget, examples x (padded input + target length)")(
-      "max-input-len", po::value<int64_t>()->default_value(1024),
+      "max-input-len", po::value(&c.batcher.max_input_length)->default_value(1024),
       "with --corpus: inputs are truncated to this many tokens")(
-      "max-target-len", po::value<int64_t>()->default_value(256),
+      "max-target-len", po::value(&c.batcher.max_target_length)->default_value(256),
       "with --corpus: targets are truncated to this many tokens")(
-      "prefetch", po::value<int64_t>()->default_value(4), "with --corpus: batches read ahead")(
-      "eval-corpus", po::value<std::vector<std::string>>()->composing(),
+      "prefetch", po::value(&c.prefetch)->default_value(4), "with --corpus: batches read ahead")(
+      "eval-corpus", po::value(&c.eval_corpora)->composing(),
       "with --corpus: held-out corpus evaluated on its first --eval-batches batches (repeat for "
       "several, mixed by --mixture-alpha); without it, no evaluation")(
-      "task", po::value<std::string>()->default_value("copy"),
+      "task", po::value(&c.toy.kind)->default_value("copy"),
       "built-in toy task: copy | reverse (the default data when --corpus is not given)")(
-      "toy-tokens", po::value<int>()->default_value(32), "toy task: distinct content tokens")(
-      "toy-min-length", po::value<int>()->default_value(4), "toy task: shortest sequence")(
-      "toy-max-length", po::value<int>()->default_value(12), "toy task: longest sequence")(
-      "batch", po::value<int64_t>()->default_value(32), "examples per step")(
-      "steps", po::value<int64_t>()->default_value(500), "total optimizer steps")(
-      "optimizer", po::value<std::string>()->default_value("adafactor"), "adafactor | adamw")(
-      "lr", po::value<float>()->default_value(1e-3f, "1e-3"), "peak learning rate")(
-      "schedule", po::value<std::string>()->default_value("constant"),
-      "constant | linear | rsqrt | relative")(
-      "warmup-steps", po::value<int64_t>()->default_value(0), "linear warm-up steps")(
-      "weight-decay", po::value<float>()->default_value(0.0f), "decoupled weight decay")(
-      "momentum", po::value<float>()->default_value(0.0f), "Adafactor beta1 (0 = none)")(
-      "scale-parameter", po::value<bool>()->default_value(false),
+      "toy-tokens", po::value(&c.toy.num_tokens)->default_value(32),
+      "toy task: distinct content tokens")("toy-min-length",
+                                           po::value(&c.toy.min_length)->default_value(4),
+                                           "toy task: shortest sequence")(
+      "toy-max-length", po::value(&c.toy.max_length)->default_value(12),
+      "toy task: longest sequence")("batch", po::value(&c.batch)->default_value(32),
+                                    "examples per step")(
+      "steps", po::value(&t.steps)->default_value(500), "total optimizer steps")(
+      "optimizer", po::value(&t.optimizer.name)->default_value("adafactor"), "adafactor | adamw")(
+      "lr", po::value(&t.schedule.lr)->default_value(1e-3f, "1e-3"), "peak learning rate")(
+      "schedule", po::value(&t.schedule.kind)->default_value("constant"),
+      "constant | linear | rsqrt | relative")("warmup-steps",
+                                              po::value(&t.schedule.warmup_steps)->default_value(0),
+                                              "linear warm-up steps")(
+      "weight-decay", po::value(&t.optimizer.weight_decay)->default_value(0.0f),
+      "decoupled weight decay")("momentum", po::value(&t.optimizer.momentum)->default_value(0.0f),
+                                "Adafactor beta1 (0 = none)")(
+      "scale-parameter", po::bool_switch(&t.optimizer.scale_parameter),
       "Adafactor: scale the step by the parameter RMS")(
-      "clip-threshold", po::value<float>()->default_value(1.0f), "Adafactor update clipping")(
-      "adam-beta1", po::value<float>()->default_value(0.9f, "0.9"), "AdamW beta1")(
-      "adam-beta2", po::value<float>()->default_value(0.999f, "0.999"), "AdamW beta2")(
-      "adam-eps", po::value<float>()->default_value(1e-8f, "1e-8"), "AdamW epsilon")(
-      "clip-norm", po::value<float>()->default_value(0.0f), "global gradient norm clip (0 = off)")(
-      "z-loss", po::value<float>()->default_value(0.0f), "z-loss coefficient (T5X uses 1e-4)")(
-      "dropout", po::value<float>(), "dropout rate (default: the model config's, 0.1)")(
-      "seed", po::value<uint64_t>()->default_value(0), "seed of initialization, data, dropout")(
-      "log-every", po::value<int64_t>()->default_value(10), "steps between progress lines")(
-      "save-every", po::value<int64_t>()->default_value(0),
+      "clip-threshold", po::value(&t.optimizer.clip_threshold)->default_value(1.0f),
+      "Adafactor update clipping")(
+      "adam-beta1", po::value(&t.optimizer.beta1)->default_value(0.9f, "0.9"), "AdamW beta1")(
+      "adam-beta2", po::value(&t.optimizer.beta2)->default_value(0.999f, "0.999"), "AdamW beta2")(
+      "adam-eps", po::value(&t.optimizer.eps)->default_value(1e-8f, "1e-8"), "AdamW epsilon")(
+      "clip-norm", po::value(&t.clip_norm)->default_value(0.0f),
+      "global gradient norm clip (0 = off)")("z-loss", po::value(&t.z_loss)->default_value(0.0f),
+                                             "z-loss coefficient (T5X uses 1e-4)")(
+      "dropout", po::value(&c.dropout), "dropout rate (default: the model config's, 0.1)")(
+      "seed", po::value(&t.seed)->default_value(0), "seed of initialization, data, dropout")(
+      "log-every", po::value(&t.log_every)->default_value(10), "steps between progress lines")(
+      "save-every", po::value(&t.save_every)->default_value(0),
       "steps between checkpoints (0 = only the last step)")(
-      "eval-every", po::value<int64_t>()->default_value(0),
+      "eval-every", po::value(&t.eval_every)->default_value(0),
       "steps between evaluations (0 = only after the last step)")(
-      "eval-batches", po::value<int64_t>()->default_value(4), "held-out batches per evaluation")(
-      "tp", po::value<int>()->default_value(1),
+      "eval-batches", po::value(&c.eval_batches)->default_value(4),
+      "held-out batches per evaluation")(
+      "tp", po::value(&c.tp)->default_value(1),
       "tensor-parallel ranks per model replica; the data-parallel size is the number of ranks "
       "(mpirun -np) divided by it")(
-      "zero", po::value<bool>()->default_value(false),
+      "zero", po::bool_switch(&c.zero),
       "ZeRO-1: shard the optimizer state and update over the data-parallel ranks")(
-      "device", po::value<std::string>()->default_value("cpu"),
+      "device", po::value(&c.device)->default_value("cpu"),
       "cpu | cuda (bf16 compute with f32 master weights; under mpirun one GPU per rank)")(
-      "recompute", po::bool_switch(),
+      "recompute", po::bool_switch(&t.recompute_activations),
       "recompute each block's activations during backward (less memory, about a third more "
       "compute)")(
-      "debug", po::bool_switch(),
+      "debug", po::bool_switch(&c.debug),
       "one process: check every op's outputs for NaN/Inf (naming the op and layer; CUDA "
       "launches synchronous) and, on the GPU, compare the first step's loss and gradient norm "
       "with the CPU path before training");
-  add_thread_option(o);
-  ParsedCommand cmd = parse_command("stilts train [options]", o, argc, argv);
-  if (cmd.help) return 0;
-
-  return run_as_job_rank([&](Communicator& world) { return train(cmd.values, world); });
+  add_thread_option(o, c.threads);
+  return o;
 }
 
-namespace {
-
-int train(const po::variables_map& v, Communicator& world) {
-  apply_thread_option(v);
+// v says which options were given; their values are in c.
+int train(TrainCommand& c, const po::variables_map& v, Communicator& world) {
+  apply_thread_option(c.threads);
   const bool lead = world.rank() == 0;
-  const bool zero = v["zero"].as<bool>();
-  const bool debug = v["debug"].as<bool>();
-  if (debug && world.size() > 1)
+  if (c.debug && world.size() > 1)
     throw UsageError("--debug: runs as one process (started with " + std::to_string(world.size()) +
                      " ranks)");
-  const Device device = select_device(v["device"].as<std::string>());
-  if (debug) {
+  const Device device = select_device(c.device);
+  if (c.debug) {
     ops::set_debug_checks(true);
     std::printf("debug: NaN/Inf checks after every op%s\n",
                 device == Device::cpu ? "; no GPU-against-CPU check of the first step with "
@@ -322,15 +345,15 @@ int train(const po::variables_map& v, Communicator& world) {
                                       : ", synchronous CUDA launches");
   }
 
-  const bool use_corpus = v.count("corpus") > 0;
+  const bool use_corpus = !c.corpora.empty();
   if (use_corpus) {
     if (!v["task"].defaulted())
       throw UsageError("--task and --corpus: give one of them, a built-in toy task or corpora");
     refuse_options(v, {"batch", "toy-tokens", "toy-min-length", "toy-max-length"},
                    "applies to --task only; corpus batches are sized by --max-tokens");
-    if (!v.count("tokenizer"))
+    if (!c.tokenizer)
       throw UsageError("--corpus needs --tokenizer, the model the corpora were prepared with");
-    if (v.count("mixture-weights") && !v["mixture-alpha"].defaulted())
+    if (c.mixture_weights && !v["mixture-alpha"].defaulted())
       throw UsageError("--mixture-weights and --mixture-alpha: give one of them");
   } else {
     refuse_options(v,
@@ -339,100 +362,82 @@ int train(const po::variables_map& v, Communicator& world) {
                    "applies only with --corpus");
   }
 
-  const std::string run_dir = v["run-dir"].as<std::string>();
+  TrainerOptions& t = c.trainer;
+  const std::string& run_dir = t.run_dir;
   std::string resume_from;
   if (!run_dir.empty() && std::filesystem::exists(std::filesystem::path(run_dir) / "latest"))
     resume_from = resolve_checkpoint(run_dir);
 
   // The shape --model and --vocab-size ask for: a fresh run's, and the one a resumed run's
   // checkpoint must have, so that the same command line starts a run and resumes it.
-  if (v.count("vocab-size") && v["vocab-size"].as<int64_t>() < 3)
-    throw UsageError("--vocab-size: must be at least 3");
-  if (v.count("vocab-size") && v.count("init-from") && resume_from.empty())
+  if (c.vocab_size && *c.vocab_size < 3) throw UsageError("--vocab-size: must be at least 3");
+  if (c.vocab_size && c.init_from && resume_from.empty())
     throw UsageError("--vocab-size: applies to a run from a preset, not to --init-from");
-  ModelConfig asked = model_preset(v["model"].as<std::string>());
-  if (v.count("vocab-size")) asked.vocab_size = v["vocab-size"].as<int64_t>();
+  ModelConfig asked = model_preset(c.model);
+  if (c.vocab_size) asked.vocab_size = *c.vocab_size;
   ModelConfig config;
   if (!resume_from.empty()) {
     config = read_model_config(resume_from);
-    const bool shape_given = !v["model"].defaulted() || v.count("vocab-size");
-    if (shape_given && !v.count("init-from") && !asked.same_shape(config))
+    const bool shape_given = !v["model"].defaulted() || c.vocab_size;
+    if (shape_given && !c.init_from && !asked.same_shape(config))
       throw std::invalid_argument(
           run_dir + " holds a checkpoint of model " + config.name + " (" + config.shape_summary() +
           "), but --model " + asked.name +
-          (v.count("vocab-size") ? " --vocab-size " + std::to_string(asked.vocab_size)
-                                 : std::string()) +
+          (c.vocab_size ? " --vocab-size " + std::to_string(asked.vocab_size) : std::string()) +
           " (" + asked.shape_summary() + ") was given; use another --run-dir for a new run");
-  } else if (v.count("init-from")) {
-    config = read_model_config(v["init-from"].as<std::string>());
+  } else if (c.init_from) {
+    config = read_model_config(*c.init_from);
   } else {
     config = asked;
   }
-  if (v.count("dropout")) config.dropout_rate = v["dropout"].as<float>();
+  if (c.dropout) config.dropout_rate = *c.dropout;
   config.validate();
-  const ProcessGrid grid = job_grid(world, v["tp"].as<int>(), config);
+  const ProcessGrid grid = job_grid(world, c.tp, config);
 
-  const uint64_t seed = v["seed"].as<uint64_t>();
-  data::ToyTaskOptions toy;
-  toy.kind = v["task"].as<std::string>();
-  toy.num_tokens = v["toy-tokens"].as<int>();
-  toy.min_length = v["toy-min-length"].as<int>();
-  toy.max_length = v["toy-max-length"].as<int>();
+  data::ToyTaskOptions& toy = c.toy;
   toy.eos_id = config.eos_token_id;
-  toy.seed = seed;
-  const int64_t batch = v["batch"].as<int64_t>();
+  toy.seed = t.seed;
   if (!use_corpus) {
     toy.validate(config.vocab_size);
-    if (batch <= 0 || batch % grid.dp() != 0)
-      throw UsageError("--batch: " + std::to_string(batch) +
+    if (c.batch <= 0 || c.batch % grid.dp() != 0)
+      throw UsageError("--batch: " + std::to_string(c.batch) +
                        " must be a positive multiple of the " + std::to_string(grid.dp()) +
                        " data-parallel ranks, each taking an equal share");
   }
 
-  std::vector<std::string> corpora, eval_corpora;
-  data::SamplerOptions sampler;
-  data::BatcherOptions batcher;
-  int64_t prefetch = 0;
+  data::SamplerOptions& sampler = c.sampler;
+  data::BatcherOptions& batcher = c.batcher;
   // Corpora record the tokenizer's embedding rows, as prepare does; check_compatible matches
   // them and the checksum against every corpus.
   int64_t corpus_vocab = 0;
   std::string tokenizer_checksum;
   nlohmann::json data_config;
   if (use_corpus) {
-    corpora = v["corpus"].as<std::vector<std::string>>();
-    if (v.count("eval-corpus")) eval_corpora = v["eval-corpus"].as<std::vector<std::string>>();
-    for (const auto& path : corpora)
+    for (const auto& path : c.corpora)
       if (!std::filesystem::is_regular_file(path))
         throw UsageError("--corpus: '" + path + "' is not a readable file");
-    for (const auto& path : eval_corpora)
+    for (const auto& path : c.eval_corpora)
       if (!std::filesystem::is_regular_file(path))
         throw UsageError("--eval-corpus: '" + path + "' is not a readable file");
-    sampler.alpha = v["mixture-alpha"].as<double>();
     if (!(sampler.alpha >= 0)) throw UsageError("--mixture-alpha: must be >= 0");
-    if (v.count("mixture-weights"))
-      sampler.weights = parse_weights(v["mixture-weights"].as<std::string>(), corpora.size());
-    sampler.seed = seed;
+    if (c.mixture_weights) sampler.weights = parse_weights(*c.mixture_weights, c.corpora.size());
+    sampler.seed = t.seed;
     sampler.rank = grid.dp_rank();
     sampler.world = grid.dp();
-    batcher.max_tokens = v["max-tokens"].as<int64_t>();
-    batcher.max_input_length = v["max-input-len"].as<int64_t>();
-    batcher.max_target_length = v["max-target-len"].as<int64_t>();
     batcher.pad_id = config.pad_token_id;
     try {
       batcher.validate();
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("--max-tokens, --max-input-len, --max-target-len: ") + e.what());
     }
-    prefetch = v["prefetch"].as<int64_t>();
-    if (prefetch < 1) throw UsageError("--prefetch: must be at least 1");
+    if (c.prefetch < 1) throw UsageError("--prefetch: must be at least 1");
 
     // Training reads token ids only: the sentinels were checked when the corpora were
     // prepared, and not asking for them here accepts tokenizers with any --extra-ids.
     data::TokenizerOptions tokenizer_options;
     tokenizer_options.num_extra_ids = 0;
-    const data::Tokenizer tokenizer =
-        data::Tokenizer::load(v["tokenizer"].as<std::string>(), tokenizer_options);
-    check_vocabulary(tokenizer, config, resume_from.empty() && !v.count("init-from"));
+    const data::Tokenizer tokenizer = data::Tokenizer::load(*c.tokenizer, tokenizer_options);
+    check_vocabulary(tokenizer, config, resume_from.empty() && !c.init_from);
     corpus_vocab = tokenizer.model_vocab_size();
     tokenizer_checksum = tokenizer.checksum();
     data_config = {{"max_tokens", batcher.max_tokens},
@@ -444,43 +449,22 @@ int train(const po::variables_map& v, Communicator& world) {
       data_config["mixture_weights"] = sampler.weights;
   }
 
-  TrainerOptions t;
-  t.steps = v["steps"].as<int64_t>();
-  t.schedule.kind = v["schedule"].as<std::string>();
-  t.schedule.lr = v["lr"].as<float>();
-  t.schedule.warmup_steps = v["warmup-steps"].as<int64_t>();
   t.schedule.total_steps = t.steps;
-  t.optimizer.name = v["optimizer"].as<std::string>();
-  t.optimizer.weight_decay = v["weight-decay"].as<float>();
-  t.optimizer.momentum = v["momentum"].as<float>();
-  t.optimizer.scale_parameter = v["scale-parameter"].as<bool>();
-  t.optimizer.clip_threshold = v["clip-threshold"].as<float>();
-  t.optimizer.beta1 = v["adam-beta1"].as<float>();
-  t.optimizer.beta2 = v["adam-beta2"].as<float>();
-  t.optimizer.eps = v["adam-eps"].as<float>();
-  t.clip_norm = v["clip-norm"].as<float>();
-  t.z_loss = v["z-loss"].as<float>();
-  t.seed = v["seed"].as<uint64_t>();
-  t.recompute_activations = v["recompute"].as<bool>();
-  t.run_dir = run_dir;
-  t.log_every = v["log-every"].as<int64_t>();
-  t.save_every = v["save-every"].as<int64_t>();
-  t.eval_every = v["eval-every"].as<int64_t>();
   t.run_config = {{"model", model_config_to_json(config)},
                   {"steps", t.steps},
                   {"optimizer", t.optimizer.name},
                   {"lr", t.schedule.lr},
                   {"schedule", t.schedule.kind},
                   {"seed", t.seed},
-                  {"parallel", {{"tp", grid.tp()}, {"dp", grid.dp()}, {"zero", zero}}}};
+                  {"parallel", {{"tp", grid.tp()}, {"dp", grid.dp()}, {"zero", c.zero}}}};
   if (use_corpus) {
-    t.run_config["corpora"] = absolute_paths(corpora);
-    t.run_config["eval_corpora"] = absolute_paths(eval_corpora);
+    t.run_config["corpora"] = absolute_paths(c.corpora);
+    t.run_config["eval_corpora"] = absolute_paths(c.eval_corpora);
     t.run_config["tokenizer_checksum"] = tokenizer_checksum;
     t.run_config["data"] = data_config;
   } else {
     t.run_config["task"] = toy.kind;
-    t.run_config["batch"] = batch;
+    t.run_config["batch"] = c.batch;
   }
   try {
     t.schedule.validate();
@@ -495,62 +479,69 @@ int train(const po::variables_map& v, Communicator& world) {
   // Read up front and the held-out loader dropped, so its thread and buffers do not live on
   // beside the training loader's.
   std::vector<Batch> eval_set;
-  const int64_t eval_batches = v["eval-batches"].as<int64_t>();
   if (use_corpus) {
-    if (!eval_corpora.empty()) {
+    if (!c.eval_corpora.empty()) {
       data::SamplerOptions held_out_sampler;
       held_out_sampler.alpha = sampler.alpha;
-      held_out_sampler.seed = seed;
-      CorpusStream held_out(eval_corpora, corpus_vocab, tokenizer_checksum, held_out_sampler,
-                            batcher, static_cast<size_t>(prefetch));
-      for (int64_t i = 0; i < eval_batches; ++i) eval_set.push_back(held_out.next());
+      held_out_sampler.seed = t.seed;
+      CorpusStream held_out(c.eval_corpora, corpus_vocab, tokenizer_checksum, held_out_sampler,
+                            batcher, static_cast<size_t>(c.prefetch));
+      for (int64_t i = 0; i < c.eval_batches; ++i) eval_set.push_back(held_out.next());
     }
   } else {
     data::ToyTaskOptions held_out = toy;
     held_out.seed = toy.seed ^ 0x5EEDF00Dull;
     const data::ToyTask eval_task(held_out);
-    for (int64_t i = 0; i < eval_batches; ++i)
-      eval_set.push_back(toy_batch(eval_task, static_cast<uint64_t>(i * batch), batch));
+    for (int64_t i = 0; i < c.eval_batches; ++i)
+      eval_set.push_back(toy_batch(eval_task, static_cast<uint64_t>(i * c.batch), c.batch));
   }
 
   std::unique_ptr<BatchStream> stream;
   if (use_corpus)
-    stream = std::make_unique<CorpusStream>(corpora, corpus_vocab, tokenizer_checksum, sampler,
-                                            batcher, static_cast<size_t>(prefetch));
+    stream = std::make_unique<CorpusStream>(c.corpora, corpus_vocab, tokenizer_checksum, sampler,
+                                            batcher, static_cast<size_t>(c.prefetch));
   else
-    stream = std::make_unique<ToyStream>(toy, batch, grid.dp_rank(), grid.dp());
+    stream = std::make_unique<ToyStream>(toy, c.batch, grid.dp_rank(), grid.dp());
 
   const std::unique_ptr<Communicator> job = job_world(world, device);
   ProcessGrid::Groups groups = grid.make_communicators(*job);
-  Parameters params(config, device, {grid.tp(), grid.tp_rank()}, zero ? grid.dp() : 1);
-  Trainer trainer(params, t, {*job, *groups.tp, *groups.dp, zero});
+  Parameters params(config, device, {grid.tp(), grid.tp_rank()}, c.zero ? grid.dp() : 1);
+  Trainer trainer(params, t, {*job, *groups.tp, *groups.dp, c.zero});
   if (!resume_from.empty()) {
     trainer.resume(resume_from, *stream);
     if (lead)
       std::printf("resuming %s at step %lld\n", resume_from.c_str(),
                   static_cast<long long>(trainer.step()));
-  } else if (v.count("init-from")) {
-    load_weights(v["init-from"].as<std::string>(), params);
+  } else if (c.init_from) {
+    load_weights(*c.init_from, params);
   } else {
     params.initialize(t.seed);
   }
   if (lead) {
     std::printf("model %s (%s), %lld parameters, TP %d x DP %d%s, ", config.name.c_str(),
                 config.shape_summary().c_str(), static_cast<long long>(param_count(config)),
-                grid.tp(), grid.dp(), zero ? " (ZeRO-1)" : "");
+                grid.tp(), grid.dp(), c.zero ? " (ZeRO-1)" : "");
     if (use_corpus)
       std::printf("corpora %s, up to %lld tokens per batch and rank\n",
                   joined(t.run_config["corpora"]).c_str(),
                   static_cast<long long>(batcher.max_tokens));
     else
-      std::printf("task %s, batch %lld\n", toy.kind.c_str(), static_cast<long long>(batch));
+      std::printf("task %s, batch %lld\n", toy.kind.c_str(), static_cast<long long>(c.batch));
   }
-  if (debug && device == Device::cuda) check_first_step_on_cpu(trainer, t, *stream);
+  if (c.debug && device == Device::cuda) check_first_step_on_cpu(trainer, t, *stream);
   trainer.run(*stream, eval_set);
   report_peak_memory(world, device);
   return 0;
 }
 
 }  // namespace
+
+int run_train(int argc, char** argv) {
+  TrainCommand command;
+  po::options_description options = train_options(command);
+  ParsedCommand cmd = parse_command({"stilts train [options]"}, options, argc, argv);
+  if (cmd.help) return 0;
+  return run_as_job_rank([&](Communicator& world) { return train(command, cmd.values, world); });
+}
 
 }  // namespace stilts::launch

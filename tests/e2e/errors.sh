@@ -26,6 +26,22 @@ printf 'steps = 3\nbatch = 4\nlog-every = 1\n' >"$WORK/good.ini"
 grep -q "step 2/2" "$WORK/ini.txt" || fail "--steps on the command line did not override the INI"
 grep -q "batch 4" "$WORK/ini.txt" || fail "the INI's batch was not used"
 
+# Switches take no value on the command line and `name = true` in an INI; the previous
+# release's spellings are refused with a message naming the new ones.
+expect_error 2 "--zero is a switch and takes no value" -- "$STILTS" train --zero true
+expect_error 2 "--scale-parameter is a switch and takes no value" -- \
+  "$STILTS" train --scale-parameter=false
+printf 'zero = true\n' >"$WORK/zero.ini"
+"$STILTS" train --config "$WORK/zero.ini" --model test-tiny --steps 1 --run-dir "" \
+  --eval-batches 1 >"$WORK/zero.txt"
+grep -q "(ZeRO-1)" "$WORK/zero.txt" || fail "the INI's 'zero = true' did not turn --zero on"
+expect_error 2 "--max-input-length was renamed --max-input-len" -- \
+  "$STILTS" eval --max-input-length 8
+expect_error 2 "--model was renamed --tokenizer" -- "$STILTS" tokenizer encode --model m.model
+printf 'overwrite = true\n' >"$WORK/overwrite.ini"
+expect_error 2 "overwrite.ini: --overwrite was renamed --force" -- \
+  "$STILTS" export-hf "$WORK/ini" --out "$WORK/never" --config "$WORK/overwrite.ini"
+
 # A checkpoint of another model shape: resuming with an explicit other preset, or loading a
 # checkpoint whose config was swapped, is refused and names the shape.
 expect_error 1 "test-tiny.*--model test-small|--model test-small.*test-tiny" -- \
@@ -64,11 +80,11 @@ expect_error 1 "lm_head.weight.*shape \[320,32\].*expected \[320,64\]" -- \
 expect_error 1 "lm_head.weight.*I64" -- "$STILTS" import-hf "$WORK/hf-wrong-dtype" --out "$WORK/never"
 [ ! -e "$WORK/never" ] || fail "a failed import left $WORK/never behind"
 
-# Exporting over an existing directory refuses and keeps it; --overwrite replaces it.
+# Exporting over an existing directory refuses and keeps it; --force replaces it.
 mkdir -p "$WORK/existing" && echo keep >"$WORK/existing/file.txt"
 expect_error 1 "existing" -- "$STILTS" export-hf "$WORK/ini" --out "$WORK/existing"
 [ "$(cat "$WORK/existing/file.txt")" = keep ] || fail "the existing directory was changed"
-"$STILTS" export-hf "$WORK/ini" --out "$WORK/existing" --overwrite >/dev/null
+"$STILTS" export-hf "$WORK/ini" --out "$WORK/existing" --force >/dev/null
 [ -f "$WORK/existing/model.safetensors" ] && [ ! -e "$WORK/existing/file.txt" ] ||
-  fail "--overwrite did not replace the directory"
+  fail "--force did not replace the directory"
 echo "all error cases behave"

@@ -258,8 +258,8 @@ check xcopa zh
 ev --task xquad --langs en,hi --max-length 8 >"$WORK/xquad.txt" 2>/dev/null
 cat "$WORK/xquad.txt"
 check xquad en hi
-any_split --task xquad --langs en,hi --split dev --max-length 4 --max-input-length 8 \
-  --out "$WORK/truncated" >/dev/null 2>&1 || fail "xquad with --max-input-length failed"
+any_split --task xquad --langs en,hi --split dev --max-length 4 --max-input-len 8 \
+  --out "$WORK/truncated" >/dev/null 2>&1 || fail "xquad with --max-input-len failed"
 grep -q '"inputs_truncated": 2' "$WORK/truncated/xquad/en.json" || fail "truncated inputs not counted"
 [ ! -e "$WORK/truncated/.scoring" ] || fail "the scoring scratch folder was left behind"
 $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert set(d)=={"xquad.en.json-0","xquad.en.json-1"}, d' \

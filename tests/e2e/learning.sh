@@ -3,7 +3,7 @@
 # examples, measured by the trainer's evaluation and read back from the run's log.
 source "$(dirname "$0")/lib.sh"
 "$STILTS" train --model test-small --task copy --steps 1000 --batch 32 --optimizer adafactor \
-  --lr 1e-2 --scale-parameter true --dropout 0 --seed 1 --run-dir "$WORK/run" --log-every 100 \
+  --lr 1e-2 --scale-parameter --dropout 0 --seed 1 --run-dir "$WORK/run" --log-every 100 \
   --eval-batches 8
 accuracy=$($PY -c '
 import json, sys

@@ -3,7 +3,7 @@
 # with momentum, so every piece of state must survive the checkpoint).
 source "$(dirname "$0")/lib.sh"
 common=(--model test-tiny --task reverse --batch 8 --seed 3 --log-every 1 --eval-batches 1
-        --optimizer adafactor --momentum 0.9 --scale-parameter true --lr 1e-2 --warmup-steps 5)
+        --optimizer adafactor --momentum 0.9 --scale-parameter --lr 1e-2 --warmup-steps 5)
 "$STILTS" train "${common[@]}" --steps 20 --run-dir "$WORK/straight"
 "$STILTS" train "${common[@]}" --steps 10 --run-dir "$WORK/split"
 "$STILTS" train "${common[@]}" --steps 20 --run-dir "$WORK/split" | tee "$WORK/resumed.txt"

@@ -26,7 +26,7 @@ grep -q "500 pieces (512 embedding rows), sentinels 400..499" "$WORK/train.txt" 
   fail "unexpected training summary: $(cat "$WORK/train.txt")"
 [ "$(wc -l <"$WORK/tok.vocab")" -eq 500 ] || fail "tok.vocab does not list 500 pieces"
 
-M=(--model "$WORK/tok.model")
+M=(--tokenizer "$WORK/tok.model")
 text="the lazy fox читают книги 狐狸 🦊"
 ids=$("$STILTS" tokenizer encode "${M[@]}" --text "$text")
 [ "$("$STILTS" tokenizer decode "${M[@]}" --ids "$ids")" = "$text" ] || fail "round trip of '$text'"
@@ -48,9 +48,9 @@ expect_error 2 "unknown subcommand 'frob'" -- "$STILTS" tokenizer frob
 expect_error 2 "'x' is not a token id" -- "$STILTS" tokenizer decode "${M[@]}" --ids "5 x"
 expect_error 1 "outside the 500 pieces" -- "$STILTS" tokenizer decode "${M[@]}" --ids "5 500"
 expect_error 1 "missing.model: cannot open" -- \
-  "$STILTS" tokenizer encode --model "$WORK/missing.model" --text hi
+  "$STILTS" tokenizer encode --tokenizer "$WORK/missing.model" --text hi
 expect_error 1 "corpus.txt: not a SentencePiece model" -- \
-  "$STILTS" tokenizer encode --model "$WORK/corpus.txt" --text hi
+  "$STILTS" tokenizer encode --tokenizer "$WORK/corpus.txt" --text hi
 expect_error 1 "expected the sentinel <extra_id_100>" -- \
   "$STILTS" tokenizer encode "${M[@]}" --extra-ids 101 --text hi
 expect_error 2 "--vocab-size: 50 leaves no room" -- \
@@ -64,8 +64,8 @@ UDHR=$(dirname "$0")/../unit/data/udhr/fixtures
   --model-prefix "$WORK/udhr" --vocab-size 320 --extra-ids 10 >"$WORK/udhr.txt"
 grep -q "320 pieces" "$WORK/udhr.txt" || fail "--task udhr: $(cat "$WORK/udhr.txt")"
 ls "$WORK" | grep -q 'udhr.text' && fail "--task left its text file behind"
-[ "$("$STILTS" tokenizer decode --model "$WORK/udhr.model" --extra-ids 10 \
-  --ids "$("$STILTS" tokenizer encode --model "$WORK/udhr.model" --extra-ids 10 \
+[ "$("$STILTS" tokenizer decode --tokenizer "$WORK/udhr.model" --extra-ids 10 \
+  --ids "$("$STILTS" tokenizer encode --tokenizer "$WORK/udhr.model" --extra-ids 10 \
   --text "Everyone has the right to life, liberty")")" = "Everyone has the right to life, liberty" ] ||
   fail "a UDHR phrase does not round-trip through the --task model"
 expect_error 2 "--task: .*unknown task 'nope'" -- \

@@ -335,13 +335,13 @@ TEST_F(GridFiles, EachStageKindHasTheArgumentsOfItsCommand) {
   EXPECT_THAT(plan.stage("eval/test-tiny-english-xquad-s2").args,
               ElementsAre("eval", "--checkpoint", run + "/target", "--tokenizer", tok, "--task",
                           "xquad", "--data", abs("download"), "--split", "test", "--langs", "en,de",
-                          "--out", run + "/eval", "--max-input-length", "1024", "--batch", "16",
+                          "--out", run + "/eval", "--max-input-len", "1024", "--batch", "16",
                           "--device", "cpu", "--tp", "1"));
   EXPECT_THAT(
       plan.stage("retrieval_eval/test-tiny-english-s2/tatoeba").args,
       ElementsAre("eval", "--checkpoint", inter, "--tokenizer", tok, "--task", "tatoeba", "--data",
                   abs("download"), "--split", "dev", "--langs", "all", "--out",
-                  runs + "/shared/retrieval/test-tiny-english-s2", "--max-input-length", "1024",
+                  runs + "/shared/retrieval/test-tiny-english-s2", "--max-input-len", "1024",
                   "--batch", "16", "--layer", "-1", "--device", "cpu", "--tp", "1"));
 }
 
@@ -363,8 +363,8 @@ TEST_F(GridFiles, PretrainingIsOneSharedStagePerModelAndMpirunSetsStepsAndRanks)
                           "--model", "test-tiny", "--vocab-size", "512", "--seed", "7"));
   // 64000 tokens over 1000 per rank x 2 data-parallel ranks: 32 steps.
   EXPECT_EQ(*(std::find(a.begin(), a.end(), "--steps") + 1), "32");
-  EXPECT_THAT(std::vector<std::string>(a.end() - 6, a.end()),
-              ElementsAre("--device", "cpu", "--tp", "2", "--zero", "true"));
+  EXPECT_THAT(std::vector<std::string>(a.end() - 5, a.end()),
+              ElementsAre("--device", "cpu", "--tp", "2", "--zero"));
   // 100000 tokens at 1000 per rank x 2 ranks: 50 intermediate steps.
   const std::vector<std::string>& inter = plan.stage("intermediate/test-tiny-english-s1").args;
   EXPECT_EQ(*(std::find(inter.begin(), inter.end(), "--steps") + 1), "50");
