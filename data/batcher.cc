@@ -53,9 +53,9 @@ std::string CorpusStore::id(SampleRef ref) const {
 }
 
 void BatcherOptions::validate() const {
-  require(max_input_length > 0, "max_input_length must be positive");
-  require(max_target_length > 0, "max_target_length must be positive");
-  require(max_tokens >= round_up(max_input_length) + round_up(max_target_length),
+  require(max_input_len > 0, "max_input_len must be positive");
+  require(max_target_len > 0, "max_target_len must be positive");
+  require(max_tokens >= round_up(max_input_len) + round_up(max_target_len),
           "max_tokens " + std::to_string(max_tokens) +
               " cannot hold one example of the maximum lengths, padded to a multiple of " +
               std::to_string(kPadMultiple));
@@ -69,7 +69,7 @@ Batcher::Batcher(const ExampleStore& store, SamplerOptions sampler, BatcherOptio
   options_.validate();
   boundaries_ = options_.bucket_boundaries;
   if (boundaries_.empty()) {
-    const int64_t longest = std::max(options_.max_input_length, options_.max_target_length);
+    const int64_t longest = std::max(options_.max_input_len, options_.max_target_len);
     for (int64_t b = kPadMultiple; boundaries_.empty() || boundaries_.back() < longest; b *= 2)
       boundaries_.push_back(b);
   }
@@ -81,8 +81,7 @@ Batcher::Batcher(const ExampleStore& store, SamplerOptions sampler, BatcherOptio
   };
   for (size_t i = 0; i < n; ++i)
     for (size_t t = 0; t < n; ++t) {
-      const int64_t width =
-          upper(i, options_.max_input_length) + upper(t, options_.max_target_length);
+      const int64_t width = upper(i, options_.max_input_len) + upper(t, options_.max_target_len);
       buckets_[i * n + t].capacity = static_cast<size_t>(options_.max_tokens / width);
     }
 }
@@ -98,8 +97,8 @@ size_t Batcher::bucket_of(const ExampleLengths& lengths) const {
 
 size_t Batcher::admit(SampleRef ref, bool count) {
   ExampleLengths lengths = store_.lengths(ref);
-  const auto max_input = static_cast<size_t>(options_.max_input_length);
-  const auto max_target = static_cast<size_t>(options_.max_target_length);
+  const auto max_input = static_cast<size_t>(options_.max_input_len);
+  const auto max_target = static_cast<size_t>(options_.max_target_len);
   if (lengths.input > max_input || lengths.target > max_target) {
     if (!options_.truncate) {
       if (count) ++counts_.refused;
@@ -121,11 +120,11 @@ TokenBatch Batcher::next() {
     const size_t b = admit(sampler_.next(), true);
     if (b == buckets_.size()) {
       if (++refused_in_a_row == kMaxRefusedInARow)
-        throw std::runtime_error(
-            "Batcher: " + std::to_string(kMaxRefusedInARow) +
-            " examples in a row were longer than max_input_length " +
-            std::to_string(options_.max_input_length) + " or max_target_length " +
-            std::to_string(options_.max_target_length) + "; raise them or truncate");
+        throw std::runtime_error("Batcher: " + std::to_string(kMaxRefusedInARow) +
+                                 " examples in a row were longer than max_input_len " +
+                                 std::to_string(options_.max_input_len) + " or max_target_len " +
+                                 std::to_string(options_.max_target_len) +
+                                 "; raise them or truncate");
       continue;
     }
     refused_in_a_row = 0;

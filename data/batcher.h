@@ -78,8 +78,8 @@ class CorpusStore : public ExampleStore {
 
 struct BatcherOptions {
   int64_t max_tokens = 8192;  // per batch, B x (padded input length + padded target length)
-  int64_t max_input_length = 1024;
-  int64_t max_target_length = 256;
+  int64_t max_input_len = 1024;
+  int64_t max_target_len = 256;
   // Longer examples are cut to the maximum (as seqio's trim does, eos included) or, when
   // false, skipped. Either way they are counted.
   bool truncate = true;

@@ -9,8 +9,8 @@
 #include <stdexcept>
 
 #include "data/corpus_writer.h"
-#include "data/tasks.h"
 #include "data/span_corruption.h"
+#include "data/tasks.h"
 
 namespace stilts::data {
 namespace {
@@ -76,7 +76,7 @@ std::optional<SpanObjective> span_objective(const PreparationOptions& options,
   o.options.validate();
   // 512 is mT5's fine-tuning input length; pre-training used 1024.
   o.chunk_tokens =
-      span_corruption_lengths(options.max_input_length ? options.max_input_length : 512,
+      span_corruption_lengths(options.max_input_len ? options.max_input_len : 512,
                               o.options.noise_density, o.options.mean_noise_span_length)
           .tokens_length;
   o.seed = options.seed;
@@ -88,9 +88,9 @@ std::optional<SpanObjective> span_objective(const PreparationOptions& options,
 void PreparationOptions::validate(const Tokenizer& tokenizer) const {
   if (task.empty() || inputs.empty() || out.empty())
     throw std::invalid_argument("corpus preparation needs a task, inputs and an output");
-  if (max_input_length < 0 || max_target_length < 0)
+  if (max_input_len < 0 || max_target_len < 0)
     throw std::invalid_argument("maximum lengths must be >= 0 (0 = no limit)");
-  if (span_corruption && max_target_length != 0)
+  if (span_corruption && max_target_len != 0)
     throw std::invalid_argument(
         "the maximum target length must be 0: span corruption sets the target length itself");
   if (span_corruption && tokenizer.num_extra_ids() == 0)
@@ -150,8 +150,8 @@ PreparationSummary prepare_corpus(const PreparationOptions& options, const Token
       } else {
         Tokenized::Record r{tokenizer.encode_with_eos(example.input),
                             tokenizer.encode_with_eos(example.target)};
-        t.input_truncated = truncate(r.input, options.max_input_length, tokenizer.eos_id());
-        t.target_truncated = truncate(r.target, options.max_target_length, tokenizer.eos_id());
+        t.input_truncated = truncate(r.input, options.max_input_len, tokenizer.eos_id());
+        t.target_truncated = truncate(r.target, options.max_target_len, tokenizer.eos_id());
         t.records.push_back(std::move(r));
       }
       const int64_t now_done = done.fetch_add(1, std::memory_order_relaxed) + 1;

@@ -20,8 +20,8 @@ struct PreparationOptions {
   std::string out;                  // corpus file
   bool force = false;               // replace an existing corpus
   ReadOptions read;                 // read.split must be set
-  int64_t max_input_length = 0;     // eos included; 0 = no limit (span corruption: 512)
-  int64_t max_target_length = 0;    // eos included; 0 = no limit; must be 0 for span corruption
+  int64_t max_input_len = 0;        // eos included; 0 = no limit (span corruption: 512)
+  int64_t max_target_len = 0;       // eos included; 0 = no limit; must be 0 for span corruption
   bool span_corruption = false;     // T5's noise on the input text instead of the task's pairs
   uint64_t seed = 0;                // of the span-corruption noise
 

@@ -161,10 +161,10 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer, const std::s
     if (e.gold.at("role") == "unaligned") {
       ++unaligned;
     } else if (e.gold.at("role") == "query") {
-      queries.push_back(encode_input(tokenizer, e.input, options.max_input_length, truncated));
+      queries.push_back(encode_input(tokenizer, e.input, options.max_input_len, truncated));
       query_examples.push_back(&e);
     } else {
-      candidates.push_back(encode_input(tokenizer, e.input, options.max_input_length, truncated));
+      candidates.push_back(encode_input(tokenizer, e.input, options.max_input_len, truncated));
       candidate_index.push_back(e.gold.at("index").get<int64_t>());
     }
   }
@@ -218,7 +218,7 @@ Tensor embed_texts(Mt5Model& model, const data::Tokenizer& tokenizer,
   std::vector<std::vector<int32_t>> inputs;
   inputs.reserve(texts.size());
   for (const std::string& text : texts)
-    inputs.push_back(encode_input(tokenizer, text, options.max_input_length, truncated));
+    inputs.push_back(encode_input(tokenizer, text, options.max_input_len, truncated));
   return sentence_embeddings(model, inputs, retrieval_layer(model, options),
                              std::max<int64_t>(1, options.batch_size));
 }
@@ -490,7 +490,7 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
     std::vector<std::vector<int32_t>> inputs;
     for (int64_t i = begin; i < end; ++i)
       inputs.push_back(encode_input(tokenizer, examples[static_cast<size_t>(i)].input,
-                                    options.max_input_length, truncated));
+                                    options.max_input_len, truncated));
     if (task.mode == Mode::kRankLabels || task.mode == Mode::kRankChoices) {
       std::vector<std::vector<std::vector<int32_t>>> candidates;
       for (int64_t i = begin; i < end; ++i) {

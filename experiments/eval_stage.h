@@ -63,8 +63,8 @@ struct EvalOptions {
   int64_t batch_size = 16;     // examples per model call
   int64_t max_length = 0;      // generated tokens per example (eos included); 0: the task's (QA 48;
                                // tagging 256, or 4 per token of the batch's longest sentence)
-  int64_t max_input_length = 1024;  // input tokens (eos included) kept; 0: all
-  bool force = false;               // re-evaluate languages that already have a result
+  int64_t max_input_len = 1024;  // input tokens (eos included) kept; 0: all
+  bool force = false;            // re-evaluate languages that already have a result
   // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings);
   // -1: the final normed output.
   int64_t retrieval_layer = -1;

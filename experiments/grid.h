@@ -40,7 +40,7 @@ struct EvalSettings {
   std::string data;  // XTREME download layout, absolute
   std::string split = "dev";
   std::string langs = "all";
-  int64_t max_input_length = 1024;
+  int64_t max_input_len = 1024;
   int64_t batch = 16;
   int64_t layer = -1;  // retrieval tasks' encoder layer
 };

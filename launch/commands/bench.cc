@@ -287,9 +287,9 @@ po::options_description bench_options(BenchCommand& c, CommandSyntax& syntax) {
                                           "batches to time")(
       "max-tokens", po::value(&c.batching.max_tokens)->default_value(65536),
       "token budget per batch")("max-input-len",
-                                po::value(&c.batching.max_input_length)->default_value(512),
+                                po::value(&c.batching.max_input_len)->default_value(512),
                                 "longest input kept")(
-      "max-target-len", po::value(&c.batching.max_target_length)->default_value(128),
+      "max-target-len", po::value(&c.batching.max_target_len)->default_value(128),
       "longest target kept")("dp-size", po::value(&c.dp_size)->default_value(1),
                              "data-parallel ranks sharing the data")(
       "prefetch", po::value(&c.prefetch)->default_value(4), "batches prepared ahead");

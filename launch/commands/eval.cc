@@ -51,7 +51,7 @@ po::options_description eval_options(EvalCommand& c) {
       "max-length", po::value(&c.options.max_length)->default_value(0),
       "generated tokens per example for QA and tagging (0: 48 for QA; for tagging 256, or 4 per "
       "token of the batch's longest sentence)")(
-      "max-input-len", po::value(&c.options.max_input_length)->default_value(1024),
+      "max-input-len", po::value(&c.options.max_input_len)->default_value(1024),
       "input tokens kept per example, eos included (longer inputs are cut and counted in the "
       "result; 0: no limit)")(
       "layer", po::value(&c.options.retrieval_layer)->default_value(-1),
@@ -108,7 +108,7 @@ int evaluate(EvalCommand& c, Communicator& world) {
     throw UsageError("--split: '" + options.split + "', expected test or dev");
   if (options.batch_size < 1) throw UsageError("--batch: must be >= 1");
   if (options.max_length < 0) throw UsageError("--max-length: must be >= 0");
-  if (options.max_input_length < 0 || options.max_input_length == 1)
+  if (options.max_input_len < 0 || options.max_input_len == 1)
     throw UsageError("--max-input-len: must be 0 (no limit) or >= 2");
   if (options.retrieval_layer < -1) throw UsageError("--layer: must be >= -1");
   if (c.extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");

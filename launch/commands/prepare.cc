@@ -96,9 +96,9 @@ po::options_description prepare_options(PrepareCommand& c) {
       "split attribute of the corpus (default: from the XTREME file names, else train)")(
       "language", po::value(&c.language),
       "language of files whose names or contents do not give it")(
-      "max-input-len", po::value(&p.max_input_length)->default_value(0),
+      "max-input-len", po::value(&p.max_input_len)->default_value(0),
       "truncate inputs to this many tokens, eos included (0 = no limit)")(
-      "max-target-len", po::value(&p.max_target_length)->default_value(0),
+      "max-target-len", po::value(&p.max_target_len)->default_value(0),
       "truncate targets to this many tokens, eos included (0 = no limit)")(
       "objective", po::value(&c.objective)->default_value("supervised"),
       "supervised: the task's input and target; span_corruption: T5's noise on the input text "
@@ -137,8 +137,8 @@ int run_prepare(int argc, char** argv) {
       throw UsageError("--input: '" + input + "' is not a readable file" +
                        (reads_folders ? " or folder" : ""));
   const std::string& out = preparation.out;
-  const int64_t max_input = preparation.max_input_length;
-  const int64_t max_target = preparation.max_target_length;
+  const int64_t max_input = preparation.max_input_len;
+  const int64_t max_target = preparation.max_target_len;
   check_max_length(max_input, "max-input-len");
   check_max_length(max_target, "max-target-len");
   if (command.objective != "supervised" && command.objective != "span_corruption")

@@ -265,9 +265,9 @@ po::options_description train_options(TrainCommand& c) {
       "with --corpus: sampling weights, one per --corpus in order (\"1,2\"); instead of alpha")(
       "max-tokens", po::value(&c.batcher.max_tokens)->default_value(8192),
       "with --corpus: batch budget, examples x (padded input + target length)")(
-      "max-input-len", po::value(&c.batcher.max_input_length)->default_value(1024),
+      "max-input-len", po::value(&c.batcher.max_input_len)->default_value(1024),
       "with --corpus: inputs are truncated to this many tokens")(
-      "max-target-len", po::value(&c.batcher.max_target_length)->default_value(256),
+      "max-target-len", po::value(&c.batcher.max_target_len)->default_value(256),
       "with --corpus: targets are truncated to this many tokens")(
       "prefetch", po::value(&c.prefetch)->default_value(4), "with --corpus: batches read ahead")(
       "eval-corpus", po::value(&c.eval_corpora)->composing(),
@@ -441,8 +441,8 @@ int train(TrainCommand& c, const po::variables_map& v, Communicator& world) {
     corpus_vocab = tokenizer.model_vocab_size();
     tokenizer_checksum = tokenizer.checksum();
     data_config = {{"max_tokens", batcher.max_tokens},
-                   {"max_input_len", batcher.max_input_length},
-                   {"max_target_len", batcher.max_target_length}};
+                   {"max_input_len", batcher.max_input_len},
+                   {"max_target_len", batcher.max_target_len}};
     if (sampler.weights.empty())
       data_config["mixture_alpha"] = sampler.alpha;
     else

@@ -161,8 +161,8 @@ void check_tp_dp(int rank, int size) {
     sampler.world = size / tp;
     BatcherOptions batcher;
     batcher.max_tokens = 512;
-    batcher.max_input_length = 96;
-    batcher.max_target_length = 24;
+    batcher.max_input_len = 96;
+    batcher.max_target_len = 24;
     Loader loader(
         [&] {
           return std::make_unique<CorpusBatcher>(paths, 1000, "sha256:mpi", sampler, batcher);

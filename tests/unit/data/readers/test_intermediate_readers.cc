@@ -6,8 +6,8 @@
 #include "data/readers/nli.h"
 #include "data/readers/squad.h"
 #include "data/readers/tagging.h"
-#include "data/tasks.h"
 #include "data/readers/xnli.h"
+#include "data/tasks.h"
 #include "tests/unit/data/readers/fixtures.h"
 
 namespace stilts::data {

@@ -25,8 +25,8 @@ SamplerOptions sampler_options(uint64_t seed = 4) {
 BatcherOptions batcher_options() {
   BatcherOptions b;
   b.max_tokens = 2048;
-  b.max_input_length = 200;
-  b.max_target_length = 40;
+  b.max_input_len = 200;
+  b.max_target_len = 40;
   return b;
 }
 
@@ -48,8 +48,8 @@ void expect_rows(const TokenBatch& batch, const ExampleStore& store, const Batch
             << "row " << row << " position " << k;
       }
     };
-    check(store.input(ref), batch.input_ids, batch.input_len, o.max_input_length, o.pad_id);
-    check(store.target(ref), batch.labels, batch.target_len, o.max_target_length, kLabelPad);
+    check(store.input(ref), batch.input_ids, batch.input_len, o.max_input_len, o.pad_id);
+    check(store.target(ref), batch.labels, batch.target_len, o.max_target_len, kLabelPad);
   }
 }
 
@@ -104,8 +104,8 @@ uint64_t count_long(const MemoryStore& store, const BatcherOptions& o, uint64_t 
   uint64_t long_ones = 0;
   for (uint64_t i = 0; i < draws; ++i) {
     const ExampleLengths l = store.lengths(sampler.next());
-    long_ones += l.input > static_cast<size_t>(o.max_input_length) ||
-                 l.target > static_cast<size_t>(o.max_target_length);
+    long_ones += l.input > static_cast<size_t>(o.max_input_len) ||
+                 l.target > static_cast<size_t>(o.max_target_len);
   }
   return long_ones;
 }

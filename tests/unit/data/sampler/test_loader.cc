@@ -30,8 +30,8 @@ SamplerOptions sampler_options() {
 BatcherOptions batcher_options() {
   BatcherOptions b;
   b.max_tokens = 1024;
-  b.max_input_length = 120;
-  b.max_target_length = 30;
+  b.max_input_len = 120;
+  b.max_target_len = 30;
   return b;
 }
 

@@ -8,8 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "data/tasks.h"
 #include "data/readers/udhr.h"
+#include "data/tasks.h"
 #include "tests/unit/error_of.h"
 #include "tests/unit/temp_dir.h"
 
