@@ -125,8 +125,8 @@ class ColumnReader {
 };
 
 CorpusAttributes read_attributes(hid_t file, const std::string& path) {
-  const std::string format = h5::read_string_attribute(file, "format", path);
-  const int64_t version = h5::read_int_attribute(file, "version", path);
+  const std::string format = h5::read_string_attribute(file, "format", path, kCorpusFormat);
+  const int64_t version = h5::read_int_attribute(file, "version", path, kCorpusFormat);
   if (format != kCorpusFormat || version != kCorpusVersion)
     throw std::runtime_error(path + ": format '" + format + "' version " + std::to_string(version) +
                              ", expected '" + kCorpusFormat + "' version " +
@@ -135,9 +135,9 @@ CorpusAttributes read_attributes(hid_t file, const std::string& path) {
   for_each_corpus_attribute(attributes, [&](const char* name, auto& value) {
     using T = std::decay_t<decltype(value)>;
     if constexpr (std::is_same_v<T, std::string>) {
-      value = h5::read_string_attribute(file, name, path);
+      value = h5::read_string_attribute(file, name, path, kCorpusFormat);
     } else {
-      const int64_t stored = h5::read_int_attribute(file, name, path);
+      const int64_t stored = h5::read_int_attribute(file, name, path, kCorpusFormat);
       if (stored < std::numeric_limits<T>::min() || stored > std::numeric_limits<T>::max())
         throw std::runtime_error(path + ": attribute '" + name + "' = " + std::to_string(stored) +
                                  " does not fit its type");
@@ -153,7 +153,7 @@ CorpusAttributes read_attributes(hid_t file, const std::string& path) {
 }
 
 size_t read_size(hid_t file, const std::string& path) {
-  const int64_t size = h5::read_int_attribute(file, "num_examples", path);
+  const int64_t size = h5::read_int_attribute(file, "num_examples", path, kCorpusFormat);
   if (size < 0)
     throw std::runtime_error(path + ": num_examples is negative (" + std::to_string(size) + ")");
   return static_cast<size_t>(size);

@@ -29,8 +29,10 @@ const std::vector<std::string> kTrainKeys = {
     "optimizer",     "schedule",       "warmup_steps",  "max_tokens",
     "max_input_len", "max_target_len", "mixture_alpha", "save_every",
     "dropout"};
-const std::vector<std::string> kEvalKeys = {"data",          "split", "langs",
-                                            "max_input_len", "batch", "layer"};
+// eval_max_input_len is evaluation's truncation, apart from training's max_input_len in the
+// [target] sections that take both.
+const std::vector<std::string> kEvalKeys = {"data",  "split", "langs", "eval_max_input_len",
+                                            "batch", "layer"};
 
 std::vector<std::string> joined_keys(std::vector<std::string> a,
                                      const std::vector<std::string>& b) {
@@ -238,7 +240,7 @@ EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections
     for (const std::string& code : v.list(*k)) e.langs += (e.langs.empty() ? "" : ",") + code;
     if (e.langs.empty()) v.fail(*k, "missing (all, or comma-separated language codes)");
   }
-  if (const auto k = key("max_input_len")) e.max_input_len = v.integer(*k, 0);
+  if (const auto k = key("eval_max_input_len")) e.max_input_len = v.integer(*k, 0);
   if (const auto k = key("batch")) e.batch = v.integer(*k, 1);
   if (const auto k = key("layer")) e.layer = v.integer(*k, -1);
   return e;

@@ -1,6 +1,5 @@
 #include "core/checkpoint/checkpoint.h"
 
-#include <hdf5.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <utility>
 
 #include "core/checkpoint/file_io.h"
+#include "hdf5/objects.h"
 #include "parallel/self_communicator.h"
 
 namespace stilts {
@@ -33,62 +33,6 @@ constexpr const char* kLegacyOptimizerFile = "optimizer.h5";
 constexpr const char* kFormat = "stilts-checkpoint";
 constexpr int64_t kVersion = 1;        // of the .h5 files
 constexpr int64_t kLayoutVersion = 2;  // of the step directory (1: the single-file layout)
-
-// HDF5 prints its error stack to stderr by default; this module reports errors itself, with
-// the file and tensor. The previous handler is restored for other HDF5 users.
-class QuietHdf5Errors {
- public:
-  QuietHdf5Errors() {
-    H5Eget_auto2(H5E_DEFAULT, &handler_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  QuietHdf5Errors(const QuietHdf5Errors&) = delete;
-  QuietHdf5Errors& operator=(const QuietHdf5Errors&) = delete;
-  ~QuietHdf5Errors() { H5Eset_auto2(H5E_DEFAULT, handler_, data_); }
-
- private:
-  H5E_auto2_t handler_ = nullptr;
-  void* data_ = nullptr;
-};
-
-// `what`, plus the most specific entry of HDF5's error stack ("truncated file: eof = ...").
-std::runtime_error hdf5_error(const std::string& what) {
-  std::string detail;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* error, void* out) -> herr_t {
-        if (n == 0 && error->desc) *static_cast<std::string*>(out) = error->desc;
-        return 0;
-      },
-      &detail);
-  return std::runtime_error(detail.empty() ? what : what + " (HDF5: " + detail + ")");
-}
-
-void check(herr_t status, const std::string& what) {
-  if (status < 0) throw hdf5_error(what);
-}
-
-class H5Id {
- public:
-  using Closer = herr_t (*)(hid_t);
-  H5Id(hid_t id, Closer close, const std::string& what) : id_(id), close_(close) {
-    if (id < 0) throw hdf5_error(what);
-  }
-  H5Id(H5Id&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
-  H5Id& operator=(H5Id&&) = delete;
-  H5Id(const H5Id&) = delete;
-  H5Id& operator=(const H5Id&) = delete;
-  ~H5Id() {
-    if (id_ >= 0) close_(id_);
-  }
-  hid_t get() const { return id_; }
-  // Closing a written file flushes it, so its failure is a failed write.
-  void close(const std::string& what) { check(close_(std::exchange(id_, -1)), what); }
-
- private:
-  hid_t id_;
-  Closer close_;
-};
 
 // '/' separates HDF5 groups; escaping it (and the escape character) keeps every tensor one
 // dataset of the root group under a name that reads back unchanged.
@@ -112,55 +56,6 @@ std::string tensor_name(const std::string& dataset) {
   return out;
 }
 
-H5Id scalar_space(const std::string& where) {
-  return H5Id(H5Screate(H5S_SCALAR), H5Sclose, where + ": cannot create a dataspace");
-}
-
-void write_string_attribute(hid_t object, const char* name, const std::string& value,
-                            const std::string& where) {
-  H5Id type(H5Tcopy(H5T_C_S1), H5Tclose, where + ": cannot create a string type");
-  // Null-padded fixed length is what numpy and h5py use for byte strings.
-  check(H5Tset_size(type.get(), std::max<size_t>(value.size(), 1)), where);
-  check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), where);
-  H5Id attribute(
-      H5Acreate2(object, name, type.get(), scalar_space(where).get(), H5P_DEFAULT, H5P_DEFAULT),
-      H5Aclose, where + ": cannot create attribute " + name);
-  check(H5Awrite(attribute.get(), type.get(), value.c_str()),
-        where + ": cannot write attribute " + name);
-}
-
-void write_int_attribute(hid_t object, const char* name, int64_t value, const std::string& where) {
-  H5Id attribute(
-      H5Acreate2(object, name, H5T_STD_I64LE, scalar_space(where).get(), H5P_DEFAULT, H5P_DEFAULT),
-      H5Aclose, where + ": cannot create attribute " + name);
-  check(H5Awrite(attribute.get(), H5T_NATIVE_INT64, &value),
-        where + ": cannot write attribute " + name);
-}
-
-H5Id open_attribute(hid_t object, const char* name, const std::string& where) {
-  return H5Id(H5Aopen(object, name, H5P_DEFAULT), H5Aclose,
-              where + ": no attribute '" + name + "' (not a " + kFormat + " file?)");
-}
-
-std::string read_string_attribute(hid_t object, const char* name, const std::string& where) {
-  H5Id attribute = open_attribute(object, name, where);
-  H5Id type(H5Aget_type(attribute.get()), H5Tclose, where);
-  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) != 0)
-    throw std::runtime_error(where + ": attribute '" + name + "' is not a fixed-length string");
-  std::string value(H5Tget_size(type.get()), '\0');
-  check(H5Aread(attribute.get(), type.get(), value.data()),
-        where + ": cannot read attribute " + name);
-  return value.substr(0, value.find('\0'));
-}
-
-int64_t read_int_attribute(hid_t object, const char* name, const std::string& where) {
-  H5Id attribute = open_attribute(object, name, where);
-  int64_t value = 0;
-  check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value),
-        where + ": attribute '" + name + "' is not an integer");
-  return value;
-}
-
 void require_host_f32(const Tensor& t, const std::string& where) {
   if (!t.defined() || t.dtype() != DType::f32 || t.device() != Device::cpu)
     throw std::invalid_argument(where + ": expected a host f32 tensor, got " +
@@ -169,56 +64,50 @@ void require_host_f32(const Tensor& t, const std::string& where) {
 
 std::vector<std::string> dataset_names(hid_t file, const std::string& path) {
   std::vector<std::string> names;
-  check(H5Literate(
-            file, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr,
-            [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
-              static_cast<std::vector<std::string>*>(out)->push_back(name);
-              return 0;
-            },
-            &names),
-        path + ": cannot list the datasets");
+  hdf5::check(H5Literate(
+                  file, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr,
+                  [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+                    static_cast<std::vector<std::string>*>(out)->push_back(name);
+                    return 0;
+                  },
+                  &names),
+              path + ": cannot list the datasets");
   return names;
 }
 
 Shape dataset_shape(hid_t dataset, const std::string& where) {
-  H5Id space(H5Dget_space(dataset), H5Sclose, where + ": cannot read the shape");
+  hdf5::Id space(H5Dget_space(dataset), H5Sclose, where + ": cannot read the shape");
   const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 0) throw hdf5_error(where + ": cannot read the shape");
+  if (rank < 0) throw hdf5::error(where + ": cannot read the shape");
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   if (H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
-    throw hdf5_error(where + ": cannot read the shape");
+    throw hdf5::error(where + ": cannot read the shape");
   return Shape(dims.begin(), dims.end());
 }
 
 void write_int_array_attribute(hid_t object, const char* name, const std::vector<int64_t>& values,
                                const std::string& where) {
   const hsize_t n = values.size();
-  H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, where + ": cannot create a dataspace");
-  H5Id attribute(H5Acreate2(object, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                 H5Aclose, where + ": cannot create attribute " + name);
+  hdf5::Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, where + ": cannot create a dataspace");
+  hdf5::Id attribute(H5Acreate2(object, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                     H5Aclose, where + ": cannot create attribute " + name);
   // A scalar's shape is empty: the attribute exists with no elements to write.
   if (n > 0)
-    check(H5Awrite(attribute.get(), H5T_NATIVE_INT64, values.data()),
-          where + ": cannot write attribute " + name);
-}
-
-bool has_attribute(hid_t object, const char* name, const std::string& where) {
-  const htri_t exists = H5Aexists(object, name);
-  if (exists < 0) throw hdf5_error(where + ": cannot look up attribute " + name);
-  return exists > 0;
+    hdf5::check(H5Awrite(attribute.get(), H5T_NATIVE_INT64, values.data()),
+                where + ": cannot write attribute " + name);
 }
 
 std::vector<int64_t> read_int_array_attribute(hid_t object, const char* name,
                                               const std::string& where) {
-  H5Id attribute = open_attribute(object, name, where);
-  H5Id space(H5Aget_space(attribute.get()), H5Sclose, where + ": attribute " + name);
+  hdf5::Id attribute = hdf5::open_attribute(object, name, where, kFormat);
+  hdf5::Id space(H5Aget_space(attribute.get()), H5Sclose, where + ": attribute " + name);
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
   if (n < 0 || H5Sget_simple_extent_ndims(space.get()) != 1)
     throw std::runtime_error(where + ": attribute '" + name + "' is not a vector");
   std::vector<int64_t> values(static_cast<size_t>(n));
   if (n > 0)
-    check(H5Aread(attribute.get(), H5T_NATIVE_INT64, values.data()),
-          where + ": attribute '" + name + "' is not an integer vector");
+    hdf5::check(H5Aread(attribute.get(), H5T_NATIVE_INT64, values.data()),
+                where + ": attribute '" + name + "' is not an integer vector");
   return values;
 }
 
@@ -248,30 +137,32 @@ struct Dataset {
 
 void write_h5(const std::string& path, const std::vector<Dataset>& datasets,
               const std::string& model_summary, TensorShard shard) {
-  const QuietHdf5Errors quiet;
-  H5Id file(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-            path + ": cannot create HDF5 file");
-  write_string_attribute(file.get(), "format", kFormat, path);
-  write_int_attribute(file.get(), "version", kVersion, path);
-  write_string_attribute(file.get(), "model", model_summary, path);
+  const hdf5::QuietErrors quiet;
+  hdf5::Id file(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                path + ": cannot create HDF5 file");
+  hdf5::write_attribute(file.get(), "format", kFormat, path);
+  hdf5::write_attribute(file.get(), "version", kVersion, path);
+  hdf5::write_attribute(file.get(), "model", model_summary, path);
   for (const Dataset& d : datasets) {
     const std::string where = path + ": tensor " + d.name;
     require_host_f32(d.tensor, where);
     if (d.name.empty()) throw std::invalid_argument(path + ": a tensor has an empty name");
     const Shape full = full_shape_of(d.tensor.shape(), d.split, shard.size, where);
     const std::vector<hsize_t> dims(d.tensor.shape().begin(), d.tensor.shape().end());
-    H5Id space(d.tensor.rank() == 0 ? H5Screate(H5S_SCALAR)
-                                    : H5Screate_simple(d.tensor.rank(), dims.data(), nullptr),
-               H5Sclose, where + ": cannot create a dataspace");
-    H5Id dataset(H5Dcreate2(file.get(), dataset_name(d.name).c_str(), H5T_IEEE_F32LE, space.get(),
-                            H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                 H5Dclose, where + ": cannot create the dataset");
-    check(H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.tensor.raw()),
-          where + ": write failed");
-    write_string_attribute(dataset.get(), "split_axis", split_axis_name(d.split), where);
-    write_int_attribute(dataset.get(), "tp_rank", shard.rank, where);
-    write_int_attribute(dataset.get(), "tp_size", shard.size, where);
-    write_int_attribute(dataset.get(), "offset", shard_begin(full, d.split, shard), where);
+    hdf5::Id space(d.tensor.rank() == 0 ? H5Screate(H5S_SCALAR)
+                                        : H5Screate_simple(d.tensor.rank(), dims.data(), nullptr),
+                   H5Sclose, where + ": cannot create a dataspace");
+    hdf5::Id dataset(H5Dcreate2(file.get(), dataset_name(d.name).c_str(), H5T_IEEE_F32LE,
+                                space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                     H5Dclose, where + ": cannot create the dataset");
+    hdf5::check(
+        H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.tensor.raw()),
+        where + ": write failed");
+    hdf5::write_attribute(dataset.get(), "split_axis", split_axis_name(d.split), where);
+    hdf5::write_attribute(dataset.get(), "tp_rank", int64_t{shard.rank}, where);
+    hdf5::write_attribute(dataset.get(), "tp_size", int64_t{shard.size}, where);
+    hdf5::write_attribute(dataset.get(), "offset", int64_t{shard_begin(full, d.split, shard)},
+                          where);
     write_int_array_attribute(dataset.get(), "full_shape", full, where);
   }
   file.close(path + ": cannot finish writing");
@@ -281,21 +172,21 @@ void write_h5(const std::string& path, const std::vector<Dataset>& datasets,
 // An opened shard file whose format and version were checked.
 struct ShardFile {
   std::string path;
-  H5Id file;
+  hdf5::Id file;
   std::string model;  // the shape summary it was written for
 };
 
 ShardFile open_shard_file(const std::string& path) {
   if (!fs::is_regular_file(path))
     throw std::runtime_error(path + ": no such file (incomplete checkpoint: a shard is missing)");
-  H5Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-            path + ": not a readable HDF5 file (truncated or corrupt?)");
-  const std::string format = read_string_attribute(file.get(), "format", path);
-  const int64_t version = read_int_attribute(file.get(), "version", path);
+  hdf5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                path + ": not a readable HDF5 file (truncated or corrupt?)");
+  const std::string format = hdf5::read_string_attribute(file.get(), "format", path, kFormat);
+  const int64_t version = hdf5::read_int_attribute(file.get(), "version", path, kFormat);
   if (format != kFormat || version != kVersion)
     throw std::runtime_error(path + ": format '" + format + "' version " + std::to_string(version) +
                              ", expected '" + kFormat + "' version " + std::to_string(kVersion));
-  std::string model = read_string_attribute(file.get(), "model", path);
+  std::string model = hdf5::read_string_attribute(file.get(), "model", path, kFormat);
   return {path, std::move(file), std::move(model)};
 }
 
@@ -308,39 +199,41 @@ struct Stored {
   int64_t tp_rank = 0, tp_size = 1;
 };
 
-H5Id open_dataset(const ShardFile& f, const std::string& name, const std::string& where) {
-  return H5Id(H5Dopen2(f.file.get(), dataset_name(name).c_str(), H5P_DEFAULT), H5Dclose,
-              where + ": cannot open");
+hdf5::Id open_dataset(const ShardFile& f, const std::string& name, const std::string& where) {
+  return hdf5::Id(H5Dopen2(f.file.get(), dataset_name(name).c_str(), H5P_DEFAULT), H5Dclose,
+                  where + ": cannot open");
 }
 
 bool has_dataset(const ShardFile& f, const std::string& name, const std::string& where) {
   const htri_t exists = H5Lexists(f.file.get(), dataset_name(name).c_str(), H5P_DEFAULT);
-  if (exists < 0) throw hdf5_error(where + ": cannot look it up");
+  if (exists < 0) throw hdf5::error(where + ": cannot look it up");
   return exists > 0;
 }
 
 Stored stored_info(const ShardFile& f, const std::string& name, const std::string& where) {
-  H5Id dataset = open_dataset(f, name, where);
+  hdf5::Id dataset = open_dataset(f, name, where);
   Stored s;
   s.local = dataset_shape(dataset.get(), where);
-  H5Id type(H5Dget_type(dataset.get()), H5Tclose, where + ": cannot read the type");
+  hdf5::Id type(H5Dget_type(dataset.get()), H5Tclose, where + ": cannot read the type");
   if (H5Tget_class(type.get()) != H5T_FLOAT || H5Tget_size(type.get()) != 4)
     throw std::runtime_error(where + " is not stored as float32");
   const hid_t d = dataset.get();
-  if (has_attribute(d, "split_axis", where)) {
+  if (hdf5::has_attribute(d, "split_axis", where)) {
     try {
-      s.split = split_axis_from_name(read_string_attribute(d, "split_axis", where));
+      s.split = split_axis_from_name(hdf5::read_string_attribute(d, "split_axis", where, kFormat));
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(where + ": " + e.what());
     }
   }
-  if (has_attribute(d, "tp_rank", where)) s.tp_rank = read_int_attribute(d, "tp_rank", where);
-  if (has_attribute(d, "tp_size", where)) s.tp_size = read_int_attribute(d, "tp_size", where);
+  if (hdf5::has_attribute(d, "tp_rank", where))
+    s.tp_rank = hdf5::read_int_attribute(d, "tp_rank", where, kFormat);
+  if (hdf5::has_attribute(d, "tp_size", where))
+    s.tp_size = hdf5::read_int_attribute(d, "tp_size", where, kFormat);
   if (s.tp_size < 1 || s.tp_rank < 0 || s.tp_rank >= s.tp_size)
     throw std::runtime_error(where + ": tp_rank " + std::to_string(s.tp_rank) + " of tp_size " +
                              std::to_string(s.tp_size) + " is not a shard");
   try {
-    s.full = has_attribute(d, "full_shape", where)
+    s.full = hdf5::has_attribute(d, "full_shape", where)
                  ? read_int_array_attribute(d, "full_shape", where)
                  : full_shape_of(s.local, s.split.value_or(SplitAxis::none), s.tp_size, where);
   } catch (const std::invalid_argument& e) {
@@ -384,11 +277,12 @@ std::vector<Piece> pieces_of(const Shape& full, int dim, int saved, TensorShard 
 // Reads `piece` of a dataset of shape `stored` into `local` (a whole read when dim < 0).
 void read_piece(const ShardFile& f, const std::string& name, const Shape& stored, int dim,
                 const Piece& piece, Tensor& local, const std::string& where) {
-  H5Id dataset = open_dataset(f, name, where);
+  hdf5::Id dataset = open_dataset(f, name, where);
   const std::string failed = where + ": read failed (truncated or corrupt file?)";
   if (dim < 0) {
-    check(H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, local.raw()),
-          failed);
+    hdf5::check(
+        H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, local.raw()),
+        failed);
     return;
   }
   const auto d = static_cast<size_t>(dim);
@@ -398,18 +292,18 @@ void read_piece(const ShardFile& f, const std::string& name, const Shape& stored
   file_start[d] = static_cast<hsize_t>(piece.source_begin);
   mem_start[d] = static_cast<hsize_t>(piece.local_begin);
   count[d] = static_cast<hsize_t>(piece.count);
-  H5Id file_space(H5Dget_space(dataset.get()), H5Sclose, failed);
-  check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, file_start.data(), nullptr,
-                            count.data(), nullptr),
-        where + ": cannot select the slice");
-  H5Id mem_space(H5Screate_simple(static_cast<int>(mem_dims.size()), mem_dims.data(), nullptr),
-                 H5Sclose, where + ": cannot create a dataspace");
-  check(H5Sselect_hyperslab(mem_space.get(), H5S_SELECT_SET, mem_start.data(), nullptr,
-                            count.data(), nullptr),
-        where + ": cannot select the slice");
-  check(H5Dread(dataset.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT,
-                local.raw()),
-        failed);
+  hdf5::Id file_space(H5Dget_space(dataset.get()), H5Sclose, failed);
+  hdf5::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, file_start.data(), nullptr,
+                                  count.data(), nullptr),
+              where + ": cannot select the slice");
+  hdf5::Id mem_space(H5Screate_simple(static_cast<int>(mem_dims.size()), mem_dims.data(), nullptr),
+                     H5Sclose, where + ": cannot create a dataspace");
+  hdf5::check(H5Sselect_hyperslab(mem_space.get(), H5S_SELECT_SET, mem_start.data(), nullptr,
+                                  count.data(), nullptr),
+              where + ": cannot select the slice");
+  hdf5::check(H5Dread(dataset.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(),
+                      H5P_DEFAULT, local.raw()),
+              failed);
 }
 
 // Each file's datasets, by tensor name.
@@ -676,7 +570,7 @@ json read_trainer_state(const std::string& step_dir) {
 }
 
 void load_checkpoint_params(const std::string& step_dir, Parameters& params) {
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   const CheckpointLayout layout = read_checkpoint_layout(step_dir);
   const std::vector<std::string> files = layout.model_files();
   const TensorShard want = params.shard();
@@ -732,7 +626,7 @@ void load_checkpoint_params(const std::string& step_dir, Parameters& params) {
 
 void load_optimizer_state(const std::string& step_dir, std::vector<NamedTensor>& state,
                           TensorShard want) {
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   (void)shard_shape({}, SplitAxis::none, want);  // validates `want`
   const CheckpointLayout layout = read_checkpoint_layout(step_dir);
   const SourceRange range = sources_of(layout.tp, want);

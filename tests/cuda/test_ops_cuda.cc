@@ -24,6 +24,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <limits>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@
 #include "tests/unit/kernels/test_util.h"
 
 namespace stilts {
+
+// Test listings name the device ("GetParam() = cuda"), not its bytes.
+void PrintTo(Device device, std::ostream* out) {
+  *out << device_name(device);
+}
+
 namespace {
 
 // f32 on the GPU differs from the CPU by the order of f32 sums and the last bits of libm.
