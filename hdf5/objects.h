@@ -117,8 +117,8 @@ inline bool has_attribute(hid_t object, const char* name, const std::string& whe
 inline Id open_attribute(hid_t object, const char* name, const std::string& where,
                          std::string_view format) {
   if (!has_attribute(object, name, where))
-    throw std::runtime_error(where + ": no attribute '" + name + "' (not a " +
-                             std::string(format) + " file, or one whose writer did not finish)");
+    throw std::runtime_error(where + ": no attribute '" + name + "' (not a " + std::string(format) +
+                             " file, or one whose writer did not finish)");
   return Id(H5Aopen(object, name, H5P_DEFAULT), H5Aclose,
             where + ": cannot open attribute '" + name + "'");
 }
