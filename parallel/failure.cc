@@ -42,8 +42,7 @@ const char* signal_name(int signal) {
   }
 }
 
-void write_all(const char* text) {
-  size_t length = std::strlen(text);
+void write_all(const char* text, size_t length) {
   while (length > 0) {
     ssize_t written = write(STDERR_FILENO, text, length);
     if (written <= 0) return;
@@ -52,13 +51,24 @@ void write_all(const char* text) {
   }
 }
 
-// Async-signal-safe: strlen, write, signal and raise only.
+// Appends text to line[used..] as far as it fits; returns the new length.
+size_t append(char* line, size_t used, size_t capacity, const char* text) {
+  for (; *text != '\0' && used < capacity; ++text) line[used++] = *text;
+  return used;
+}
+
+// Async-signal-safe: the line is assembled on the stack and written with one write(2), which
+// stderr's pipe keeps whole (under PIPE_BUF bytes), so another rank's output cannot land in the
+// middle of it (as it did between the prefix and the signal's name, written separately).
 void on_fatal_signal(int signal) {
-  write_all(g_prefix);
-  write_all(signal == SIGTERM ? "stopped by " : "killed by signal ");
-  write_all(signal_name(signal));
-  if (signal == SIGTERM) write_all(" (the job is being ended)");
-  write_all("\n");
+  char line[256];
+  const size_t capacity = sizeof line - 1;
+  size_t used = append(line, 0, capacity, g_prefix);
+  used = append(line, used, capacity, signal == SIGTERM ? "stopped by " : "killed by signal ");
+  used = append(line, used, capacity, signal_name(signal));
+  if (signal == SIGTERM) used = append(line, used, capacity, " (the job is being ended)");
+  line[used++] = '\n';
+  write_all(line, used);
   // The previous action (OpenMPI's backtrace, which then dies by the signal) or the default:
   // dying by the signal lets mpirun (or the shell) see it.
   for (int i = 0; i < kSignalCount; ++i) {
