@@ -60,8 +60,12 @@ TEST(Languages, TheFiftyXtremeRCodes) {
     families.insert(language.family);
   }
   EXPECT_EQ(codes.size(), 50u);
-  // 14 families plus the isolates (Basque, Korean).
-  EXPECT_EQ(families.size(), 15u);
+  // 16 groups: Korean is Koreanic and Basque an isolate, each its own row (neither is pooled
+  // with the other as "isolates"), and Haitian Creole is marked as a contact language.
+  EXPECT_EQ(families.size(), 16u);
+  EXPECT_EQ(find_language("ko")->family, "Koreanic");
+  EXPECT_EQ(find_language("eu")->family, "Basque (isolate)");
+  EXPECT_EQ(find_language("ht")->family, "Creole (contact language)");
   ASSERT_NE(find_language("he"), nullptr);
   EXPECT_EQ(find_language("he")->family, "Afro-Asiatic");
   EXPECT_EQ(find_language("xx"), nullptr);
