@@ -33,11 +33,12 @@
 // level by level as the cluster or multi-stage bootstrap for hierarchical data (Davison & Hinkley
 // 1997, Bootstrap Methods and Their Application, Cambridge University Press, section 3.8; Ren et
 // al. 2010, "Nonparametric bootstrapping for hierarchical data", Journal of Applied Statistics).
-// Those sources note that resampling a lower level with replacement inside a resampled upper
-// level counts the lower level's variance a second time (each language's mean already carries its
-// examples' noise), so with many languages the interval errs on the wide side; with few languages
-// or few seeds the percentile interval errs narrow. tests/unit/experiments/test_interaction.cc
-// measures the coverage on a simulated design; experiments/README.md states what it observed.
+// Which levels to resample with replacement is the question those sources discuss: resampling a
+// lower level inside a resampled upper level counts the lower level's variance a second time
+// (each language's mean already carries its examples' noise), so that part errs wide, while with
+// few languages or seeds the percentile interval errs narrow.
+// tests/unit/experiments/test_interaction.cc measures the coverage on a simulated design;
+// experiments/README.md states what it observed.
 //
 // The point estimates are on the full data. Each cell's mean is a mean over its seeds, then over
 // each language's examples, then over the group's languages with equal weight (a language with
