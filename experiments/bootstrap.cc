@@ -20,43 +20,29 @@ uint64_t stable_hash(const std::string& text) {
   return hash;
 }
 
-// Draws indices in [0, n) by rejection from the 64-bit Mersenne Twister, whose output sequence
-// the standard fixes (std::uniform_int_distribution's algorithm is left to the library).
-class IndexDraw {
- public:
-  IndexDraw(const BootstrapOptions& options, const std::string& key) {
-    const uint64_t h = stable_hash(key);
-    std::seed_seq seq{static_cast<uint32_t>(options.seed),
-                      static_cast<uint32_t>(options.seed >> 32), static_cast<uint32_t>(h),
-                      static_cast<uint32_t>(h >> 32)};
-    engine_.seed(seq);
-  }
-  size_t operator()(size_t n) {
-    const uint64_t limit = std::mt19937_64::max() - std::mt19937_64::max() % n;
-    uint64_t x;
-    do {
-      x = engine_();
-    } while (x >= limit);
-    return static_cast<size_t>(x % n);
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
-
 double resampled_mean(const std::vector<double>& values, IndexDraw& draw) {
   double sum = 0.0;
   for (size_t i = 0; i < values.size(); ++i) sum += values[draw(values.size())];
   return sum / static_cast<double>(values.size());
 }
 
-Interval percentile_interval(std::vector<double> statistics, const BootstrapOptions& options) {
-  std::sort(statistics.begin(), statistics.end());
-  const double tail = (1.0 - options.confidence) / 2.0;
-  return {quantile_of_sorted(statistics, tail), quantile_of_sorted(statistics, 1.0 - tail)};
+}  // namespace
+
+IndexDraw::IndexDraw(const BootstrapOptions& options, const std::string& key) {
+  const uint64_t h = stable_hash(key);
+  std::seed_seq seq{static_cast<uint32_t>(options.seed), static_cast<uint32_t>(options.seed >> 32),
+                    static_cast<uint32_t>(h), static_cast<uint32_t>(h >> 32)};
+  engine_.seed(seq);
 }
 
-}  // namespace
+size_t IndexDraw::operator()(size_t n) {
+  const uint64_t limit = std::mt19937_64::max() - std::mt19937_64::max() % n;
+  uint64_t x;
+  do {
+    x = engine_();
+  } while (x >= limit);
+  return static_cast<size_t>(x % n);
+}
 
 void check_bootstrap_options(const BootstrapOptions& options) {
   if (options.resamples < 1)
@@ -91,6 +77,13 @@ double quantile_of_sorted(const std::vector<double>& sorted, double q) {
   // Equal neighbours give exactly their value, so identical seeds give a collapsed interval.
   if (sorted[below] == sorted[below + 1]) return sorted[below];
   return sorted[below] + fraction * (sorted[below + 1] - sorted[below]);
+}
+
+Interval percentile_interval(std::vector<double> statistics, const BootstrapOptions& options) {
+  if (statistics.empty()) throw std::invalid_argument("percentile interval of no resamples");
+  std::sort(statistics.begin(), statistics.end());
+  const double tail = (1.0 - options.confidence) / 2.0;
+  return {quantile_of_sorted(statistics, tail), quantile_of_sorted(statistics, 1.0 - tail)};
 }
 
 std::optional<Interval> bootstrap_mean_interval(const std::vector<double>& values,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,21 @@ struct BootstrapOptions {
   uint64_t seed = 0;
 };
 
+// Draws indices in [0, n) by rejection from the 64-bit Mersenne Twister, whose output sequence
+// the standard fixes (std::uniform_int_distribution's algorithm is left to the library), seeded
+// by (options.seed, key) through FNV-1a (std::hash differs between standard libraries). So a
+// statistic named `key` gets the same resamples on every platform, whatever else is computed and
+// in whatever order. Every interval of the report and of interaction.h draws through this.
+class IndexDraw {
+ public:
+  IndexDraw(const BootstrapOptions& options, const std::string& key);
+  // n >= 1.
+  size_t operator()(size_t n);
+
+ private:
+  std::mt19937_64 engine_;
+};
+
 // Throws std::invalid_argument for resamples < 1 or a confidence outside (0, 1).
 void check_bootstrap_options(const BootstrapOptions& options);
 
@@ -32,6 +48,10 @@ std::optional<double> sample_sd(const std::vector<double>& values);
 // The q-quantile of sorted values by linear interpolation between order statistics (R's type 7,
 // numpy's default): position q * (n - 1).
 double quantile_of_sorted(const std::vector<double>& sorted, double q);
+
+// The percentile interval of resampled statistics: their (1 - confidence) / 2 and
+// (1 + confidence) / 2 quantiles (quantile_of_sorted). Throws std::invalid_argument for none.
+Interval percentile_interval(std::vector<double> statistics, const BootstrapOptions& options);
 
 // Percentile bootstrap interval of the mean: B resamples of the values with replacement, the
 // mean of each, and the (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of those means.
