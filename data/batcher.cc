@@ -35,6 +35,12 @@ std::vector<uint64_t> CorpusStore::sizes() const {
   return sizes;
 }
 
+std::vector<std::string> CorpusStore::tasks() const {
+  std::vector<std::string> tasks;
+  for (const CorpusReader& r : readers_) tasks.push_back(r.attributes().task);
+  return tasks;
+}
+
 ExampleLengths CorpusStore::lengths(SampleRef ref) const {
   const CorpusReader& r = readers_.at(ref.source);
   return {r.input_length(ref.index), r.target_length(ref.index)};
@@ -182,10 +188,21 @@ void Batcher::restore(const nlohmann::json& state) {
              counts.at("refused").get<uint64_t>()};
 }
 
+namespace {
+
+SamplerOptions resolve_task_weights(const CorpusStore& corpora, SamplerOptions sampler) {
+  if (sampler.task_weights.empty()) return sampler;
+  sampler.weights = task_weighted(corpora.tasks(), corpora.sizes(), sampler.task_weights);
+  sampler.task_weights.clear();
+  return sampler;
+}
+
+}  // namespace
+
 CorpusBatcher::CorpusBatcher(const std::vector<std::string>& paths, int64_t vocab_size,
                              std::string_view tokenizer_checksum, SamplerOptions sampler,
                              BatcherOptions options)
     : corpora_(paths, vocab_size, tokenizer_checksum),
-      batcher_(corpora_, std::move(sampler), std::move(options)) {}
+      batcher_(corpora_, resolve_task_weights(corpora_, std::move(sampler)), std::move(options)) {}
 
 }  // namespace stilts::data

@@ -71,6 +71,8 @@ class CorpusStore : public ExampleStore {
   std::vector<int32_t> input(SampleRef ref) const override;
   std::vector<int32_t> target(SampleRef ref) const override;
   std::string id(SampleRef ref) const override;
+  // Each corpus's `task` attribute, in order.
+  std::vector<std::string> tasks() const;
 
  private:
   std::vector<CorpusReader> readers_;
@@ -148,7 +150,8 @@ class Batcher : public BatchSource {
   BatcherCounts counts_;
 };
 
-// Batches over corpus files: what a Loader's factory builds on the prefetch thread.
+// Batches over corpus files: what a Loader's factory builds on the prefetch thread. Task weights
+// in `sampler` become per-corpus weights by the corpora's tasks and sizes (task_weighted).
 class CorpusBatcher : public BatchSource {
  public:
   CorpusBatcher(const std::vector<std::string>& paths, int64_t vocab_size,

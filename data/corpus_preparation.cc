@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "data/corpus_writer.h"
+#include "data/sampler.h"
 #include "data/span_corruption.h"
 #include "data/tasks.h"
 
@@ -93,6 +94,9 @@ void PreparationOptions::validate(const Tokenizer& tokenizer) const {
   if (span_corruption && max_target_len != 0)
     throw std::invalid_argument(
         "the maximum target length must be 0: span corruption sets the target length itself");
+  if (!(keep_fraction > 0 && keep_fraction <= 1))
+    throw std::invalid_argument("the kept fraction (--keep-fraction) must be in (0, 1], got " +
+                                std::to_string(keep_fraction));
   if (span_corruption && tokenizer.num_extra_ids() == 0)
     throw std::invalid_argument("span corruption needs a tokenizer with sentinels");
 }
@@ -110,6 +114,17 @@ PreparationSummary prepare_corpus(const PreparationOptions& options, const Token
     std::vector<Example> read = read_task(options.task, input, options.read, summary.read);
     examples.insert(examples.end(), std::make_move_iterator(read.begin()),
                     std::make_move_iterator(read.end()));
+  }
+  if (options.keep_fraction < 1) {
+    const size_t read = examples.size();
+    std::erase_if(examples, [&](const Example& e) {
+      return !in_source_subset(e.id, options.keep_fraction, options.keep_seed);
+    });
+    summary.not_kept = static_cast<int64_t>(read - examples.size());
+    if (examples.empty() && read > 0)
+      throw std::runtime_error("none of the " + std::to_string(read) + " examples of " +
+                               options.inputs.front() + " is in the kept fraction " +
+                               std::to_string(options.keep_fraction) + " (--keep-fraction)");
   }
   if (examples.empty())
     throw std::runtime_error("no examples in " + options.inputs.front() +

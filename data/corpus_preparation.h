@@ -24,6 +24,10 @@ struct PreparationOptions {
   int64_t max_target_len = 0;       // eos included; 0 = no limit; must be 0 for span corruption
   bool span_corruption = false;     // T5's noise on the input text instead of the task's pairs
   uint64_t seed = 0;                // of the span-corruption noise
+  // Keep only the examples in_source_subset(id, keep_fraction, keep_seed) selects (data/sampler.h):
+  // the same source examples in a task's every language, for the study's regimes.
+  double keep_fraction = 1.0;
+  uint64_t keep_seed = 0;
 
   // Throws std::invalid_argument naming the inconsistent option.
   void validate(const Tokenizer& tokenizer) const;
@@ -32,7 +36,8 @@ struct PreparationOptions {
 struct PreparationSummary {
   CorpusAttributes attributes;
   ReadSummary read;
-  int64_t examples = 0;  // read from the inputs
+  int64_t examples = 0;  // read from the inputs and kept (keep_fraction)
+  int64_t not_kept = 0;  // read but outside the keep_fraction subset
   int64_t records = 0;   // written (span corruption: one per chunk)
   int64_t input_tokens = 0, target_tokens = 0;
   int64_t inputs_truncated = 0, targets_truncated = 0;

@@ -67,11 +67,55 @@ std::vector<uint64_t> epoch_permutation(uint64_t size, uint64_t seed, uint64_t s
   return perm;
 }
 
+bool in_source_subset(std::string_view id, double fraction, uint64_t seed) {
+  if (fraction >= 1) return true;
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a over the id's bytes
+  for (unsigned char c : id) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return uniform_at(seed, hash) < fraction;
+}
+
+std::vector<double> task_weighted(const std::vector<std::string>& source_tasks,
+                                  const std::vector<uint64_t>& sizes,
+                                  const std::map<std::string, double>& task_weights) {
+  require(source_tasks.size() == sizes.size(), std::to_string(source_tasks.size()) + " tasks for " +
+                                                   std::to_string(sizes.size()) + " sources");
+  std::map<std::string, uint64_t> task_sizes;
+  for (size_t s = 0; s < sizes.size(); ++s) {
+    if (!task_weights.count(source_tasks[s]))
+      throw std::invalid_argument("task weights: source " + std::to_string(s) + " is of task '" +
+                                  source_tasks[s] + "', which has no weight");
+    task_sizes[source_tasks[s]] += sizes[s];
+  }
+  double total = 0;
+  for (const auto& [task, weight] : task_weights) {
+    if (!task_sizes.count(task))
+      throw std::invalid_argument("task weights: '" + task + "' has a weight but no source");
+    require(std::isfinite(weight) && weight >= 0,
+            "task weights: '" + task + "' has weight " + std::to_string(weight) + ", not >= 0");
+    total += weight;
+  }
+  require(total > 0, "task weights: the weights sum to 0");
+  std::vector<double> weights;
+  for (size_t s = 0; s < sizes.size(); ++s) {
+    const uint64_t task_size = task_sizes[source_tasks[s]];
+    weights.push_back(task_size == 0
+                          ? 0.0
+                          : task_weights.at(source_tasks[s]) / total *
+                                static_cast<double>(sizes[s]) / static_cast<double>(task_size));
+  }
+  return weights;
+}
+
 MixtureSampler::MixtureSampler(std::vector<uint64_t> sizes, SamplerOptions options)
     : sizes_(std::move(sizes)), options_(std::move(options)) {
   require(options_.world >= 1 && options_.rank >= 0 && options_.rank < options_.world,
           "rank " + std::to_string(options_.rank) + " is outside world " +
               std::to_string(options_.world));
+  require(options_.task_weights.empty(),
+          "task weights reach the sampler unresolved (task_weighted turns them into weights)");
   if (options_.weights.empty()) {
     probabilities_ = mixture_probabilities(sizes_, options_.alpha);
   } else {

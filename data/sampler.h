@@ -1,8 +1,9 @@
 // The multilingual mixture sampler: which example of which corpus comes next, on one DP rank.
 //
-// Sources (corpora) are mixed with probabilities from explicit weights or proportional to
-// size^alpha (mT5's alpha = 0.3 boosts small languages). Draw d picks its source from a
-// counter-based hash of (seed, d), so every rank that shares the seed draws the same source
+// Sources (corpora) are mixed with probabilities from explicit weights, from per-task weights
+// (task_weighted: what the study's regimes share, see experiments/scaling/README.md) or
+// proportional to size^alpha (mT5's alpha = 0.3 boosts small languages). Draw d picks its source
+// from a counter-based hash of (seed, d), so every rank that shares the seed draws the same source
 // sequence without communicating; the TP ranks of a DP group pass the same rank and therefore
 // draw identical streams.
 //
@@ -17,6 +18,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +29,9 @@ namespace stilts::data {
 
 struct SamplerOptions {
   std::vector<double> weights;  // one per source, normalized here; empty = size^alpha
+  // Per task (a corpus's `task` attribute); CorpusBatcher turns them into `weights` with
+  // task_weighted. The sampler itself knows no tasks and refuses them unresolved.
+  std::map<std::string, double> task_weights;
   double alpha = 0.3;
   uint64_t seed = 0;
   int64_t rank = 0;   // dp_rank
@@ -41,6 +48,22 @@ struct SampleRef {
 // Probabilities proportional to size^alpha. Throws std::invalid_argument for no sources, an
 // empty source or a negative alpha.
 std::vector<double> mixture_probabilities(const std::vector<uint64_t>& sizes, double alpha);
+
+// Per-source weights from per-task weights: a task's weight is shared among its sources in
+// proportion to their sizes, so a task weighs the same whether it comes as one English corpus
+// or as the English corpus and its translations, and within a task every example is equally
+// likely (an English example and each of its translations alike). Throws std::invalid_argument
+// naming the task for a source whose task has no weight, a weight for a task no source has, or
+// a weight that is negative, not finite, or all zero.
+std::vector<double> task_weighted(const std::vector<std::string>& source_tasks,
+                                  const std::vector<uint64_t>& sizes,
+                                  const std::map<std::string, double>& task_weights);
+
+// Whether the example with this id is in the seeded subset of about `fraction` of a task's
+// examples: a hash of (seed, id) below fraction. It depends on the id alone, so corpora whose
+// ids name the same source example (a task's English file and its line-aligned translations)
+// keep the same source examples in every language. fraction 1 keeps all.
+bool in_source_subset(std::string_view id, double fraction, uint64_t seed);
 
 // The permutation of [0, size) that source `source` follows in `epoch`.
 std::vector<uint64_t> epoch_permutation(uint64_t size, uint64_t seed, uint64_t source,

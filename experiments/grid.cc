@@ -27,8 +27,8 @@ namespace po = boost::program_options;
 const std::vector<std::string> kTrainKeys = {
     "corpora",       "token_budget",   "steps",         "lr",
     "optimizer",     "schedule",       "warmup_steps",  "max_tokens",
-    "max_input_len", "max_target_len", "mixture_alpha", "save_every",
-    "dropout"};
+    "max_input_len", "max_target_len", "mixture_alpha", "task_weights",
+    "save_every",    "dropout"};
 // eval_max_input_len is evaluation's truncation, apart from training's max_input_len in the
 // [target] sections that take both.
 const std::vector<std::string> kEvalKeys = {"data",  "split", "langs", "eval_max_input_len",
@@ -206,6 +206,27 @@ TrainSettings read_train(const Values& v, const std::vector<std::string>& sectio
   if (const auto k = key("max_input_len")) s.max_input_len = v.integer(*k, 2);
   if (const auto k = key("max_target_len")) s.max_target_len = v.integer(*k, 2);
   if (const auto k = key("mixture_alpha")) s.mixture_alpha = v.decimal(*k, 0, INFINITY);
+  if (const auto k = key("task_weights")) {
+    if (const auto alpha = key("mixture_alpha"))
+      v.fail(*k, "give task_weights or mixture_alpha, not both (" + *alpha + " is set)");
+    for (const std::string& item : v.list(*k)) {
+      const size_t equals = item.find('=');
+      size_t used = 0;
+      double weight = -1;
+      if (equals != std::string::npos && equals > 0) {
+        try {
+          weight = std::stod(item.substr(equals + 1), &used);
+          used += equals + 1;
+        } catch (const std::exception&) {
+          used = 0;
+        }
+      }
+      if (used != item.size() || !std::isfinite(weight) || weight < 0)
+        v.fail(*k,
+               "'" + item + "' is not task=weight with a non-negative weight (mnli=1, squad=1)");
+      s.task_weights += (s.task_weights.empty() ? "" : ",") + item;
+    }
+  }
   if (const auto k = key("save_every")) s.save_every = v.integer(*k, 0);
   if (const auto k = key("dropout")) s.dropout = v.decimal(*k, 0, 1);
 
@@ -528,28 +549,17 @@ std::vector<std::string> train_args(const Grid& g, const TrainSettings& s,
   a.insert(a.end(), start.begin(), start.end());
   a.insert(a.end(), {"--seed", std::to_string(seed)});
   for (const std::string& corpus : s.corpora) a.insert(a.end(), {"--corpus", corpus});
-  a.insert(a.end(), {"--tokenizer",
-                     g.tokenizer,
-                     "--mixture-alpha",
-                     s.mixture_alpha,
-                     "--max-tokens",
-                     std::to_string(s.max_tokens),
-                     "--max-input-len",
-                     std::to_string(s.max_input_len),
-                     "--max-target-len",
-                     std::to_string(s.max_target_len),
-                     "--steps",
-                     std::to_string(stage_steps(s, g.launcher)),
-                     "--optimizer",
-                     s.optimizer,
-                     "--lr",
-                     s.lr,
-                     "--schedule",
-                     s.schedule,
-                     "--warmup-steps",
-                     std::to_string(s.warmup_steps),
-                     "--save-every",
-                     std::to_string(s.save_every)});
+  a.insert(a.end(), {"--tokenizer", g.tokenizer});
+  if (s.task_weights.empty())
+    a.insert(a.end(), {"--mixture-alpha", s.mixture_alpha});
+  else
+    a.insert(a.end(), {"--task-weights", s.task_weights});
+  a.insert(a.end(),
+           {"--max-tokens", std::to_string(s.max_tokens), "--max-input-len",
+            std::to_string(s.max_input_len), "--max-target-len", std::to_string(s.max_target_len),
+            "--steps", std::to_string(stage_steps(s, g.launcher)), "--optimizer", s.optimizer,
+            "--lr", s.lr, "--schedule", s.schedule, "--warmup-steps",
+            std::to_string(s.warmup_steps), "--save-every", std::to_string(s.save_every)});
   if (!s.dropout.empty()) a.insert(a.end(), {"--dropout", s.dropout});
   a.insert(a.end(), {"--device", g.launcher.device, "--tp", std::to_string(g.launcher.tp)});
   if (g.launcher.zero) a.push_back("--zero");

@@ -32,6 +32,9 @@ struct TrainSettings {
   int64_t max_input_len = 1024;
   int64_t max_target_len = 256;
   std::string mixture_alpha = "0.3";
+  // "mnli=1,squad=1" (train --task-weights): the same per-task weights for every regime; empty:
+  // mixture_alpha.
+  std::string task_weights;
   int64_t save_every = 200;  // checkpoints an interrupted stage resumes from (mT5: every 200)
   std::string dropout;       // empty: the model config's
 };

@@ -104,6 +104,10 @@ po::options_description prepare_options(PrepareCommand& c) {
       "supervised: the task's input and target; span_corruption: T5's noise on the input text "
       "(noise density 0.15, mean span 3), for pre-training and continued MLM")(
       "seed", po::value(&p.seed)->default_value(0), "span corruption: seed of the noise")(
+      "keep-fraction", po::value(&p.keep_fraction)->default_value(1.0, "1"),
+      "keep about this fraction of the examples, chosen by a hash of --keep-seed and the "
+      "example's id, so a task's line-aligned translations keep the same source examples")(
+      "keep-seed", po::value(&p.keep_seed)->default_value(0), "the seed of --keep-fraction")(
       "skip-bad-records", po::bool_switch(&p.read.skip_bad_records),
       "skip malformed records (counted and reported) instead of failing")(
       "force", po::bool_switch(&p.force), "replace an existing corpus file");
@@ -193,6 +197,10 @@ int run_prepare(int argc, char** argv) {
               static_cast<long long>(attributes.vocab_size), attributes.tokenizer_checksum.c_str());
   std::printf("  examples:  %lld from %zu file%s\n", static_cast<long long>(total), inputs.size(),
               inputs.size() == 1 ? "" : "s");
+  if (summary.not_kept > 0)
+    std::printf("  not kept:  %lld outside --keep-fraction %g (seed %llu)\n",
+                static_cast<long long>(summary.not_kept), preparation.keep_fraction,
+                static_cast<unsigned long long>(preparation.keep_seed));
   std::printf("  skipped:   %lld bad record%s\n", static_cast<long long>(read_summary.skipped),
               read_summary.skipped == 1 ? "" : "s");
   for (const std::string& reason : read_summary.skipped_reasons)

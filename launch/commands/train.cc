@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -104,6 +105,32 @@ std::vector<double> parse_weights(const std::string& text, size_t corpora) {
   if (weights.size() != corpora)
     throw UsageError("--mixture-weights: " + std::to_string(weights.size()) + " weights for " +
                      std::to_string(corpora) + " corpora (one per --corpus, in order)");
+  return weights;
+}
+
+// "mnli=1,squad=1": one weight per task, as the corpora's `task` attributes name them.
+std::map<std::string, double> parse_task_weights(const std::string& text) {
+  std::map<std::string, double> weights;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    const size_t equals = item.find('=');
+    const std::string task = item.substr(0, equals);
+    size_t used = 0;
+    double w = -1;
+    if (equals != std::string::npos && equals > 0) {
+      try {
+        w = std::stod(item.substr(equals + 1), &used);
+        used += equals + 1;
+      } catch (const std::exception&) {
+        used = 0;
+      }
+    }
+    if (used != item.size() || !std::isfinite(w) || w < 0)
+      throw UsageError("--task-weights: '" + item +
+                       "' is not task=weight with a non-negative weight (\"mnli=1,squad=1\")");
+    if (!weights.emplace(task, w).second)
+      throw UsageError("--task-weights: task '" + task + "' is given twice");
+  }
   return weights;
 }
 
@@ -226,6 +253,7 @@ struct TrainCommand {
   std::vector<std::string> corpora, eval_corpora;
   boost::optional<std::string> tokenizer;
   boost::optional<std::string> mixture_weights;
+  boost::optional<std::string> task_weights;
   int64_t prefetch = 0;
   int64_t batch = 0;
   int64_t eval_batches = 0;
@@ -263,6 +291,9 @@ po::options_description train_options(TrainCommand& c) {
       "with --corpus: sample corpora in proportion to size^alpha")(
       "mixture-weights", po::value(&c.mixture_weights),
       "with --corpus: sampling weights, one per --corpus in order (\"1,2\"); instead of alpha")(
+      "task-weights", po::value(&c.task_weights),
+      "with --corpus: sampling weights per task (\"mnli=1,squad=1\"), each shared among the "
+      "task's corpora (by their task attribute) in proportion to their sizes; instead of alpha")(
       "max-tokens", po::value(&c.batcher.max_tokens)->default_value(8192),
       "with --corpus: batch budget, examples x (padded input + target length)")(
       "max-input-len", po::value(&c.batcher.max_input_len)->default_value(1024),
@@ -353,12 +384,15 @@ int train(TrainCommand& c, const po::variables_map& v, Communicator& world) {
                    "applies to --task only; corpus batches are sized by --max-tokens");
     if (!c.tokenizer)
       throw UsageError("--corpus needs --tokenizer, the model the corpora were prepared with");
-    if (c.mixture_weights && !v["mixture-alpha"].defaulted())
-      throw UsageError("--mixture-weights and --mixture-alpha: give one of them");
+    if ((c.mixture_weights ? 1 : 0) + (c.task_weights ? 1 : 0) +
+            (v["mixture-alpha"].defaulted() ? 0 : 1) >
+        1)
+      throw UsageError(
+          "--mixture-weights, --task-weights and --mixture-alpha: give at most one of them");
   } else {
     refuse_options(v,
-                   {"tokenizer", "mixture-alpha", "mixture-weights", "max-tokens", "max-input-len",
-                    "max-target-len", "prefetch", "eval-corpus"},
+                   {"tokenizer", "mixture-alpha", "mixture-weights", "task-weights", "max-tokens",
+                    "max-input-len", "max-target-len", "prefetch", "eval-corpus"},
                    "applies only with --corpus");
   }
 
@@ -421,6 +455,7 @@ int train(TrainCommand& c, const po::variables_map& v, Communicator& world) {
         throw UsageError("--eval-corpus: '" + path + "' is not a readable file");
     if (!(sampler.alpha >= 0)) throw UsageError("--mixture-alpha: must be >= 0");
     if (c.mixture_weights) sampler.weights = parse_weights(*c.mixture_weights, c.corpora.size());
+    if (c.task_weights) sampler.task_weights = parse_task_weights(*c.task_weights);
     sampler.seed = t.seed;
     sampler.rank = grid.dp_rank();
     sampler.world = grid.dp();
@@ -443,7 +478,9 @@ int train(TrainCommand& c, const po::variables_map& v, Communicator& world) {
     data_config = {{"max_tokens", batcher.max_tokens},
                    {"max_input_len", batcher.max_input_len},
                    {"max_target_len", batcher.max_target_len}};
-    if (sampler.weights.empty())
+    if (!sampler.task_weights.empty())
+      data_config["task_weights"] = sampler.task_weights;
+    else if (sampler.weights.empty())
       data_config["mixture_alpha"] = sampler.alpha;
     else
       data_config["mixture_weights"] = sampler.weights;

@@ -37,6 +37,13 @@ printf 'zero = true\n' >"$WORK/zero.ini"
 grep -q "(ZeRO-1)" "$WORK/zero.txt" || fail "the INI's 'zero = true' did not turn --zero on"
 expect_error 2 "--max-input-length was renamed --max-input-len" -- \
   "$STILTS" eval --max-input-length 8
+expect_error 2 "--task-weights: 'mnli' is not task=weight" -- \
+  "$STILTS" train --corpus "$WORK/zero.ini" --tokenizer none --task-weights mnli
+expect_error 2 "--task-weights: task 'mnli' is given twice" -- \
+  "$STILTS" train --corpus "$WORK/zero.ini" --tokenizer none --task-weights mnli=1,mnli=2
+expect_error 2 "--mixture-weights, --task-weights and --mixture-alpha: give at most one" -- \
+  "$STILTS" train --corpus "$WORK/zero.ini" --tokenizer none --task-weights mnli=1 \
+  --mixture-alpha 0.5
 expect_error 2 "--model was renamed --tokenizer" -- "$STILTS" tokenizer encode --model m.model
 printf 'overwrite = true\n' >"$WORK/overwrite.ini"
 expect_error 2 "overwrite.ini: --overwrite was renamed --force" -- \

@@ -59,6 +59,17 @@ expect_summary "$WORK/skipped.txt" "examples:  1 from 1 file" "skipped:   2 bad 
 expect_summary "$WORK/udhr.txt" "task udhr, lang en, split train" "examples:  10 from 2 files" \
   "10 target, eos included"
 
+# --keep-fraction keeps a seeded subset by example id: what is kept and what is not add up.
+"$STILTS" prepare --task udhr --input "$UDHR/eng.html" --input "$UDHR/eng.html" "${T[@]}" \
+  --out "$WORK/udhr-half.h5" --keep-fraction 0.5 --keep-seed 3 >"$WORK/half.txt"
+kept=$(sed -n 's/^  examples:  \([0-9]*\) from.*/\1/p' "$WORK/half.txt")
+dropped=$(sed -n 's/^  not kept:  \([0-9]*\) outside --keep-fraction 0.5 (seed 3)$/\1/p' "$WORK/half.txt")
+[ -n "$kept" ] && [ -n "$dropped" ] && [ $((kept + dropped)) -eq 10 ] && [ "$dropped" -gt 0 ] ||
+  fail "--keep-fraction 0.5: kept '$kept' and not kept '$dropped' of 10: $(cat "$WORK/half.txt")"
+expect_error 2 "--keep-fraction" -- "$STILTS" prepare --task udhr --input "$UDHR/eng.html" \
+  "${T[@]}" --out "$WORK/none.h5" --keep-fraction 0
+[ ! -e "$WORK/none.h5" ] || fail "a refused prepare wrote none.h5"
+
 # The corpus is the same, byte for byte, whatever the thread count or the clock (the pause
 # puts the two runs in different seconds, which HDF5 would record as creation times).
 many=()

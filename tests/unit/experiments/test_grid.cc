@@ -345,6 +345,23 @@ TEST_F(GridFiles, EachStageKindHasTheArgumentsOfItsCommand) {
                   "--batch", "16", "--layer", "-1", "--device", "cpu", "--tp", "1"));
 }
 
+TEST_F(GridFiles, TaskWeightsAreSharedByTheRegimesInsteadOfAlpha) {
+  const Plan plan = expand_grid(
+      parse_grid(write("[intermediate]\n", "[intermediate]\ntask_weights = squad=1, mnli=2\n")));
+  for (const char* stage :
+       {"intermediate/test-tiny-english-s1", "intermediate/test-tiny-multilingual-s1"}) {
+    const std::vector<std::string>& args = plan.stage(stage).args;
+    const auto at = std::find(args.begin(), args.end(), "--task-weights");
+    ASSERT_NE(at, args.end()) << stage;
+    EXPECT_EQ(*(at + 1), "squad=1,mnli=2") << stage;
+    EXPECT_EQ(std::find(args.begin(), args.end(), "--mixture-alpha"), args.end()) << stage;
+  }
+  expect_error("intermediate.task_weights", "'mnli' is not task=weight", "[intermediate]\n",
+               "[intermediate]\ntask_weights = mnli\n");
+  expect_error("intermediate.task_weights", "not both", "[intermediate]\n",
+               "[intermediate]\ntask_weights = mnli=1\nmixture_alpha = 0.5\n");
+}
+
 TEST_F(GridFiles, PretrainingIsOneSharedStagePerModelAndMpirunSetsStepsAndRanks) {
   const std::string path =
       write("source = hf\nhf_dir = hf/{model}", "source = pretrain\nvocab_size = 512",

@@ -184,9 +184,9 @@ TEST(Batcher, RefusesABudgetBelowOneLongestExample) {
   EXPECT_THROW(Batcher(store, sampler_options(), o), std::invalid_argument);
 }
 
-CorpusAttributes corpus_attributes(const std::string& lang) {
+CorpusAttributes corpus_attributes(const std::string& lang, const std::string& task = "xnli") {
   CorpusAttributes a;
-  a.task = "xnli";
+  a.task = task;
   a.lang = lang;
   a.split = "train";
   a.vocab_size = 1000;
@@ -196,8 +196,8 @@ CorpusAttributes corpus_attributes(const std::string& lang) {
 
 // Writes the MemoryStore's examples of one source as a corpus file.
 void write_source(const std::string& path, const MemoryStore& store, size_t source,
-                  const std::string& lang) {
-  CorpusWriter writer(path, corpus_attributes(lang));
+                  const std::string& lang, const std::string& task = "xnli") {
+  CorpusWriter writer(path, corpus_attributes(lang, task));
   for (uint64_t i = 0; i < store.sizes()[source]; ++i) {
     const SampleRef ref{source, i};
     writer.add(store.input(ref), store.target(ref), store.id(ref));
@@ -223,6 +223,26 @@ TEST(CorpusStore, RefusesACorpusOfAnotherTokenizer) {
   write_source(dir / "ar.h5", memory, 0, "ar");
   EXPECT_THROW(CorpusStore({dir / "ar.h5"}, 1000, "sha256:other"), std::runtime_error);
   EXPECT_THROW(CorpusStore({dir / "ar.h5"}, 250112, "sha256:feed"), std::runtime_error);
+}
+
+TEST(CorpusBatcher, TaskWeightsFollowTheCorporasTasks) {
+  stilts::testing::TempDir dir;
+  const MemoryStore memory({60, 150, 90}, 200, 40);
+  write_source(dir / "mnli-en.h5", memory, 0, "en", "mnli");
+  write_source(dir / "squad-en.h5", memory, 1, "en", "squad");
+  write_source(dir / "mnli-de.h5", memory, 2, "de", "mnli");
+  const std::vector<std::string> paths{dir / "mnli-en.h5", dir / "squad-en.h5", dir / "mnli-de.h5"};
+  SamplerOptions options = sampler_options();
+  options.task_weights = {{"mnli", 1.0}, {"squad", 1.0}};
+  const CorpusBatcher batcher(paths, 1000, "sha256:feed", options, batcher_options());
+  const std::vector<double>& p = batcher.batcher().sampler().probabilities();
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_NEAR(p[0], 0.5 * 60 / 150, 1e-12);
+  EXPECT_NEAR(p[1], 0.5, 1e-12);
+  EXPECT_NEAR(p[2], 0.5 * 90 / 150, 1e-12);
+  options.task_weights = {{"mnli", 1.0}};
+  EXPECT_THROW(CorpusBatcher(paths, 1000, "sha256:feed", options, batcher_options()),
+               std::invalid_argument);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "data/sampler.h"
@@ -174,6 +176,74 @@ TEST(MixtureSampler, RefusesInconsistentOptionsAndStates) {
   options.seed = 1;
   MixtureSampler other_seed({10, 10}, options);
   EXPECT_THROW(other_seed.restore(sampler.state()), std::invalid_argument);
+}
+
+TEST(TaskWeighted, SharesEachTasksWeightAmongItsSourcesBySize) {
+  // mnli in English and two translations, squad in English only: each task keeps its weight
+  // whether it comes as one corpus or three, and within mnli every example is equally likely.
+  const std::vector<std::string> tasks{"mnli", "squad", "mnli", "mnli"};
+  const std::vector<uint64_t> sizes{300, 500, 300, 600};
+  const std::vector<double> w = task_weighted(tasks, sizes, {{"mnli", 1.0}, {"squad", 3.0}});
+  ASSERT_EQ(w.size(), 4u);
+  const double mnli = 0.25, squad = 0.75;
+  EXPECT_NEAR(w[0], mnli * 300 / 1200, 1e-15);
+  EXPECT_NEAR(w[1], squad, 1e-15);
+  EXPECT_NEAR(w[2], mnli * 300 / 1200, 1e-15);
+  EXPECT_NEAR(w[3], mnli * 600 / 1200, 1e-15);
+  // The English-only regime: the same task weights over one corpus each.
+  const std::vector<double> english =
+      task_weighted({"mnli", "squad"}, {300, 500}, {{"mnli", 1.0}, {"squad", 3.0}});
+  EXPECT_NEAR(english[0], mnli, 1e-15);
+  EXPECT_NEAR(english[1], squad, 1e-15);
+
+  SamplerOptions options;
+  options.weights = w;
+  options.seed = 5;
+  MixtureSampler sampler(sizes, options);
+  expect_proportions(sampler, w, 40000);
+}
+
+TEST(TaskWeighted, RefusesWeightsThatDoNotMatchTheSources) {
+  const auto message = [](const std::vector<std::string>& tasks,
+                          const std::map<std::string, double>& weights) {
+    try {
+      task_weighted(tasks, std::vector<uint64_t>(tasks.size(), 10), weights);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"mnli", "qqp"}, {{"mnli", 1}}).find("'qqp', which has no weight"),
+            std::string::npos);
+  EXPECT_NE(message({"mnli"}, {{"mnli", 1}, {"squad", 1}}).find("'squad' has a weight but no"),
+            std::string::npos);
+  EXPECT_NE(message({"mnli"}, {{"mnli", -1}}).find("not >= 0"), std::string::npos);
+  EXPECT_NE(message({"mnli"}, {{"mnli", 0}}).find("sum to 0"), std::string::npos);
+  // Unresolved task weights never reach the sampler silently.
+  SamplerOptions options;
+  options.task_weights = {{"mnli", 1}};
+  EXPECT_THROW(MixtureSampler({10}, options), std::invalid_argument);
+}
+
+TEST(SourceSubset, KeepsAboutTheFractionByIdAlone) {
+  int64_t kept = 0;
+  const int64_t n = 20000;
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string id = std::to_string(i) + "-line";
+    const bool in = in_source_subset(id, 0.3, 17);
+    kept += in;
+    // The decision depends on (seed, id) only: the same id in a translation's corpus agrees.
+    ASSERT_EQ(in, in_source_subset(std::string(id), 0.3, 17));
+  }
+  const double sigma = std::sqrt(n * 0.3 * 0.7);
+  EXPECT_LE(std::abs(static_cast<double>(kept) - 0.3 * n), 5 * sigma);
+  int64_t same = 0;
+  for (int64_t i = 0; i < 2000; ++i) {
+    const std::string id = std::to_string(i) + "-q";
+    same += in_source_subset(id, 0.5, 1) == in_source_subset(id, 0.5, 2);
+  }
+  EXPECT_LT(same, 1200);  // another seed draws another subset (about half agree by chance)
+  EXPECT_TRUE(in_source_subset("anything", 1.0, 3));
 }
 
 }  // namespace
