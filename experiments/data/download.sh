@@ -5,6 +5,7 @@
 #   download/   the XTREME layout stilts eval and stilts prepare read, written by the official
 #               google-research/xtreme scripts (download_data.sh, utils_preprocess.py)
 #   download/xnli-mt/  MNLI machine-translated into the 14 other XNLI languages (XNLI-MT-1.0)
+#   download/squad-translate-train/  SQuAD v1.1 machine-translated (XTREME's translate-train)
 #   hf/mt5-{small,base,large}/  config.json, spiece.model, model.safetensors
 # Never run by the tests. Needs git, wget, unzip, python3 (the XTREME scripts; torch and
 # safetensors only where the Hub has no model.safetensors). PAN-X needs AmazonPhotos.zip,
@@ -53,6 +54,18 @@ if [ ! -d download/xnli-mt ]; then
   mv download/xnli-mt-tmp/XNLI-MT-1.0/multinli download/xnli-mt
   rm -rf download/xnli-mt-tmp download/XNLI-MT-1.0.zip
 fi
+
+# SQuAD v1.1 machine-translated into XQuAD's languages: XTREME's translate-train data, from the
+# translations bucket its README links (gs://xtreme_translations). The multilingual intermediate
+# regime translates both intermediate tasks, so that neither regime differs from the other in
+# which task is translated. The file names follow the bucket's layout as XTREME documents it;
+# this script has not been run against the live bucket (the development machine is offline).
+mkdir -p download/squad-translate-train
+for lang in ar de el es hi ru th tr vi zh; do
+  file=download/squad-translate-train/squad.translate.train.en-$lang.json
+  [ -f "$file" ] || wget -c -q --show-progress -O "$file" \
+    "https://storage.googleapis.com/xtreme_translations/SQuAD/translate-train/squad.translate.train.en-$lang.json"
+done
 
 for size in small base large; do
   dir=hf/mt5-$size

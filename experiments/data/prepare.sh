@@ -43,4 +43,9 @@ for lang in ar bg de el es fr hi ru sw th tr ur vi zh; do
   fi
   prepare "mnli-train-$lang.h5" xnli --input "$tsv"
 done
+# ... and SQuAD v1.1 machine-translated into XQuAD's languages (XTREME's translate-train).
+for lang in ar de el es hi ru th tr vi zh; do
+  prepare "squad-train-$lang.h5" squad --split train --language "$lang" \
+    --input "$D/squad-translate-train/squad.translate.train.en-$lang.json"
+done
 echo "corpora in $C"
