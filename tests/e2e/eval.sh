@@ -4,7 +4,8 @@
 # XCOPA (rank classification over each example's choices), XQuAD (greedy decoding of the answer)
 # and UD-POS (greedy decoding of the tags, aligned to the tokens); the retrieval tasks Tatoeba,
 # LAReQA (a pool over the XQuAD-R files), Mewsli-X (candidate entities, wikinews_labels) and
-# BUCC (a threshold chosen on dev, a missing dev file refused); the UDHR demo's udhr-article
+# BUCC (a threshold chosen on dev, a missing dev file refused); a language without its
+# split's file skipped and counted; the UDHR demo's udhr-article
 # (rank classification over the 31 article numbers) and udhr-align (each paragraph's English
 # one, a paragraph without one counted) on the reader's fixture declarations. Each run ends with a results
 # file per language whose scores `stilts score` reproduces from the written prediction and label
@@ -269,6 +270,13 @@ ev --task udpos --langs en,ar --max-length 12 >"$WORK/udpos.txt" 2>/dev/null
 check udpos en ar
 [ "$(grep -c . "$OUT/predictions/udpos/test-en.tsv")" -eq 5 ] || fail "UD-POS predictions are not one tag per token"
 grep -q '"tag_alignment"' "$OUT/udpos/en.json" || fail "the tag alignment is not reported"
+# A language without its dev file (UD-POS has no dev split in several) is skipped and counted.
+any_split --task udpos --split dev --langs en,he --max-length 12 --out "$WORK/skip" \
+  >"$WORK/skip.txt" 2>/dev/null || fail "udpos with a language lacking its dev file failed"
+grep -q "udpos he: skipped, no dev file .*/udpos/dev-he.tsv" "$WORK/skip.txt" ||
+  fail "the skipped language is not reported: $(cat "$WORK/skip.txt")"
+grep -q '"skipped_count": 1' "$WORK/skip/udpos/summary.json" ||
+  fail "the summary does not count the skipped language"
 
 ev --task panx --langs en,ar --max-length 8 >/dev/null 2>&1 || fail "panx failed"
 check panx en ar
