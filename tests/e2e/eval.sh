@@ -83,13 +83,14 @@ def lines(path, rows):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.writelines(row + "\n" for row in rows)
-english = sorted(["The cat sleeps.", "He bought a red car.", "She reads every night."])
-for lang, sentences in {"hi": ["उसने लाल कार खरीदी।", "बिल्ली सोती है।", "वह हर रात पढ़ती है।"],
-                        "zh": ["她每天晚上读书。", "猫在睡觉。", "他买了一辆红色的车。"]}.items():
-    lines(f"{root}/tatoeba/{lang}-en.{lang}", sentences)
-    lines(f"{root}/tatoeba/{lang}-en.en", english)
-    gold = {"hi": [0, 2, 1], "zh": [1, 2, 0]}[lang]
-    lines(f"{root}/tatoeba/test-{lang}.tsv", [str(g) for g in gold])
+# Tatoeba as LASER ships it: line i of tatoeba.{xxx}-eng.{xxx} translates line i of .eng.
+for code, sentences, english in [
+        ("hin", ["उसने लाल कार खरीदी।", "बिल्ली सोती है।", "वह हर रात पढ़ती है।"],
+         ["He bought a red car.", "The cat sleeps.", "She reads every night."]),
+        ("cmn", ["她每天晚上读书。", "猫在睡觉。", "他买了一辆红色的车。"],
+         ["She reads every night.", "The cat sleeps.", "He bought a red car."])]:
+    lines(f"{root}/tatoeba/v1/tatoeba.{code}-eng.{code}", sentences)
+    lines(f"{root}/tatoeba/v1/tatoeba.{code}-eng.eng", english)
 squad(f"{root}/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json",
       [("猫在垫子上睡觉。", "猫在哪里睡觉？", "垫子上")])
 squad(f"{root}/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.ar.dev.json",

@@ -39,7 +39,8 @@ TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
             "d/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json");
   EXPECT_EQ(task_data_path("d", "tydiqa", "test", "te"),
             "d/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.te.dev.json");
-  EXPECT_EQ(task_data_path("d", "tatoeba", "test", "hi"), "d/tatoeba/hi-en.hi");
+  EXPECT_EQ(task_data_path("d", "tatoeba", "test", "hi"), "d/tatoeba/v1/tatoeba.hin-eng.hin");
+  EXPECT_EQ(task_data_path("d", "tatoeba", "dev", "zh"), "d/tatoeba/v1/tatoeba.cmn-eng.cmn");
   EXPECT_EQ(task_data_path("d", "bucc2018", "dev", "de"), "d/bucc2018/de-en.dev.de");
   EXPECT_EQ(task_data_path("d", "bucc2018", "test", "zh"), "d/bucc2018/zh-en.test.zh");
   EXPECT_EQ(task_data_path("d", "lareqa", "test", "el"), "d/lareqa/xquad-r/el.json");
