@@ -169,12 +169,13 @@ std::vector<TaskSpec> make_table() {
                       .metric = kSquad,
                       .format = kSquadJson,
                       .max_length = 48}},
-      // One split: XTREME evaluates Tatoeba on its test sentences only. The reader finds
-      // {lang}-en.en and test-{lang}.tsv beside the file.
+      // One split: XTREME evaluates Tatoeba on its test sentences only. LASER's aligned
+      // originals (XTREME's own copy sorts the English side and has no gold); the reader finds
+      // tatoeba.{laser}-eng.eng beside the file.
       {.name = "tatoeba",
        .read = read_tatoeba,
        .evaluation =
-           Evaluation{.layout = "tatoeba/{lang}-en.{lang}",
+           Evaluation{.layout = "tatoeba/v1/tatoeba.{laser}-eng.{laser}",
                       .benchmarks = {{kXtremeR, codes(kTatoebaXtremeLanguages + ",az,lt,pl,uk,ro")},
                                      {kXtreme, codes(kTatoebaXtremeLanguages)}},
                       .mode = kRetrieve,
@@ -291,6 +292,8 @@ std::string data_file(const TaskSpec& task, const std::string& data_dir, const s
     throw std::invalid_argument("split '" + split + "': expected test or dev");
   std::vector<std::pair<std::string, std::string>> values = {
       {"split", split == "dev" ? evaluation.dev_name : split}, {"lang", language}};
+  if (evaluation.layout.find("{laser}") != std::string::npos)
+    values.emplace_back("laser", std::string(tatoeba_laser_code(language)));
   if (evaluation.layout.find("{udhr}") != std::string::npos) {
     try {
       values.emplace_back("udhr", std::string(udhr_file_code(language)));

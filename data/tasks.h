@@ -80,7 +80,8 @@ struct BenchmarkLanguages {
 struct Evaluation {
   // The file of a (split, language) under the download folder (the layout of XTREME's
   // download_data.sh): {split} is test or dev (dev written as dev_name), {lang} the language,
-  // {udhr} the code of the language's UDHR declaration (udhr_file_code).
+  // {udhr} the code of the language's UDHR declaration (udhr_file_code), {laser} the
+  // three-letter code of LASER's Tatoeba files (tatoeba_laser_code).
   std::string layout;
   std::string dev_name = "dev";
   // The benchmarks that score the task, with its languages in each; stilts eval scores its

@@ -588,17 +588,30 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
   const std::string ext = task_file_extension(task_name);
   std::vector<LanguageOutcome> outcomes;
   RetrievalContext context{data_dir, {}};
+  // A language without its file is skipped, unless none has one: then nothing would be scored.
+  std::vector<std::string> missing_files;
+  for (const std::string& language : languages) {
+    const std::string path = task_data_path(data_dir, task_name, options.split, language);
+    if (!fs::is_regular_file(path) &&
+        (options.force || !fs::exists(out / task_name / (language + ".json"))))
+      missing_files.push_back(path);
+  }
+  if (!languages.empty() && missing_files.size() == languages.size())
+    throw std::runtime_error("missing data file " + joined(missing_files) + " (expected the " +
+                             task_name + " " + options.split +
+                             " file of each language in XTREME's download layout under " +
+                             data_dir + "; no language has one)");
   for (const std::string& language : languages) {
     const fs::path result_path = out / task_name / (language + ".json");
     if (!options.force && fs::exists(result_path)) {
-      outcomes.push_back({language, true, read_json(result_path)});
+      outcomes.push_back({language, true, read_json(result_path), ""});
       continue;
     }
     const std::string path = task_data_path(data_dir, task_name, options.split, language);
-    if (!fs::is_regular_file(path))
-      throw std::runtime_error("missing data file " + path + " (expected the " + task_name + " " +
-                               options.split + " file of language " + language +
-                               " in XTREME's download layout under " + data_dir + ")");
+    if (!fs::is_regular_file(path)) {
+      outcomes.push_back({language, false, json(), "no " + options.split + " file " + path});
+      continue;
+    }
     data::ReadOptions read_options;
     read_options.language = language;
     read_options.split = options.split;
@@ -612,7 +625,7 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!options.writes_files) {
-      outcomes.push_back({language, false, json()});
+      outcomes.push_back({language, false, json(), ""});
       continue;
     }
     const std::string file = "test-" + language + "." + ext;
@@ -657,9 +670,16 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
                     seconds > 0 ? static_cast<double>(scored->examples) / seconds : 0.0}};
     if (!w.notes.empty()) result["notes"] = w.notes;
     write_file(result_path, result.dump(2) + "\n");
-    outcomes.push_back({language, false, result});
+    outcomes.push_back({language, false, result, ""});
   }
   return outcomes;
+}
+
+std::vector<SkippedLanguage> skipped_languages(const std::vector<LanguageOutcome>& outcomes) {
+  std::vector<SkippedLanguage> out;
+  for (const LanguageOutcome& outcome : outcomes)
+    if (!outcome.missing.empty()) out.push_back({outcome.language, outcome.missing});
+  return out;
 }
 
 json summarize_languages(const std::string& task, const std::vector<LanguageScore>& scores) {
@@ -726,11 +746,19 @@ std::string summary_markdown(const json& summary) {
     md << "| " << f.at("family").get<std::string>() << " | " << codes << " | "
        << number(f.at("mean")) << " |\n";
   }
+  if (summary.contains("skipped_languages") && !summary.at("skipped_languages").empty()) {
+    md << "\n"
+       << summary.at("skipped_languages").size()
+       << " language(s) skipped, not in the mean:\n\n| language | reason |\n|---|---|\n";
+    for (const json& s : summary.at("skipped_languages"))
+      md << "| " << s.at("language").get<std::string>() << " | "
+         << s.at("reason").get<std::string>() << " |\n";
+  }
   return md.str();
 }
 
 json write_task_summary(const std::string& task, const std::vector<std::string>& languages,
-                        const std::string& out_dir) {
+                        const std::string& out_dir, const std::vector<SkippedLanguage>& skipped) {
   const fs::path dir = fs::path(out_dir) / task;
   std::vector<LanguageScore> scores;
   for (const std::string& language : languages) {
@@ -739,7 +767,12 @@ json write_task_summary(const std::string& task, const std::vector<std::string>&
     const json result = read_json(path);
     scores.push_back({language, result.at("score").get<double>()});
   }
-  const json summary = summarize_languages(task, scores);
+  json summary = summarize_languages(task, scores);
+  json skipped_json = json::array();
+  for (const SkippedLanguage& s : skipped)
+    skipped_json.push_back({{"language", s.language}, {"reason", s.reason}});
+  summary["skipped_count"] = skipped.size();
+  summary["skipped_languages"] = skipped_json;
   write_file(dir / "summary.json", summary.dump(2) + "\n");
   write_file(dir / "summary.md", summary_markdown(summary));
   return summary;

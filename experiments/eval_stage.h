@@ -81,10 +81,26 @@ struct LanguageOutcome {
   std::string language;
   bool skipped = false;   // a result existed and force was off
   nlohmann::json result;  // the contents of <out>/<task>/<lang>.json
+  // Not scored because the language has no file for the split (e.g. UD-POS treebanks without a
+  // dev split, for which XTREME's preprocessing writes no dev-{lang}.tsv): the reason, naming
+  // the file; empty otherwise. Such an outcome has no result.
+  std::string missing;
 };
 
-// Evaluates every language in order; throws std::runtime_error naming the file on a missing or
-// malformed data file or on examples without gold labels.
+// A language left out of a task's summary, and why.
+struct SkippedLanguage {
+  std::string language;
+  std::string reason;
+};
+
+// The outcomes' languages that were not scored for want of their file.
+std::vector<SkippedLanguage> skipped_languages(const std::vector<LanguageOutcome>& outcomes);
+
+// Evaluates every language in order. A language whose file for the split does not exist (and
+// that has no earlier result) is skipped: its outcome says why, naming the file. Throws
+// std::runtime_error naming the files when no language has its file, and naming the file on a
+// malformed data file, a missing auxiliary file (BUCC's dev split, Mewsli-X's labels) or
+// examples without gold labels.
 std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenizer& tokenizer,
                                            const std::string& task, const std::string& data_dir,
                                            const std::vector<std::string>& languages,
@@ -105,9 +121,12 @@ nlohmann::json summarize_languages(const std::string& task,
 std::string summary_markdown(const nlohmann::json& summary);
 
 // Reads <out>/<task>/<lang>.json of the given languages (those that exist), writes
-// <out>/<task>/summary.json and summary.md and returns the summary.
+// <out>/<task>/summary.json and summary.md and returns the summary, which also lists `skipped`
+// under "skipped_languages" ([{"language", "reason"}], empty when none was) and counts them in
+// "skipped_count".
 nlohmann::json write_task_summary(const std::string& task,
                                   const std::vector<std::string>& languages,
-                                  const std::string& out_dir);
+                                  const std::string& out_dir,
+                                  const std::vector<SkippedLanguage>& skipped = {});
 
 }  // namespace stilts::experiments

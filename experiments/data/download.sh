@@ -6,6 +6,9 @@
 #               google-research/xtreme scripts (download_data.sh, utils_preprocess.py)
 #   download/xnli-mt/  MNLI machine-translated into the 14 other XNLI languages (XNLI-MT-1.0)
 #   download/squad-translate-train/  SQuAD v1.1 machine-translated (XTREME's translate-train)
+#   download/tatoeba/v1/  LASER's aligned Tatoeba originals, tatoeba.{xxx}-eng.{xxx} and .eng,
+#               which stilts eval reads: XTREME's copy in download/tatoeba/ sorts the English
+#               side and keeps no gold
 #   hf/mt5-{small,base,large}/  config.json, spiece.model, model.safetensors
 # Never run by the tests. Needs git, wget, unzip, python3 (the XTREME scripts; torch and
 # safetensors only where the Hub has no model.safetensors). PAN-X needs AmazonPhotos.zip,
@@ -26,7 +29,7 @@ XTREME_COMMIT=838c13b   # google-research/xtreme master, 2022-11-03
 #   TyDiQA-GoldP  https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-{train.json,dev.tgz}
 #   XCOPA         https://dl.fbaipublicfiles.com/glue/superglue/data/v2/COPA.zip,
 #                 https://raw.githubusercontent.com/cambridgeltl/xcopa/master/data/{lang}/{val,test}.{lang}.jsonl
-#   Tatoeba       https://github.com/facebookresearch/LASER/archive/master.zip (data/tatoeba/v1)
+#   Tatoeba       https://github.com/facebookresearch/LASER/archive/main.zip (data/tatoeba/v1)
 #   LAReQA        https://github.com/google-research-datasets/lareqa/archive/master.zip (xquad-r/)
 #   Mewsli-X      https://github.com/google-research/google-research/archive/refs/heads/master.zip
 #                 (dense_representations_for_entity_retrieval/mel/get-mewsli-x.sh)
@@ -66,6 +69,18 @@ for lang in ar de el es hi ru th tr vi zh; do
   [ -f "$file" ] || wget -c -q --show-progress -O "$file" \
     "https://storage.googleapis.com/xtreme_translations/SQuAD/translate-train/squad.translate.train.en-$lang.json"
 done
+
+# LASER's Tatoeba files as they are, line i of tatoeba.{xxx}-eng.{xxx} the translation of line i
+# of tatoeba.{xxx}-eng.eng (XTREME's download_tatoeba takes the same archive but keeps only its
+# sorted copy).
+if [ ! -d download/tatoeba/v1 ]; then
+  wget -c -q --show-progress -O download/laser-main.zip \
+    https://github.com/facebookresearch/LASER/archive/main.zip
+  unzip -qq -o download/laser-main.zip 'LASER-main/data/tatoeba/v1/*' -d download/laser-tmp
+  mkdir -p download/tatoeba/v1
+  cp download/laser-tmp/LASER-main/data/tatoeba/v1/tatoeba.*-eng.* download/tatoeba/v1/
+  rm -rf download/laser-tmp download/laser-main.zip
+fi
 
 for size in small base large; do
   dir=hf/mt5-$size

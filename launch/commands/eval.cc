@@ -42,7 +42,8 @@ po::options_description eval_options(EvalCommand& c) {
       "langs", po::value(&c.languages)->default_value("all"),
       "all (the task's languages) or comma-separated codes")(
       "split", po::value(&c.options.split)->default_value("test"),
-      "test or dev (XTREME's test files have no labels; dev has)")(
+      "test or dev (XTREME's test files have no labels; dev has); a language without the "
+      "split's file is skipped and counted in the summary")(
       "out", po::value(&c.out)->default_value("results/eval"),
       "results folder: <task>/<lang>.json, <task>/summary.{json,md}, predictions/, labels/")(
       "force", po::bool_switch(&c.options.force),
@@ -114,15 +115,23 @@ int evaluate(EvalCommand& c, Communicator& world) {
   if (c.extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
   const std::string& data_dir = c.data;
   const std::string& out_dir = c.out;
-  // Every data file is checked before the model is loaded, so a wrong --data fails at once.
+  // The data files are checked before the model is loaded, so a wrong --data fails at once. A
+  // language without its file for the split (UD-POS has no dev split in several languages) is
+  // skipped by the stage and counted in the summary; only none having one is an error.
+  std::vector<std::string> missing_files;
   for (const std::string& language : languages) {
     const std::string path = experiments::task_data_path(data_dir, task, options.split, language);
     if (!std::filesystem::is_regular_file(path) &&
         (options.force ||
          !std::filesystem::exists(std::filesystem::path(out_dir) / task / (language + ".json"))))
-      throw std::runtime_error("missing data file " + path + " (expected the " + task + " " +
-                               options.split + " file of language " + language +
-                               " in XTREME's download layout under " + data_dir + ")");
+      missing_files.push_back(path);
+  }
+  if (missing_files.size() == languages.size()) {
+    std::string files;
+    for (const std::string& f : missing_files) files += (files.empty() ? "" : ", ") + f;
+    throw std::runtime_error("missing data file " + files + " (expected the " + task + " " +
+                             options.split + " file of each language in XTREME's download " +
+                             "layout under " + data_dir + "; no language has one)");
   }
 
   data::TokenizerOptions tokenizer_options;
@@ -159,7 +168,10 @@ int evaluate(EvalCommand& c, Communicator& world) {
   if (!lead) return 0;
   for (const experiments::LanguageOutcome& outcome : outcomes) {
     const nlohmann::json& r = outcome.result;
-    if (outcome.skipped)
+    if (!outcome.missing.empty())
+      std::printf("%s %s: skipped, %s\n", task.c_str(), outcome.language.c_str(),
+                  outcome.missing.c_str());
+    else if (outcome.skipped)
       std::printf("%s %s: skipped, already scored (%.2f; --force redoes it)\n", task.c_str(),
                   outcome.language.c_str(), r.at("score").get<double>());
     else
@@ -168,12 +180,19 @@ int evaluate(EvalCommand& c, Communicator& world) {
                   r.at("score").get<double>(), r.at("examples").get<long long>(),
                   r.at("examples_per_second").get<double>());
   }
-  const nlohmann::json summary = experiments::write_task_summary(task, languages, out_dir);
+  const std::vector<experiments::SkippedLanguage> skipped =
+      experiments::skipped_languages(outcomes);
+  const nlohmann::json summary = experiments::write_task_summary(task, languages, out_dir, skipped);
   std::printf("%s mean %.2f", task.c_str(),
               summary.at("mean").is_null() ? 0.0 : summary.at("mean").get<double>());
   for (const nlohmann::json& f : summary.at("families"))
     std::printf(" | %s %.2f", f.at("family").get<std::string>().c_str(),
                 f.at("mean").get<double>());
+  if (!skipped.empty())
+    std::printf(
+        "\n%zu of %zu languages skipped for want of their %s file (listed in "
+        "summary.json, skipped_languages)",
+        skipped.size(), languages.size(), options.split.c_str());
   std::printf("\nwrote %s/%s/summary.json and summary.md\n", out_dir.c_str(), task.c_str());
   return 0;
 }

@@ -4,7 +4,8 @@
 # XCOPA (rank classification over each example's choices), XQuAD (greedy decoding of the answer)
 # and UD-POS (greedy decoding of the tags, aligned to the tokens); the retrieval tasks Tatoeba,
 # LAReQA (a pool over the XQuAD-R files), Mewsli-X (candidate entities, wikinews_labels) and
-# BUCC (a threshold chosen on dev, a missing dev file refused); the UDHR demo's udhr-article
+# BUCC (a threshold chosen on dev, a missing dev file refused); a language without its
+# split's file skipped and counted; the UDHR demo's udhr-article
 # (rank classification over the 31 article numbers) and udhr-align (each paragraph's English
 # one, a paragraph without one counted) on the reader's fixture declarations. Each run ends with a results
 # file per language whose scores `stilts score` reproduces from the written prediction and label
@@ -82,13 +83,14 @@ def lines(path, rows):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.writelines(row + "\n" for row in rows)
-english = sorted(["The cat sleeps.", "He bought a red car.", "She reads every night."])
-for lang, sentences in {"hi": ["उसने लाल कार खरीदी।", "बिल्ली सोती है।", "वह हर रात पढ़ती है।"],
-                        "zh": ["她每天晚上读书。", "猫在睡觉。", "他买了一辆红色的车。"]}.items():
-    lines(f"{root}/tatoeba/{lang}-en.{lang}", sentences)
-    lines(f"{root}/tatoeba/{lang}-en.en", english)
-    gold = {"hi": [0, 2, 1], "zh": [1, 2, 0]}[lang]
-    lines(f"{root}/tatoeba/test-{lang}.tsv", [str(g) for g in gold])
+# Tatoeba as LASER ships it: line i of tatoeba.{xxx}-eng.{xxx} translates line i of .eng.
+for code, sentences, english in [
+        ("hin", ["उसने लाल कार खरीदी।", "बिल्ली सोती है।", "वह हर रात पढ़ती है।"],
+         ["He bought a red car.", "The cat sleeps.", "She reads every night."]),
+        ("cmn", ["她每天晚上读书。", "猫在睡觉。", "他买了一辆红色的车。"],
+         ["She reads every night.", "The cat sleeps.", "He bought a red car."])]:
+    lines(f"{root}/tatoeba/v1/tatoeba.{code}-eng.{code}", sentences)
+    lines(f"{root}/tatoeba/v1/tatoeba.{code}-eng.eng", english)
 squad(f"{root}/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json",
       [("猫在垫子上睡觉。", "猫在哪里睡觉？", "垫子上")])
 squad(f"{root}/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.ar.dev.json",
@@ -269,6 +271,13 @@ ev --task udpos --langs en,ar --max-length 12 >"$WORK/udpos.txt" 2>/dev/null
 check udpos en ar
 [ "$(grep -c . "$OUT/predictions/udpos/test-en.tsv")" -eq 5 ] || fail "UD-POS predictions are not one tag per token"
 grep -q '"tag_alignment"' "$OUT/udpos/en.json" || fail "the tag alignment is not reported"
+# A language without its dev file (UD-POS has no dev split in several) is skipped and counted.
+any_split --task udpos --split dev --langs en,he --max-length 12 --out "$WORK/skip" \
+  >"$WORK/skip.txt" 2>/dev/null || fail "udpos with a language lacking its dev file failed"
+grep -q "udpos he: skipped, no dev file .*/udpos/dev-he.tsv" "$WORK/skip.txt" ||
+  fail "the skipped language is not reported: $(cat "$WORK/skip.txt")"
+grep -q '"skipped_count": 1' "$WORK/skip/udpos/summary.json" ||
+  fail "the summary does not count the skipped language"
 
 ev --task panx --langs en,ar --max-length 8 >/dev/null 2>&1 || fail "panx failed"
 check panx en ar

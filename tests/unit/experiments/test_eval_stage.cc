@@ -1,22 +1,29 @@
 // The evaluation stage's tables and aggregation (experiments/eval_stage.h): the XTREME file of
 // each (task, split, language), the refusal of unsupported tasks and languages, and the summary's
-// task mean and per-family means (the model runs are tested end to end in tests/e2e/eval.sh).
+// task mean and per-family means, and a language without its split's file skipped and counted
+// (on a random test-tiny model; the model runs are tested end to end in tests/e2e/eval.sh).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
+#include "core/config.h"
+#include "core/model.h"
+#include "data/tokenizer.h"
 #include "experiments/eval_stage.h"
 #include "tests/unit/error_of.h"
+#include "tests/unit/temp_dir.h"
 
 namespace stilts::experiments {
 namespace {
 
 namespace fs = std::filesystem;
 using stilts::testing::error_of;
+using stilts::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -32,7 +39,8 @@ TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
             "d/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json");
   EXPECT_EQ(task_data_path("d", "tydiqa", "test", "te"),
             "d/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.te.dev.json");
-  EXPECT_EQ(task_data_path("d", "tatoeba", "test", "hi"), "d/tatoeba/hi-en.hi");
+  EXPECT_EQ(task_data_path("d", "tatoeba", "test", "hi"), "d/tatoeba/v1/tatoeba.hin-eng.hin");
+  EXPECT_EQ(task_data_path("d", "tatoeba", "dev", "zh"), "d/tatoeba/v1/tatoeba.cmn-eng.cmn");
   EXPECT_EQ(task_data_path("d", "bucc2018", "dev", "de"), "d/bucc2018/de-en.dev.de");
   EXPECT_EQ(task_data_path("d", "bucc2018", "test", "zh"), "d/bucc2018/zh-en.test.zh");
   EXPECT_EQ(task_data_path("d", "lareqa", "test", "el"), "d/lareqa/xquad-r/el.json");
@@ -139,6 +147,69 @@ TEST(EvalStage, WritesTheSummaryFromResultFiles) {
   EXPECT_TRUE(fs::exists(dir / "xquad" / "summary.json"));
   EXPECT_TRUE(fs::exists(dir / "xquad" / "summary.md"));
   fs::remove_all(dir);
+}
+
+// UD-POS has no dev split in several languages, and XTREME's preprocessing then writes no
+// dev-{lang}.tsv: such a language is skipped with its reason, the others are scored, and the
+// summary lists and counts it. Only no language having its file is an error.
+TEST(EvalStage, SkipsALanguageWithoutItsSplitsFileAndCountsItInTheSummary) {
+  const TempDir scratch;
+  const fs::path dir = scratch.path();
+  const fs::path data = dir / "download";
+  fs::create_directories(data / "udpos");
+  std::ofstream(data / "udpos" / "dev-en.tsv") << "The\tDET\ncat\tNOUN\n\nsleeps\tVERB\n\n";
+  std::ofstream(dir / "corpus.txt") << "The cat sleeps on the mat.\nA dog runs in the park.\n";
+  data::TokenizerTrainOptions train;
+  train.inputs = {(dir / "corpus.txt").string()};
+  train.model_prefix = (dir / "tok").string();
+  train.vocab_size = 284;  // byte fallback and the characters take 280; test-tiny has 320 rows
+  train.num_extra_ids = 4;
+  train.character_coverage = 1.0;
+  train.num_threads = 1;
+  data::TokenizerOptions load;
+  load.num_extra_ids = 4;
+  const data::Tokenizer tokenizer = data::Tokenizer::load(data::train_tokenizer(train), load);
+  Parameters params{model_preset("test-tiny"), Device::cpu};
+  params.initialize(5);
+  Mt5Model model(params);
+  EvalOptions options;
+  options.split = "dev";
+  options.max_length = 4;
+
+  const std::string out = (dir / "out").string();
+  const std::vector<std::string> languages = resolve_eval_languages("udpos", "en,ar");
+  const std::vector<LanguageOutcome> outcomes =
+      evaluate_task(model, tokenizer, "udpos", data.string(), languages, out, options);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(outcomes[0].missing.empty());
+  EXPECT_TRUE(outcomes[0].result.contains("score"));
+  EXPECT_EQ(outcomes[1].language, "ar");
+  EXPECT_EQ(outcomes[1].missing, "no dev file " + (data / "udpos" / "dev-ar.tsv").string());
+  EXPECT_FALSE(fs::exists(fs::path(out) / "udpos" / "ar.json"));
+
+  const std::vector<SkippedLanguage> skipped = skipped_languages(outcomes);
+  ASSERT_EQ(skipped.size(), 1u);
+  const nlohmann::json s = write_task_summary("udpos", languages, out, skipped);
+  EXPECT_EQ(s["languages"].size(), 1u);
+  EXPECT_EQ(s["skipped_count"], 1);
+  EXPECT_EQ(s["skipped_languages"][0]["language"], "ar");
+  EXPECT_THAT(s["skipped_languages"][0]["reason"].get<std::string>(), HasSubstr("dev-ar.tsv"));
+  std::ifstream md_file(fs::path(out) / "udpos" / "summary.md");
+  const std::string md((std::istreambuf_iterator<char>(md_file)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(md, HasSubstr("| ar | no dev file "));
+
+  // `langs = all` with the dev split is no refusal: every language without a file is skipped.
+  const std::vector<LanguageOutcome> all =
+      evaluate_task(model, tokenizer, "udpos", data.string(),
+                    resolve_eval_languages("udpos", "all"), (dir / "all").string(), options);
+  EXPECT_EQ(skipped_languages(all).size(), all.size() - 1);
+
+  // No language with its file: nothing would be scored.
+  const std::string error = error_of([&] {
+    evaluate_task(model, tokenizer, "udpos", data.string(), {"ar", "he"}, out, options);
+  });
+  EXPECT_THAT(error, HasSubstr("missing data file " + (data / "udpos" / "dev-ar.tsv").string()));
+  EXPECT_THAT(error, HasSubstr("dev-he.tsv"));
 }
 
 }  // namespace

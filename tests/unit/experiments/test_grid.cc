@@ -205,6 +205,16 @@ TEST_F(GridFiles, EveryRefusalNamesTheFileTheKeyAndWhatWasExpected) {
               HasSubstr("absent.ini: cannot open the grid file"));
 }
 
+// UD-POS lacks a dev split in several languages; the grid does not refuse it with the dev split
+// and every language (stilts eval skips and counts the languages without the file).
+TEST_F(GridFiles, AcceptsUdposOnTheDevSplitWithEveryLanguage) {
+  const Grid g = parse_grid(write("tasks = xnli, xquad", "tasks = xnli, xquad, udpos",
+                                  "\n[target.udpos]\ncorpora = c/udpos.h5\nsteps = 10\n"
+                                  "split = dev\nlangs = all\n"));
+  EXPECT_EQ(g.target_of("udpos").eval.split, "dev");
+  EXPECT_EQ(g.target_of("udpos").eval.langs, "all");
+}
+
 TEST_F(GridFiles, CorporaMayBeGlobPatternsBesideTheFileExpandedInNameOrder) {
   fs::create_directories(dir_ / "c");
   for (const char* name : {"pairs-fr.h5", "pairs-de.h5", "pairs-en.h5", "other.h5"})

@@ -60,16 +60,36 @@ TEST(SquadReader, TestPlaceholderAnswersAreReadAsAbsent) {
 
 TEST(SquadReader, MlqaAndTydiqaLanguagesFromTheirFileNames) {
   ReadSummary summary;
-  const auto mlqa = read_squad(fixture("mlqa/dev/dev-context-zh-question-zh.json"), {}, summary);
+  const auto mlqa =
+      read_squad(fixture("mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json"), {}, summary);
   ASSERT_EQ(mlqa.size(), 1u);
   EXPECT_EQ(mlqa[0].language, "zh");
   EXPECT_EQ(mlqa[0].target, "中国北部");
-  const auto tydiqa = read_squad(fixture("tydiqa/tydiqa.goldp.te.train.json"), {}, summary);
+  const auto tydiqa =
+      read_squad(fixture("tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.te.train.json"), {}, summary);
   ASSERT_EQ(tydiqa.size(), 1u);
   EXPECT_EQ(tydiqa[0].language, "te");
   EXPECT_EQ(tydiqa[0].id, "1234");
   EXPECT_EQ(tydiqa[0].target, "హైదరాబాద్");
   EXPECT_EQ(summary.examples, 2);
+}
+
+// XTREME strips the answers of MLQA's test files and of TyDiQA-GoldP's dev files (which serve
+// as its test set) in place: one paragraph per question, ASCII-escaped JSON.
+TEST(SquadReader, XtremesStrippedMlqaTestAndTydiqaDevAreUnlabeled) {
+  ReadSummary summary;
+  const auto mlqa =
+      read_squad(fixture("mlqa/MLQA_V1/test/test-context-hi-question-hi.json"), {}, summary);
+  ASSERT_EQ(mlqa.size(), 1u);
+  EXPECT_EQ(mlqa[0].language, "hi");
+  EXPECT_EQ(mlqa[0].input, "question: ताजमहल कहाँ है? context: ताजमहल आगरा में है।");
+  EXPECT_EQ(mlqa[0].gold["labeled"], false);
+  const auto tydiqa =
+      read_squad(fixture("tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.sw.dev.json"), {}, summary);
+  ASSERT_EQ(tydiqa.size(), 1u);
+  EXPECT_EQ(tydiqa[0].language, "sw");
+  EXPECT_EQ(tydiqa[0].id, "swahili-123-0");
+  EXPECT_EQ(tydiqa[0].gold["labeled"], false);
 }
 
 TEST(SquadReader, TruncatedJsonNamesLineAndByte) {

@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "data/readers/bucc.h"
@@ -12,6 +13,7 @@ namespace {
 using nlohmann::json;
 using testing::error_of;
 using testing::fixture;
+using ::testing::HasSubstr;
 
 ReadOptions skipping() {
   ReadOptions options;
@@ -19,29 +21,73 @@ ReadOptions skipping() {
   return options;
 }
 
-TEST(TatoebaReader, GoldIndexesIntoTheSortedEnglishSide) {
+// LASER's originals, laid out as in facebookresearch/LASER data/tatoeba/v1: line i of the
+// {xxx} file is the translation of line i of the .eng file, so the gold is the identity.
+TEST(TatoebaReader, LaserOriginalsAreAlignedLineByLine) {
   ReadSummary summary;
-  const auto examples = read_tatoeba(fixture("tatoeba/th-en.th"), {}, summary);
+  const auto examples = read_tatoeba(fixture("tatoeba/v1/tatoeba.tha-eng.tha"), {}, summary);
   ASSERT_EQ(examples.size(), 6u);
   EXPECT_EQ(summary.examples, 6);
   EXPECT_EQ(examples[0].id, "th-0");
   EXPECT_EQ(examples[0].language, "th");
   EXPECT_EQ(examples[0].input, "ฉันรักแมว");
   EXPECT_EQ(examples[0].target, "");
-  EXPECT_EQ(examples[0].gold, json({{"role", "query"}, {"labeled", true}, {"gold_index", 1}}));
-  EXPECT_EQ(examples[2].gold["gold_index"], 0);
+  EXPECT_EQ(examples[0].gold, json({{"role", "query"}, {"labeled", true}, {"gold_index", 0}}));
+  EXPECT_EQ(examples[2].gold["gold_index"], 2);
   EXPECT_EQ(examples[3].id, "en-0");
   EXPECT_EQ(examples[3].language, "en");
-  EXPECT_EQ(examples[3].input, "He goes to school.");
+  EXPECT_EQ(examples[3].input, "I love cats.");
   EXPECT_EQ(examples[3].gold, json({{"role", "candidate"}, {"index", 0}}));
+  EXPECT_EQ(examples[5].input, "He goes to school.");
 }
 
-TEST(TatoebaReader, WithoutAGoldFileQueriesAreUnlabeled) {
+TEST(TatoebaReader, LaserCodesMapToXtremesLanguageCodes) {
   ReadSummary summary;
-  const auto examples = read_tatoeba(fixture("tatoeba/he-en.he"), {}, summary);
+  const auto examples = read_tatoeba(fixture("tatoeba/v1/tatoeba.cmn-eng.cmn"), {}, summary);
   ASSERT_EQ(examples.size(), 4u);
-  EXPECT_EQ(examples[1].input, "מזג האוויר נעים");
-  EXPECT_EQ(examples[1].gold, json({{"role", "query"}, {"labeled", false}}));
+  EXPECT_EQ(examples[1].id, "zh-1");
+  EXPECT_EQ(examples[1].language, "zh");
+  EXPECT_EQ(examples[1].gold["gold_index"], 1);
+  EXPECT_EQ(tatoeba_laser_code("zh"), "cmn");
+  EXPECT_EQ(tatoeba_laser_code("fa"), "pes");
+  EXPECT_EQ(tatoeba_laser_code("sw"), "swh");
+  EXPECT_EQ(tatoeba_laser_code("ro"), "ron");
+  EXPECT_EQ(error_of([] { tatoeba_laser_code("yo"); }),
+            "tatoeba: no Tatoeba files for language 'yo'");
+}
+
+TEST(TatoebaReader, LaserSidesOfDifferentLengthsAreRefused) {
+  const std::string english = fixture("malformed/tatoeba/v1/tatoeba.ara-eng.eng");
+  ReadSummary summary;
+  EXPECT_EQ(error_of([&] {
+              read_tatoeba(fixture("malformed/tatoeba/v1/tatoeba.ara-eng.ara"), skipping(),
+                           summary);
+            }),
+            english + ":2: expected as many lines as " +
+                fixture("malformed/tatoeba/v1/tatoeba.ara-eng.ara") + " (3)");
+}
+
+// XTREME's copy with a gold file of indices into its sorted English side.
+TEST(TatoebaReader, XtremeLayoutGoldIndexesIntoTheSortedEnglishSide) {
+  ReadSummary summary;
+  const auto examples = read_tatoeba(fixture("tatoeba/th-en.th"), {}, summary);
+  ASSERT_EQ(examples.size(), 6u);
+  EXPECT_EQ(examples[0].id, "th-0");
+  EXPECT_EQ(examples[0].gold, json({{"role", "query"}, {"labeled", true}, {"gold_index", 1}}));
+  EXPECT_EQ(examples[2].gold["gold_index"], 0);
+  EXPECT_EQ(examples[3].input, "He goes to school.");
+}
+
+// XTREME's copy as utils_preprocess.py writes it, with no gold file: the pairs are lost.
+TEST(TatoebaReader, XtremeLayoutWithoutAGoldFileIsRefused) {
+  ReadSummary summary;
+  const std::string error =
+      error_of([&] { read_tatoeba(fixture("tatoeba/he-en.he"), {}, summary); });
+  EXPECT_THAT(error, HasSubstr(fixture("tatoeba/he-en.he") +
+                               ": XTREME's Tatoeba copy sorts the English side and has no gold "
+                               "file (expected " +
+                               fixture("tatoeba/test-he.tsv") + ")"));
+  EXPECT_THAT(error, HasSubstr("tatoeba/v1/tatoeba.{xxx}-eng.{xxx}"));
 }
 
 TEST(TatoebaReader, GoldIndexOutOfRange) {

@@ -50,6 +50,16 @@ TEST(TaggingReader, PanxEntities) {
   EXPECT_EQ(summary.examples, 3);
 }
 
+// PAN-X's test file as utils_preprocess.py writes it: tokens only, no blank line at the end.
+TEST(TaggingReader, PanxTestFileHoldsTokensOnly) {
+  ReadSummary summary;
+  const auto examples = read_tagging(fixture("panx/test-sw.tsv"), panx_task(), {}, summary);
+  ASSERT_EQ(examples.size(), 2u);
+  EXPECT_EQ(examples[0].input, "panx: Juma anaishi Nairobi");
+  EXPECT_EQ(examples[0].gold["labeled"], false);
+  EXPECT_EQ(examples[1].gold["tokens"], json({"Asante"}));
+}
+
 TEST(TaggingReader, MissingTagAndBadTagSkipTheirSentence) {
   const std::string path = fixture("malformed/panx/train-de.tsv");
   ReadSummary summary;

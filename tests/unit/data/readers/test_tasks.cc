@@ -24,7 +24,9 @@ TEST(TaskTable, DispatchesByTaskName) {
   EXPECT_EQ(read_task("panx", fixture("panx/dev-ar.tsv"), {}, summary)[0].target,
             "O B-PER O B-LOC");
   EXPECT_EQ(
-      read_task("tydiqa", fixture("tydiqa/tydiqa.goldp.te.train.json"), {}, summary)[0].language,
+      read_task("tydiqa", fixture("tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.te.train.json"), {},
+                summary)[0]
+          .language,
       "te");
   EXPECT_EQ(summary.examples, 3 + 2 + 1 + 1);
 }
