@@ -74,14 +74,6 @@ std::string decode_text(const data::Tokenizer& tokenizer, const std::vector<int3
   return tokenizer.decode(kept);
 }
 
-std::vector<std::string> split_whitespace(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  std::string word;
-  while (in >> word) out.push_back(word);
-  return out;
-}
-
 struct Written {
   std::string predictions;
   std::string labels;
@@ -439,18 +431,9 @@ Written mine_bucc(Mt5Model& model, const data::Tokenizer& tokenizer,
   return w;
 }
 
-// Generated tokens per example: --max-length, else the task's default; for tagging at least
-// 4 pieces per token of the batch's longest sentence (and eos), so a long sentence is not cut.
-int64_t generated_length(const data::Evaluation& task, const std::vector<data::Example>& examples,
-                         int64_t begin, int64_t end, const EvalOptions& options) {
-  if (options.max_length > 0) return options.max_length;
-  int64_t length = task.max_length;
-  if (task.mode == Mode::kTags)
-    for (int64_t i = begin; i < end; ++i)
-      length = std::max<int64_t>(
-          length,
-          4 * static_cast<int64_t>(examples[static_cast<size_t>(i)].gold.at("tokens").size()) + 1);
-  return length;
+// Generated tokens per example of the answer modes: --max-length, else the task's default.
+int64_t generated_length(const data::Evaluation& task, const EvalOptions& options) {
+  return options.max_length > 0 ? options.max_length : task.max_length;
 }
 
 // Runs the model over `examples` and returns the prediction and label files' contents.
@@ -484,7 +467,11 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
   const int64_t batch = std::max<int64_t>(1, options.batch_size);
   json qa_predictions = json::object();
   json qa_gold = json::array();
-  int64_t padded = 0, cut = 0, replaced = 0, truncated = 0;
+  int64_t truncated = 0;
+  // Tagging: each tag's ids as a target spells it (the tags joined by spaces).
+  std::vector<std::vector<int32_t>> tag_ids;
+  if (task.mode == Mode::kTags)
+    for (const std::string& tag : task.tags) tag_ids.push_back(tokenizer.encode(tag));
   for (int64_t begin = 0; begin < total; begin += batch) {
     const int64_t end = std::min(total, begin + batch);
     std::vector<std::vector<int32_t>> inputs;
@@ -517,13 +504,27 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
           w.labels += json{{"id", e.id}, {"label", e.gold.at("label")}}.dump() + "\n";
         }
       }
+    } else if (task.mode == Mode::kTags) {
+      std::vector<int64_t> words;
+      for (int64_t i = begin; i < end; ++i)
+        words.push_back(
+            static_cast<int64_t>(examples[static_cast<size_t>(i)].gold.at("tokens").size()));
+      const std::vector<std::vector<int>> tags = decode_tags(model, inputs, words, tag_ids);
+      for (int64_t i = begin; i < end; ++i) {
+        const data::Example& e = examples[static_cast<size_t>(i)];
+        for (int tag : tags[static_cast<size_t>(i - begin)])
+          w.predictions += task.tags.at(static_cast<size_t>(tag)) + "\n";
+        w.predictions += "\n";
+        for (const json& tag : e.gold.at("tags")) w.labels += tag.get<std::string>() + "\n";
+        w.labels += "\n";
+      }
     } else {
-      const std::vector<std::vector<int32_t>> generated = greedy_decode(
-          model, inputs, {generated_length(task, examples, begin, end, options), true});
+      const std::vector<std::vector<int32_t>> generated =
+          greedy_decode(model, inputs, {generated_length(task, options), true});
       for (int64_t i = begin; i < end; ++i) {
         const data::Example& e = examples[static_cast<size_t>(i)];
         const std::string text = decode_text(tokenizer, generated[static_cast<size_t>(i - begin)]);
-        if (task.mode == Mode::kAnswer) {
+        {
           const std::string qid = e.gold.at("question_id").get<std::string>();
           qa_predictions[qid] = text;
           json answers = json::array();
@@ -534,21 +535,6 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
               {{"paragraphs",
                 json::array({{{"context", e.gold.at("context")},
                               {"qas", json::array({{{"id", qid}, {"answers", answers}}})}}})}});
-        } else {
-          const size_t tokens = e.gold.at("tokens").size();
-          std::vector<std::string> tags = split_whitespace(text);
-          if (tags.size() < tokens) ++padded;
-          if (tags.size() > tokens) ++cut;
-          tags.resize(tokens, task.pad_tag);
-          for (std::string& tag : tags) {
-            if (std::find(task.tags.begin(), task.tags.end(), tag) != task.tags.end()) continue;
-            tag = task.pad_tag;
-            ++replaced;
-          }
-          for (const std::string& tag : tags) w.predictions += tag + "\n";
-          w.predictions += "\n";
-          for (const json& tag : e.gold.at("tags")) w.labels += tag.get<std::string>() + "\n";
-          w.labels += "\n";
         }
       }
     }
@@ -563,14 +549,8 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
   }
   if (truncated > 0) w.notes["inputs_truncated"] = truncated;
   if (task.mode == Mode::kTags) {
-    w.notes["sentences_padded"] = padded;
-    w.notes["sentences_cut"] = cut;
-    w.notes["tags_replaced"] = replaced;
-    w.notes["tag_alignment"] =
-        std::string("each prediction is padded with '") + task.pad_tag +
-        "' or cut to its sentence's token count, and a word that is no tag of the task "
-        "is replaced by '" +
-        task.pad_tag + "'";
+    w.notes["tag_decoding"] =
+        "greedy decoding constrained to the task's tag set: exactly one tag per input token";
   }
   return w;
 }

@@ -8,14 +8,13 @@
 // Each task's layout, languages, inference mode, labels, metric and prediction format are its
 // entry in the task table (data/tasks.h). Inference modes (data::InferenceMode): rank
 // classification over the label words (xnli, pawsx, udhr-article) or over each example's choices
-// (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text; udpos, panx: one tag per input
-// token, padded or cut to the token count, words outside the task's tag set replaced by its
-// padding tag, each counted in the result); sentence embeddings and cosine (tatoeba: each
-// sentence's nearest English sentence; udhr-align: each paragraph's nearest English paragraph,
-// those without an English counterpart counted and left out; lareqa: each question's top 20
-// among the answer sentences of every XQuAD-R file found under the data folder, pooled as
-// XTREME-R pools its 11 languages and embedded once per run, gold = its answer sentence in each
-// of them; mewslix: each mention's top 20 entity QIDs among
+// (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text); greedy decoding constrained to
+// the task's tag set (udpos, panx: exactly one tag per input token, core/generate.h decode_tags);
+// sentence embeddings and cosine (tatoeba: each sentence's nearest English sentence; udhr-align:
+// each paragraph's nearest English paragraph, those without an English counterpart counted and left
+// out; lareqa: each question's top 20 among the answer sentences of every XQuAD-R file found under
+// the data folder, pooled as XTREME-R pools its 11 languages and embedded once per run, gold = its
+// answer sentence in each of them; mewslix: each mention's top 20 entity QIDs among
 // mewslix/candidate_set_entities.jsonl, embedded once per run, gold from
 // mewslix/wikinews_labels/{split}-{l}.json; bucc2018: each source sentence's nearest English
 // sentence, kept when its cosine reaches the threshold that maximizes F1 on the dev split,
@@ -59,10 +58,10 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec);
 
 struct EvalOptions {
-  std::string split = "test";  // test | dev
-  int64_t batch_size = 16;     // examples per model call
-  int64_t max_length = 0;      // generated tokens per example (eos included); 0: the task's (QA 48;
-                               // tagging 256, or 4 per token of the batch's longest sentence)
+  std::string split = "test";    // test | dev
+  int64_t batch_size = 16;       // examples per model call
+  int64_t max_length = 0;        // QA: generated tokens per example (eos included); 0: the task's
+                                 // (48). Tagging generates one tag per token, whatever its length.
   int64_t max_input_len = 1024;  // input tokens (eos included) kept; 0: all
   bool force = false;            // re-evaluate languages that already have a result
   // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings);

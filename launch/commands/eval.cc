@@ -49,8 +49,7 @@ po::options_description eval_options(EvalCommand& c) {
       "re-evaluate languages that already have a result")(
       "batch", po::value(&c.options.batch_size)->default_value(16), "examples per model call")(
       "max-length", po::value(&c.options.max_length)->default_value(0),
-      "generated tokens per example for QA and tagging (0: 48 for QA; for tagging 256, or 4 per "
-      "token of the batch's longest sentence)")(
+      "generated tokens per example for QA (0: 48); tagging decodes exactly one tag per token")(
       "max-input-len", po::value(&c.options.max_input_len)->default_value(1024),
       "input tokens kept per example, eos included (longer inputs are cut and counted in the "
       "result; 0: no limit)")(

@@ -268,7 +268,7 @@ $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert set(d)=={"xquad.
 ev --task udpos --langs en,ar --max-length 12 >"$WORK/udpos.txt" 2>/dev/null
 check udpos en ar
 [ "$(grep -c . "$OUT/predictions/udpos/test-en.tsv")" -eq 5 ] || fail "UD-POS predictions are not one tag per token"
-grep -q '"tag_alignment"' "$OUT/udpos/en.json" || fail "the tag alignment is not reported"
+grep -q '"tag_decoding"' "$OUT/udpos/en.json" || fail "the tag decoding is not reported"
 
 ev --task panx --langs en,ar --max-length 8 >/dev/null 2>&1 || fail "panx failed"
 check panx en ar
