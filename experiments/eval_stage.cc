@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -118,6 +119,36 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
   return data::data_file(data::task_spec(task), data_dir, split, language);
 }
 
+int best_candidate(const std::vector<double>& log_likelihoods, const std::vector<size_t>& lengths,
+                   bool per_token) {
+  if (log_likelihoods.empty() || lengths.size() != log_likelihoods.size())
+    throw std::invalid_argument("best_candidate: " + std::to_string(log_likelihoods.size()) +
+                                " log-likelihoods but " + std::to_string(lengths.size()) +
+                                " lengths (expected as many, at least one)");
+  auto score = [&](size_t k) {
+    if (!per_token) return log_likelihoods[k];
+    if (lengths[k] == 0) throw std::invalid_argument("best_candidate: a candidate of no tokens");
+    return log_likelihoods[k] / static_cast<double>(lengths[k]);
+  };
+  size_t best = 0;
+  for (size_t k = 1; k < log_likelihoods.size(); ++k)
+    if (score(k) > score(best)) best = k;
+  return static_cast<int>(best);
+}
+
+int64_t retrieval_layer_of(int64_t layer, double depth, int64_t encoder_layers) {
+  if (layer < 0) {
+    if (!(depth >= 0.0 && depth <= 1.0))
+      throw std::invalid_argument("--layer-depth: " + std::to_string(depth) +
+                                  " is not a relative depth in [0, 1]");
+    return std::llround(depth * static_cast<double>(encoder_layers));
+  }
+  if (layer > encoder_layers)
+    throw std::invalid_argument("--layer: " + std::to_string(layer) + " is past the encoder's " +
+                                std::to_string(encoder_layers) + " layers");
+  return layer;
+}
+
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec) {
   const std::vector<std::string>& official = data::task_evaluation(task).languages();
   if (spec == "all") return official;
@@ -163,11 +194,7 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer, const std::s
   if (queries.empty() || candidates.empty())
     throw std::runtime_error(task + " " + language + ": no queries or no English candidates");
   const int64_t layer =
-      options.retrieval_layer >= 0 ? options.retrieval_layer : model.encoder_layers();
-  if (layer > model.encoder_layers())
-    throw std::invalid_argument("retrieval layer " + std::to_string(layer) +
-                                " is past the encoder's " + std::to_string(model.encoder_layers()) +
-                                " layers");
+      retrieval_layer_of(options.retrieval_layer, options.layer_depth, model.encoder_layers());
   const int64_t total = static_cast<int64_t>(examples.size());
   auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -194,13 +221,7 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer, const std::s
 
 // The encoder layer that embeds a sentence for the retrieval tasks.
 int64_t retrieval_layer(Mt5Model& model, const EvalOptions& options) {
-  const int64_t layer =
-      options.retrieval_layer >= 0 ? options.retrieval_layer : model.encoder_layers();
-  if (layer > model.encoder_layers())
-    throw std::invalid_argument("retrieval layer " + std::to_string(layer) +
-                                " is past the encoder's " + std::to_string(model.encoder_layers()) +
-                                " layers");
-  return layer;
+  return retrieval_layer_of(options.retrieval_layer, options.layer_depth, model.encoder_layers());
 }
 
 // [texts, d] sentence embeddings.
@@ -495,7 +516,12 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
       const std::vector<RankedCandidates> ranked = rank_classify(model, inputs, candidates);
       for (int64_t i = begin; i < end; ++i) {
         const data::Example& e = examples[static_cast<size_t>(i)];
-        const int best = ranked[static_cast<size_t>(i - begin)].best;
+        const auto k = static_cast<size_t>(i - begin);
+        const bool per_token = task.mode == Mode::kRankChoices && options.length_normalize;
+        std::vector<size_t> lengths;
+        for (const auto& candidate : candidates[k]) lengths.push_back(candidate.size());
+        const int best =
+            per_token ? best_candidate(ranked[k].log_likelihoods, lengths, true) : ranked[k].best;
         if (task.mode == Mode::kRankLabels) {
           w.predictions += task.file_labels.at(static_cast<size_t>(best)) + "\n";
           w.labels += task.file_labels.at(e.gold.at("label_index").get<size_t>()) + "\n";
@@ -548,6 +574,10 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
     w.labels = json{{"version", "1.1"}, {"data", qa_gold}}.dump(1) + "\n";
   }
   if (truncated > 0) w.notes["inputs_truncated"] = truncated;
+  if (task.mode == Mode::kRankChoices)
+    w.notes["choice_score"] = options.length_normalize
+                                  ? "log-likelihood per target token (eos included)"
+                                  : "summed log-likelihood";
   if (task.mode == Mode::kTags) {
     w.notes["tag_decoding"] =
         "greedy decoding constrained to the task's tag set: exactly one tag per input token";

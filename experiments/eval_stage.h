@@ -64,9 +64,15 @@ struct EvalOptions {
                                  // (48). Tagging generates one tag per token, whatever its length.
   int64_t max_input_len = 1024;  // input tokens (eos included) kept; 0: all
   bool force = false;            // re-evaluate languages that already have a result
-  // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings);
-  // -1: the final normed output.
+  // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings,
+  // the encoder's layer count = the final normed output); -1: the layer at layer_depth.
   int64_t retrieval_layer = -1;
+  // Retrieval without a layer: its relative depth in [0, 1], the layer round(depth x layers).
+  // 0.5, a middle layer, as XTREME pools for its retrieval baselines (experiments/README.md).
+  double layer_depth = 0.5;
+  // Rank classification over each example's choices (xcopa): rank by log-likelihood per target
+  // token (eos included) instead of the summed log-likelihood.
+  bool length_normalize = false;
   // false on every rank of a tensor-parallel group but the first: the rank runs the model (its
   // collectives need the whole group) but writes and scores nothing, and its outcomes carry
   // no result.
@@ -75,6 +81,17 @@ struct EvalOptions {
   std::function<void(const std::string& language, int64_t done, int64_t total, double seconds)>
       progress;
 };
+
+// The candidate of highest log-likelihood, or with per_token of highest log-likelihood divided
+// by its length in target tokens; ties go to the first. Throws std::invalid_argument for no
+// candidates, a lengths list of another size, or (per_token) a length of 0.
+int best_candidate(const std::vector<double>& log_likelihoods, const std::vector<size_t>& lengths,
+                   bool per_token);
+
+// The encoder layer retrieval pools: `layer` when >= 0, else round(depth x encoder_layers)
+// (halves away from zero). Throws std::invalid_argument for a depth outside [0, 1] ("--layer-
+// depth") or a layer past encoder_layers ("--layer").
+int64_t retrieval_layer_of(int64_t layer, double depth, int64_t encoder_layers);
 
 struct LanguageOutcome {
   std::string language;

@@ -31,8 +31,8 @@ const std::vector<std::string> kTrainKeys = {
     "dropout"};
 // eval_max_input_len is evaluation's truncation, apart from training's max_input_len in the
 // [target] sections that take both.
-const std::vector<std::string> kEvalKeys = {"data",  "split", "langs", "eval_max_input_len",
-                                            "batch", "layer"};
+const std::vector<std::string> kEvalKeys = {"data",  "split", "langs",      "eval_max_input_len",
+                                            "batch", "layer", "layer_depth"};
 
 std::vector<std::string> joined_keys(std::vector<std::string> a,
                                      const std::vector<std::string>& b) {
@@ -243,6 +243,11 @@ EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections
   if (const auto k = key("eval_max_input_len")) e.max_input_len = v.integer(*k, 0);
   if (const auto k = key("batch")) e.batch = v.integer(*k, 1);
   if (const auto k = key("layer")) e.layer = v.integer(*k, -1);
+  if (const auto k = key("layer_depth")) {
+    e.layer_depth = v.decimal(*k, 0, INFINITY);
+    if (std::stod(e.layer_depth) > 1)
+      v.fail(*k, "expected a relative depth in [0, 1], got '" + e.layer_depth + "'");
+  }
   return e;
 }
 
@@ -580,7 +585,7 @@ std::vector<std::string> eval_args(const Grid& g, const EvalSettings& e, const s
                                 std::to_string(e.batch)};
   if (std::find(retrieval_tasks().begin(), retrieval_tasks().end(), task) !=
       retrieval_tasks().end())
-    a.insert(a.end(), {"--layer", std::to_string(e.layer)});
+    a.insert(a.end(), {"--layer", std::to_string(e.layer), "--layer-depth", e.layer_depth});
   a.insert(a.end(), {"--device", g.launcher.device, "--tp", std::to_string(g.launcher.tp)});
   return a;
 }

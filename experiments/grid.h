@@ -42,7 +42,8 @@ struct EvalSettings {
   std::string langs = "all";
   int64_t max_input_len = 1024;
   int64_t batch = 16;
-  int64_t layer = -1;  // retrieval tasks' encoder layer
+  int64_t layer = -1;               // retrieval tasks' encoder layer (-1: by layer_depth)
+  std::string layer_depth = "0.5";  // its relative depth when layer is -1, as written
 };
 
 struct TargetSettings {

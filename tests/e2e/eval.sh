@@ -254,6 +254,10 @@ grep -q "skipped" "$WORK/forced.txt" && fail "--force skipped a language: $(cat 
 ev --task xcopa --langs zh >"$WORK/xcopa.txt" 2>/dev/null
 grep -q '"label"' "$OUT/predictions/xcopa/test-zh.jsonl" || fail "no XCOPA predictions"
 check xcopa zh
+grep -q '"choice_score": "summed log-likelihood"' "$OUT/xcopa/zh.json" || fail "the XCOPA choice score is not reported"
+ev --task xcopa --langs zh --force --length-normalize >/dev/null 2>&1 || fail "xcopa --length-normalize failed"
+grep -q '"choice_score": "log-likelihood per target token' "$OUT/xcopa/zh.json" ||
+  fail "--length-normalize is not reported"
 
 ev --task xquad --langs en,hi --max-length 8 >"$WORK/xquad.txt" 2>/dev/null
 cat "$WORK/xquad.txt"

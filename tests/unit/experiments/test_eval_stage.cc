@@ -20,6 +20,35 @@ using stilts::testing::error_of;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+TEST(EvalStage, ChoicesMayBeRankedByLogLikelihoodPerToken) {
+  // A short choice at -4 over 2 tokens against a long one at -5 over 5: the sum prefers the
+  // short one, the per-token mean (-2 against -1) the long one.
+  EXPECT_EQ(best_candidate({-4.0, -5.0}, {2, 5}, false), 0);
+  EXPECT_EQ(best_candidate({-4.0, -5.0}, {2, 5}, true), 1);
+  EXPECT_EQ(best_candidate({-3.0, -1.5, -6.0}, {2, 1, 4}, true), 0);  // -1.5 each: the first
+  EXPECT_EQ(best_candidate({-3.0, -1.5, -6.0}, {2, 1, 4}, false), 1);
+  EXPECT_EQ(best_candidate({-2.0}, {3}, true), 0);
+  EXPECT_THAT(error_of([] { best_candidate({}, {}, false); }), HasSubstr("at least one"));
+  EXPECT_THAT(error_of([] { best_candidate({-1.0, -2.0}, {1}, true); }), HasSubstr("2 log-"));
+  EXPECT_THAT(error_of([] { best_candidate({-1.0, -2.0}, {1, 0}, true); }), HasSubstr("no tokens"));
+}
+
+TEST(EvalStage, RetrievalPoolsTheLayerAtARelativeDepthUnlessALayerIsGiven) {
+  EXPECT_EQ(retrieval_layer_of(-1, 0.5, 24), 12);  // mt5-large: XTREME's middle layer
+  EXPECT_EQ(retrieval_layer_of(-1, 0.5, 8), 4);    // mt5-small
+  EXPECT_EQ(retrieval_layer_of(-1, 0.5, 3), 2);    // halves round away from zero
+  EXPECT_EQ(retrieval_layer_of(-1, 0.0, 8), 0);    // the embeddings
+  EXPECT_EQ(retrieval_layer_of(-1, 1.0, 8), 8);    // the final normed output
+  EXPECT_EQ(retrieval_layer_of(-1, 0.3, 24), 7);
+  EXPECT_EQ(retrieval_layer_of(5, 0.5, 8), 5);  // --layer wins
+  EXPECT_EQ(retrieval_layer_of(8, 0.5, 8), 8);
+  EXPECT_THAT(error_of([] { retrieval_layer_of(9, 0.5, 8); }),
+              HasSubstr("--layer: 9 is past the encoder's 8 layers"));
+  EXPECT_THAT(error_of([] { retrieval_layer_of(-1, 1.5, 8); }),
+              HasSubstr("--layer-depth: 1.500000 is not a relative depth in [0, 1]"));
+  EXPECT_THAT(error_of([] { retrieval_layer_of(-1, -0.1, 8); }), HasSubstr("--layer-depth"));
+}
+
 TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
   EXPECT_EQ(task_data_path("d", "xnli", "test", "hi"), "d/xnli/test-hi.tsv");
   EXPECT_EQ(task_data_path("d", "pawsx", "dev", "zh"), "d/pawsx/dev-zh.tsv");

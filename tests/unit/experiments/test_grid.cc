@@ -130,7 +130,10 @@ TEST_F(GridFiles, ParsesEveryKeyWithSharedDefaultsAndPathsBesideTheFile) {
   EXPECT_EQ(g.target_of("xquad").eval.split, "test");
   EXPECT_EQ(g.target_of("xquad").eval.langs, "en,de");
   EXPECT_EQ(g.eval.data, abs("download"));
+  EXPECT_EQ(g.eval.layer_depth, "0.5");  // XTREME's middle layer
   EXPECT_EQ(g.launcher.kind, "local");
+  const Grid deep = parse_grid(write("", "", "[eval]\nlayer_depth = 0.75\n"));
+  EXPECT_EQ(deep.eval.layer_depth, "0.75");
 }
 
 TEST_F(GridFiles, EveryRefusalNamesTheFileTheKeyAndWhatWasExpected) {
@@ -176,6 +179,9 @@ TEST_F(GridFiles, EveryRefusalNamesTheFileTheKeyAndWhatWasExpected) {
   expect_error("intermediate.multilingual.lr", "got '0'", "lr = 5e-4", "lr = 0");
   expect_error("target.xnli.dropout", "expected a number in [0.000000, 1.000000)", "", "",
                "[target.xnli]\ndropout = 1.5\n");
+  expect_error("eval.layer_depth", "expected a relative depth in [0, 1], got '1.5'", "", "",
+               "[eval]\nlayer_depth = 1.5\n");
+  expect_error("eval.layer_depth", "expected a number in", "", "", "[eval]\nlayer_depth = -0.1\n");
   expect_error("target.xnli.optimizer", "expected one of adafactor, adamw", "", "",
                "[target.xnli]\noptimizer = sgd\n");
   expect_error("target.xquad.steps", "give exactly one of steps and token_budget", "", "",
@@ -337,12 +343,12 @@ TEST_F(GridFiles, EachStageKindHasTheArgumentsOfItsCommand) {
                           "xquad", "--data", abs("download"), "--split", "test", "--langs", "en,de",
                           "--out", run + "/eval", "--max-input-len", "1024", "--batch", "16",
                           "--device", "cpu", "--tp", "1"));
-  EXPECT_THAT(
-      plan.stage("retrieval_eval/test-tiny-english-s2/tatoeba").args,
-      ElementsAre("eval", "--checkpoint", inter, "--tokenizer", tok, "--task", "tatoeba", "--data",
-                  abs("download"), "--split", "dev", "--langs", "all", "--out",
-                  runs + "/shared/retrieval/test-tiny-english-s2", "--max-input-len", "1024",
-                  "--batch", "16", "--layer", "-1", "--device", "cpu", "--tp", "1"));
+  EXPECT_THAT(plan.stage("retrieval_eval/test-tiny-english-s2/tatoeba").args,
+              ElementsAre("eval", "--checkpoint", inter, "--tokenizer", tok, "--task", "tatoeba",
+                          "--data", abs("download"), "--split", "dev", "--langs", "all", "--out",
+                          runs + "/shared/retrieval/test-tiny-english-s2", "--max-input-len",
+                          "1024", "--batch", "16", "--layer", "-1", "--layer-depth", "0.5",
+                          "--device", "cpu", "--tp", "1"));
 }
 
 TEST_F(GridFiles, PretrainingIsOneSharedStagePerModelAndMpirunSetsStepsAndRanks) {
