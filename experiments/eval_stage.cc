@@ -14,6 +14,7 @@
 #include "core/sentence_embedding.h"
 #include "data/languages.h"
 #include "data/tasks.h"
+#include "experiments/accidental_translation.h"
 #include "experiments/metrics/bucc.h"
 #include "experiments/metrics/categories.h"
 #include "experiments/scorer.h"
@@ -489,6 +490,9 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
   json qa_predictions = json::object();
   json qa_gold = json::array();
   int64_t truncated = 0;
+  AccidentalTranslation accidental;
+  if (const data::Language* l = data::find_language(language))
+    accidental.language_script = std::string(l->script);
   // Tagging: each tag's ids as a target spells it (the tags joined by spaces).
   std::vector<std::vector<int32_t>> tag_ids;
   if (task.mode == Mode::kTags)
@@ -553,6 +557,7 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
         {
           const std::string qid = e.gold.at("question_id").get<std::string>();
           qa_predictions[qid] = text;
+          accidental.add(text, e.gold.at("context").get<std::string>());
           json answers = json::array();
           const json& a = e.gold.at("answers");
           for (size_t k = 0; k < a.at("text").size(); ++k)
@@ -570,6 +575,7 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   if (task.mode == Mode::kAnswer) {
+    w.notes["accidental_translation"] = accidental.to_json();
     w.predictions = qa_predictions.dump(1) + "\n";
     w.labels = json{{"version", "1.1"}, {"data", qa_gold}}.dump(1) + "\n";
   }
@@ -736,6 +742,18 @@ std::string summary_markdown(const json& summary) {
     md << "| " << f.at("family").get<std::string>() << " | " << codes << " | "
        << number(f.at("mean")) << " |\n";
   }
+  if (summary.contains("accidental_translation")) {
+    md << "\nAccidental translation (% of non-empty answers):\n\n"
+       << "| language | script | answers | other script | not in context "
+          "|\n|---|---|---|---|---|\n";
+    auto percent = [&](const json& share) {
+      return share.is_null() ? std::string("-") : number(json(100.0 * share.get<double>()));
+    };
+    for (const auto& [code, a] : summary.at("accidental_translation").items())
+      md << "| " << code << " | " << a.at("script").get<std::string>() << " | "
+         << a.at("answers").get<int64_t>() << " | " << percent(a.at("other_script_share")) << " | "
+         << percent(a.at("not_in_context_share")) << " |\n";
+  }
   return md.str();
 }
 
@@ -743,13 +761,17 @@ json write_task_summary(const std::string& task, const std::vector<std::string>&
                         const std::string& out_dir) {
   const fs::path dir = fs::path(out_dir) / task;
   std::vector<LanguageScore> scores;
+  json accidental = json::object();
   for (const std::string& language : languages) {
     const fs::path path = dir / (language + ".json");
     if (!fs::exists(path)) continue;
     const json result = read_json(path);
     scores.push_back({language, result.at("score").get<double>()});
+    if (result.contains("notes") && result["notes"].contains("accidental_translation"))
+      accidental[language] = result["notes"]["accidental_translation"];
   }
-  const json summary = summarize_languages(task, scores);
+  json summary = summarize_languages(task, scores);
+  if (!accidental.empty()) summary["accidental_translation"] = accidental;
   write_file(dir / "summary.json", summary.dump(2) + "\n");
   write_file(dir / "summary.md", summary_markdown(summary));
   return summary;

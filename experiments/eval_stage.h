@@ -121,7 +121,9 @@ nlohmann::json summarize_languages(const std::string& task,
 std::string summary_markdown(const nlohmann::json& summary);
 
 // Reads <out>/<task>/<lang>.json of the given languages (those that exist), writes
-// <out>/<task>/summary.json and summary.md and returns the summary.
+// <out>/<task>/summary.json and summary.md and returns the summary; for the QA tasks it adds
+// "accidental_translation": {l: the language's counts and shares} (accidental_translation.h),
+// from each result's notes, also as a table in summary.md.
 nlohmann::json write_task_summary(const std::string& task,
                                   const std::vector<std::string>& languages,
                                   const std::string& out_dir);

@@ -262,6 +262,8 @@ grep -q '"choice_score": "log-likelihood per target token' "$OUT/xcopa/zh.json" 
 ev --task xquad --langs en,hi --max-length 8 >"$WORK/xquad.txt" 2>/dev/null
 cat "$WORK/xquad.txt"
 check xquad en hi
+$PY -c 'import json,sys; a=json.load(open(sys.argv[1]))["accidental_translation"]; assert set(a)=={"en","hi"} and a["hi"]["script"]=="Deva", a' \
+  "$OUT/xquad/summary.json" || fail "the summary lacks accidental translation per language"
 any_split --task xquad --langs en,hi --split dev --max-length 4 --max-input-len 8 \
   --out "$WORK/truncated" >/dev/null 2>&1 || fail "xquad with --max-input-len failed"
 grep -q '"inputs_truncated": 2' "$WORK/truncated/xquad/en.json" || fail "truncated inputs not counted"

@@ -7,8 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
+#include "experiments/accidental_translation.h"
 #include "experiments/eval_stage.h"
 #include "tests/unit/error_of.h"
 
@@ -19,6 +21,45 @@ namespace fs = std::filesystem;
 using stilts::testing::error_of;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+TEST(AccidentalTranslation, FindsTheDominantScriptAndMatchesItToTheLanguage) {
+  EXPECT_EQ(dominant_script("Berlin"), "Latn");
+  EXPECT_EQ(dominant_script("Москва 1147"), "Cyrl");
+  EXPECT_EQ(dominant_script("القاهرة"), "Arab");
+  EXPECT_EQ(dominant_script("北京市"), "Hani");
+  EXPECT_EQ(dominant_script("ひらがなと漢字"), "Hira");   // 5 Hiragana, 2 Han
+  EXPECT_EQ(dominant_script("नई दिल्ली"), "Deva");         // the vowel signs are Deva too
+  EXPECT_EQ(dominant_script("Москва (Moscow)"), "Cyrl");  // 6 and 6: the first name
+  EXPECT_EQ(dominant_script("1945, 3.5%"), "");
+  EXPECT_EQ(dominant_script(""), "");
+  EXPECT_EQ(dominant_script("ÿþ"
+                            "abc"),
+            "Latn");  // invalid bytes are skipped
+  EXPECT_TRUE(script_matches("Hani", "Hans"));
+  EXPECT_TRUE(script_matches("Kana", "Jpan"));
+  EXPECT_TRUE(script_matches("Hani", "Hang"));
+  EXPECT_TRUE(script_matches("", "Thai"));
+  EXPECT_TRUE(script_matches("Thai", "Thai"));
+  EXPECT_FALSE(script_matches("Latn", "Thai"));
+  EXPECT_FALSE(script_matches("Hang", "Jpan"));
+}
+
+TEST(AccidentalTranslation, CountsAnswersInAnotherScriptAndAnswersNotInTheContext) {
+  AccidentalTranslation a{.language_script = "Cyrl"};
+  EXPECT_TRUE(a.to_json()["other_script_share"].is_null());
+  const std::string context = "Москва — столица России с 1918 года.";
+  a.add("Москва", context);    // copied
+  a.add("Moscow", context);    // translated: other script, not in the context
+  a.add("столицей", context);  // same script, inflected: not in the context
+  a.add("1918", context);      // no script of its own: in the context
+  a.add("", context);          // not counted
+  const nlohmann::json j = a.to_json();
+  EXPECT_EQ(j["answers"], 4);
+  EXPECT_EQ(j["other_script"], 1);
+  EXPECT_EQ(j["not_in_context"], 2);
+  EXPECT_DOUBLE_EQ(j["other_script_share"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(j["not_in_context_share"].get<double>(), 0.5);
+}
 
 TEST(EvalStage, ChoicesMayBeRankedByLogLikelihoodPerToken) {
   // A short choice at -4 over 2 tokens against a long one at -5 over 5: the sum prefers the
@@ -161,8 +202,18 @@ TEST(EvalStage, WritesTheSummaryFromResultFiles) {
   const fs::path dir(pattern);
   fs::create_directories(dir / "xquad");
   std::ofstream(dir / "xquad" / "ar.json") << R"({"score": 20.5})";
-  std::ofstream(dir / "xquad" / "hi.json") << R"({"score": 10.5})";
+  std::ofstream(dir / "xquad" / "hi.json")
+      << R"({"score": 10.5, "notes": {"accidental_translation": {"script": "Deva", "answers": 4,
+            "other_script": 1, "not_in_context": 2, "other_script_share": 0.25,
+            "not_in_context_share": 0.5}}})";
   const nlohmann::json s = write_task_summary("xquad", {"ar", "hi", "zh"}, dir.string());
+  // Per language, from the results that report it.
+  ASSERT_TRUE(s.contains("accidental_translation"));
+  EXPECT_EQ(s["accidental_translation"].size(), 1u);
+  EXPECT_DOUBLE_EQ(s["accidental_translation"]["hi"]["other_script_share"].get<double>(), 0.25);
+  std::ifstream md_file(dir / "xquad" / "summary.md");
+  const std::string md((std::istreambuf_iterator<char>(md_file)), {});
+  EXPECT_THAT(md, HasSubstr("| hi | Deva | 4 | 25.00 | 50.00 |"));
   EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 15.5);
   EXPECT_EQ(s["languages"].size(), 2u);  // zh has no result yet
   EXPECT_TRUE(fs::exists(dir / "xquad" / "summary.json"));
