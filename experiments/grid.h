@@ -32,6 +32,9 @@ struct TrainSettings {
   int64_t max_input_len = 1024;
   int64_t max_target_len = 256;
   std::string mixture_alpha = "0.3";
+  // Target stages with span_corruption_ratio: --mixture-weights, one per corpus (the task's,
+  // then the span-corrupted ones appended to corpora), instead of mixture_alpha.
+  std::string mixture_weights;
   int64_t save_every = 200;  // checkpoints an interrupted stage resumes from (mT5: every 200)
   std::string dropout;       // empty: the model config's
 };
