@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "parallel/vocab_parallel_cross_entropy.h"
 
@@ -163,6 +164,164 @@ std::vector<RankedCandidates> rank_classify(
     r.best = static_cast<int>(std::max_element(r.log_likelihoods.begin(), r.log_likelihoods.end()) -
                               r.log_likelihoods.begin());
   return results;
+}
+
+namespace {
+
+// The tag set as a trie of token ids: node 0 is the root (a word's start); a node's children in
+// tag-set order, and the tag that ends at it (-1: none).
+struct TagTrie {
+  struct Node {
+    std::vector<std::pair<int32_t, int>> children;
+    int tag = -1;
+  };
+  std::vector<Node> nodes{1};
+
+  int child(int node, int32_t token) const {
+    for (const auto& [t, next] : nodes[static_cast<size_t>(node)].children)
+      if (t == token) return next;
+    return -1;
+  }
+};
+
+TagTrie build_trie(const std::vector<std::vector<int32_t>>& tags, int32_t eos_token) {
+  if (tags.empty()) throw std::invalid_argument("decode_tags: the tag set is empty");
+  TagTrie trie;
+  for (size_t k = 0; k < tags.size(); ++k) {
+    if (tags[k].empty())
+      throw std::invalid_argument("decode_tags: tag " + std::to_string(k) + " has no tokens");
+    int node = 0;
+    for (int32_t token : tags[k]) {
+      if (token == eos_token)
+        throw std::invalid_argument("decode_tags: tag " + std::to_string(k) + " contains eos");
+      int next = trie.child(node, token);
+      if (next < 0) {
+        next = static_cast<int>(trie.nodes.size());
+        trie.nodes[static_cast<size_t>(node)].children.emplace_back(token, next);
+        trie.nodes.emplace_back();
+      }
+      node = next;
+    }
+    int& tag = trie.nodes[static_cast<size_t>(node)].tag;
+    if (tag >= 0)
+      throw std::invalid_argument("decode_tags: tags " + std::to_string(tag) + " and " +
+                                  std::to_string(k) + " have the same tokens");
+    tag = static_cast<int>(k);
+  }
+  return trie;
+}
+
+}  // namespace
+
+std::vector<std::vector<int>> constrained_tag_search(const std::vector<int64_t>& words,
+                                                     const std::vector<std::vector<int32_t>>& tags,
+                                                     int32_t start_token, int32_t eos_token,
+                                                     int32_t pad_token,
+                                                     const NextTokenScorer& score) {
+  const TagTrie trie = build_trie(tags, eos_token);
+  const size_t rows = words.size();
+  std::vector<std::vector<int>> out(rows);
+  std::vector<int> node(rows, 0);
+  std::vector<bool> done(rows, false);
+  std::vector<int32_t> fed(rows, start_token);
+  for (size_t r = 0; r < rows; ++r)
+    if (words[r] < 0) throw std::invalid_argument("decode_tags: a negative word count");
+  while (true) {
+    // Each row's allowed tokens: the continuations of its current tag; after a complete tag
+    // (or at the start), the first tokens of every tag while words remain, else eos.
+    std::vector<std::vector<int32_t>> allowed(rows);
+    bool any = false;
+    for (size_t r = 0; r < rows; ++r) {
+      if (done[r]) continue;
+      any = true;
+      const TagTrie::Node& n = trie.nodes[static_cast<size_t>(node[r])];
+      for (const auto& [token, next] : n.children) allowed[r].push_back(token);
+      const bool at_word_end = node[r] == 0 || n.tag >= 0;
+      if (!at_word_end) continue;
+      const int64_t finished = static_cast<int64_t>(out[r].size()) + (node[r] == 0 ? 0 : 1);
+      if (node[r] != 0 && finished < words[r]) {
+        for (const auto& [token, next] : trie.nodes[0].children)
+          if (trie.child(node[r], token) < 0) allowed[r].push_back(token);
+      } else if (finished >= words[r]) {
+        if (node[r] == 0) allowed[r].clear();  // no words: eos alone
+        allowed[r].push_back(eos_token);
+      }
+    }
+    if (!any) break;
+    const std::vector<std::vector<double>> scores = score(fed, allowed);
+    if (scores.size() != rows)
+      throw std::logic_error("decode_tags: the scorer returned " + std::to_string(scores.size()) +
+                             " rows for " + std::to_string(rows));
+    for (size_t r = 0; r < rows; ++r) {
+      if (done[r]) {
+        fed[r] = pad_token;
+        continue;
+      }
+      if (scores[r].size() != allowed[r].size())
+        throw std::logic_error("decode_tags: the scorer returned a wrong number of scores");
+      size_t best = 0;
+      for (size_t j = 1; j < allowed[r].size(); ++j)
+        if (scores[r][j] > scores[r][best]) best = j;
+      const int32_t token = allowed[r][best];
+      fed[r] = token;
+      if (const int next = trie.child(node[r], token); next >= 0) {
+        node[r] = next;
+        continue;
+      }
+      // The current tag is complete: it ends here, and the token starts the next one or ends.
+      if (node[r] != 0) out[r].push_back(trie.nodes[static_cast<size_t>(node[r])].tag);
+      if (token == eos_token) {
+        done[r] = true;
+        node[r] = 0;
+      } else {
+        node[r] = trie.child(0, token);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<int>> decode_tags(Mt5Model& model,
+                                          const std::vector<std::vector<int32_t>>& inputs,
+                                          const std::vector<int64_t>& words,
+                                          const std::vector<std::vector<int32_t>>& tags) {
+  if (inputs.size() != words.size())
+    throw std::invalid_argument("decode_tags: " + std::to_string(inputs.size()) +
+                                " inputs but word counts for " + std::to_string(words.size()));
+  const ModelConfig& c = model.params().config();
+  build_trie(tags, c.eos_token_id);  // refuses a bad tag set before the model runs
+  if (inputs.empty()) return {};
+  const auto b = static_cast<int64_t>(inputs.size());
+  int64_t length = 0;
+  const std::vector<int32_t> ids = padded_inputs(inputs, c.pad_token_id, length);
+  model.encode(ids, b, length);
+  DecoderCache cache = model.start_decoding();
+  VocabParallelCrossEntropy loss(model.tp(), c.vocab_size, kIgnoreIndex);
+  // log p of an allowed token is minus its cross-entropy as the target, which the vocab-parallel
+  // loss computes without gathering the logits: one pass per allowed slot.
+  const NextTokenScorer score = [&](const std::vector<int32_t>& fed,
+                                    const std::vector<std::vector<int32_t>>& allowed) {
+    const Tensor& logits = model.decode_step(fed, cache);
+    size_t slots = 0;
+    for (const auto& a : allowed) slots = std::max(slots, a.size());
+    std::vector<std::vector<double>> scores(allowed.size());
+    Tensor targets({b}, DType::i32);
+    Tensor nll({b}, DType::f32, logits.device());
+    for (size_t s = 0; s < slots; ++s) {
+      for (int64_t r = 0; r < b; ++r) {
+        const auto& a = allowed[static_cast<size_t>(r)];
+        targets.data<int32_t>()[r] = s < a.size() ? a[s] : kIgnoreIndex;
+      }
+      loss.forward(logits, targets.to(logits.device()), 0.0f, nll);
+      const Tensor host = nll.to(Device::cpu);
+      for (int64_t r = 0; r < b; ++r)
+        if (s < allowed[static_cast<size_t>(r)].size())
+          scores[static_cast<size_t>(r)].push_back(-static_cast<double>(host.data<float>()[r]));
+    }
+    return scores;
+  };
+  return constrained_tag_search(words, tags, c.decoder_start_token_id, c.eos_token_id,
+                                c.pad_token_id, score);
 }
 
 }  // namespace stilts

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/model.h"
@@ -39,5 +40,33 @@ struct RankedCandidates {
 std::vector<RankedCandidates> rank_classify(
     Mt5Model& model, const std::vector<std::vector<int32_t>>& inputs,
     const std::vector<std::vector<std::vector<int32_t>>>& candidates, int64_t batch_pairs = 64);
+
+// Tagging (UD-POS, PAN-X): exactly words[i] tags for example i, each one of `tags`, by greedy
+// decoding constrained to the tag set. tags[k] is tag k's token ids as the tag is tokenized
+// inside a target (the tags joined by spaces: each tag's first piece carries the word boundary,
+// so a tag's ids are the same alone and in a sentence; no eos). At each step the decoder may
+// emit only a token that continues a tag of the set from what it has emitted of the current
+// word; once a tag is complete, the next token must start the next word's tag, or be eos after
+// the last word's. Among the allowed tokens the likeliest is taken. A token that would both
+// continue the current tag and start the next one continues it. Returns each example's tag
+// indices, one per word. Throws std::invalid_argument for an empty tag set, an empty tag, eos
+// inside a tag, two tags with the same ids, or words.size() != inputs.size().
+std::vector<std::vector<int>> decode_tags(Mt5Model& model,
+                                          const std::vector<std::vector<int32_t>>& inputs,
+                                          const std::vector<int64_t>& words,
+                                          const std::vector<std::vector<int32_t>>& tags);
+
+// The model behind decode_tags, for tests: fed[r] is row r's token at this step (the decoder
+// start token first, pad once the row is done); returns, per row, the log-probability of the
+// next token being each of allowed[r] (an empty allowed[r]: a finished row, scored as nothing).
+using NextTokenScorer = std::function<std::vector<std::vector<double>>(
+    const std::vector<int32_t>& fed, const std::vector<std::vector<int32_t>>& allowed)>;
+
+// decode_tags' search alone, over `score`.
+std::vector<std::vector<int>> constrained_tag_search(const std::vector<int64_t>& words,
+                                                     const std::vector<std::vector<int32_t>>& tags,
+                                                     int32_t start_token, int32_t eos_token,
+                                                     int32_t pad_token,
+                                                     const NextTokenScorer& score);
 
 }  // namespace stilts

@@ -97,11 +97,9 @@ struct Evaluation {
   // XTREME's prediction and label files, by label index.
   std::vector<std::string> label_words = {};
   std::vector<std::string> file_labels = {};
-  // kTags: the tag set (a generated word outside it becomes pad_tag) and the tag that pads a
-  // prediction shorter than its sentence.
+  // kTags: the tag set, the only words tag decoding may emit (one per input token).
   std::vector<std::string> tags = {};
-  std::string pad_tag = {};
-  // Greedy modes: generated tokens per example unless --max-length says otherwise.
+  // kAnswer: generated tokens per example unless --max-length says otherwise.
   int64_t max_length = 0;
   // What `stilts eval --help` says of the task beyond its name, if anything.
   std::string note = {};

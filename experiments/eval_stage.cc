@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +14,7 @@
 #include "core/sentence_embedding.h"
 #include "data/languages.h"
 #include "data/tasks.h"
+#include "experiments/accidental_translation.h"
 #include "experiments/metrics/bucc.h"
 #include "experiments/metrics/categories.h"
 #include "experiments/scorer.h"
@@ -74,14 +76,6 @@ std::string decode_text(const data::Tokenizer& tokenizer, const std::vector<int3
   return tokenizer.decode(kept);
 }
 
-std::vector<std::string> split_whitespace(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  std::string word;
-  while (in >> word) out.push_back(word);
-  return out;
-}
-
 struct Written {
   std::string predictions;
   std::string labels;
@@ -124,6 +118,36 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
                            const std::string& split, const std::string& language) {
   check_eval_task(task);
   return data::data_file(data::task_spec(task), data_dir, split, language);
+}
+
+int best_candidate(const std::vector<double>& log_likelihoods, const std::vector<size_t>& lengths,
+                   bool per_token) {
+  if (log_likelihoods.empty() || lengths.size() != log_likelihoods.size())
+    throw std::invalid_argument("best_candidate: " + std::to_string(log_likelihoods.size()) +
+                                " log-likelihoods but " + std::to_string(lengths.size()) +
+                                " lengths (expected as many, at least one)");
+  auto score = [&](size_t k) {
+    if (!per_token) return log_likelihoods[k];
+    if (lengths[k] == 0) throw std::invalid_argument("best_candidate: a candidate of no tokens");
+    return log_likelihoods[k] / static_cast<double>(lengths[k]);
+  };
+  size_t best = 0;
+  for (size_t k = 1; k < log_likelihoods.size(); ++k)
+    if (score(k) > score(best)) best = k;
+  return static_cast<int>(best);
+}
+
+int64_t retrieval_layer_of(int64_t layer, double depth, int64_t encoder_layers) {
+  if (layer < 0) {
+    if (!(depth >= 0.0 && depth <= 1.0))
+      throw std::invalid_argument("--layer-depth: " + std::to_string(depth) +
+                                  " is not a relative depth in [0, 1]");
+    return std::llround(depth * static_cast<double>(encoder_layers));
+  }
+  if (layer > encoder_layers)
+    throw std::invalid_argument("--layer: " + std::to_string(layer) + " is past the encoder's " +
+                                std::to_string(encoder_layers) + " layers");
+  return layer;
 }
 
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec) {
@@ -171,11 +195,7 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer, const std::s
   if (queries.empty() || candidates.empty())
     throw std::runtime_error(task + " " + language + ": no queries or no English candidates");
   const int64_t layer =
-      options.retrieval_layer >= 0 ? options.retrieval_layer : model.encoder_layers();
-  if (layer > model.encoder_layers())
-    throw std::invalid_argument("retrieval layer " + std::to_string(layer) +
-                                " is past the encoder's " + std::to_string(model.encoder_layers()) +
-                                " layers");
+      retrieval_layer_of(options.retrieval_layer, options.layer_depth, model.encoder_layers());
   const int64_t total = static_cast<int64_t>(examples.size());
   auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -202,13 +222,7 @@ Written retrieve(Mt5Model& model, const data::Tokenizer& tokenizer, const std::s
 
 // The encoder layer that embeds a sentence for the retrieval tasks.
 int64_t retrieval_layer(Mt5Model& model, const EvalOptions& options) {
-  const int64_t layer =
-      options.retrieval_layer >= 0 ? options.retrieval_layer : model.encoder_layers();
-  if (layer > model.encoder_layers())
-    throw std::invalid_argument("retrieval layer " + std::to_string(layer) +
-                                " is past the encoder's " + std::to_string(model.encoder_layers()) +
-                                " layers");
-  return layer;
+  return retrieval_layer_of(options.retrieval_layer, options.layer_depth, model.encoder_layers());
 }
 
 // [texts, d] sentence embeddings.
@@ -439,18 +453,9 @@ Written mine_bucc(Mt5Model& model, const data::Tokenizer& tokenizer,
   return w;
 }
 
-// Generated tokens per example: --max-length, else the task's default; for tagging at least
-// 4 pieces per token of the batch's longest sentence (and eos), so a long sentence is not cut.
-int64_t generated_length(const data::Evaluation& task, const std::vector<data::Example>& examples,
-                         int64_t begin, int64_t end, const EvalOptions& options) {
-  if (options.max_length > 0) return options.max_length;
-  int64_t length = task.max_length;
-  if (task.mode == Mode::kTags)
-    for (int64_t i = begin; i < end; ++i)
-      length = std::max<int64_t>(
-          length,
-          4 * static_cast<int64_t>(examples[static_cast<size_t>(i)].gold.at("tokens").size()) + 1);
-  return length;
+// Generated tokens per example of the answer modes: --max-length, else the task's default.
+int64_t generated_length(const data::Evaluation& task, const EvalOptions& options) {
+  return options.max_length > 0 ? options.max_length : task.max_length;
 }
 
 // Runs the model over `examples` and returns the prediction and label files' contents.
@@ -484,7 +489,14 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
   const int64_t batch = std::max<int64_t>(1, options.batch_size);
   json qa_predictions = json::object();
   json qa_gold = json::array();
-  int64_t padded = 0, cut = 0, replaced = 0, truncated = 0;
+  int64_t truncated = 0;
+  AccidentalTranslation accidental;
+  if (const data::Language* l = data::find_language(language))
+    accidental.language_script = std::string(l->script);
+  // Tagging: each tag's ids as a target spells it (the tags joined by spaces).
+  std::vector<std::vector<int32_t>> tag_ids;
+  if (task.mode == Mode::kTags)
+    for (const std::string& tag : task.tags) tag_ids.push_back(tokenizer.encode(tag));
   for (int64_t begin = 0; begin < total; begin += batch) {
     const int64_t end = std::min(total, begin + batch);
     std::vector<std::vector<int32_t>> inputs;
@@ -508,7 +520,12 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
       const std::vector<RankedCandidates> ranked = rank_classify(model, inputs, candidates);
       for (int64_t i = begin; i < end; ++i) {
         const data::Example& e = examples[static_cast<size_t>(i)];
-        const int best = ranked[static_cast<size_t>(i - begin)].best;
+        const auto k = static_cast<size_t>(i - begin);
+        const bool per_token = task.mode == Mode::kRankChoices && options.length_normalize;
+        std::vector<size_t> lengths;
+        for (const auto& candidate : candidates[k]) lengths.push_back(candidate.size());
+        const int best =
+            per_token ? best_candidate(ranked[k].log_likelihoods, lengths, true) : ranked[k].best;
         if (task.mode == Mode::kRankLabels) {
           w.predictions += task.file_labels.at(static_cast<size_t>(best)) + "\n";
           w.labels += task.file_labels.at(e.gold.at("label_index").get<size_t>()) + "\n";
@@ -517,15 +534,30 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
           w.labels += json{{"id", e.id}, {"label", e.gold.at("label")}}.dump() + "\n";
         }
       }
+    } else if (task.mode == Mode::kTags) {
+      std::vector<int64_t> words;
+      for (int64_t i = begin; i < end; ++i)
+        words.push_back(
+            static_cast<int64_t>(examples[static_cast<size_t>(i)].gold.at("tokens").size()));
+      const std::vector<std::vector<int>> tags = decode_tags(model, inputs, words, tag_ids);
+      for (int64_t i = begin; i < end; ++i) {
+        const data::Example& e = examples[static_cast<size_t>(i)];
+        for (int tag : tags[static_cast<size_t>(i - begin)])
+          w.predictions += task.tags.at(static_cast<size_t>(tag)) + "\n";
+        w.predictions += "\n";
+        for (const json& tag : e.gold.at("tags")) w.labels += tag.get<std::string>() + "\n";
+        w.labels += "\n";
+      }
     } else {
-      const std::vector<std::vector<int32_t>> generated = greedy_decode(
-          model, inputs, {generated_length(task, examples, begin, end, options), true});
+      const std::vector<std::vector<int32_t>> generated =
+          greedy_decode(model, inputs, {generated_length(task, options), true});
       for (int64_t i = begin; i < end; ++i) {
         const data::Example& e = examples[static_cast<size_t>(i)];
         const std::string text = decode_text(tokenizer, generated[static_cast<size_t>(i - begin)]);
-        if (task.mode == Mode::kAnswer) {
+        {
           const std::string qid = e.gold.at("question_id").get<std::string>();
           qa_predictions[qid] = text;
+          accidental.add(text, e.gold.at("context").get<std::string>());
           json answers = json::array();
           const json& a = e.gold.at("answers");
           for (size_t k = 0; k < a.at("text").size(); ++k)
@@ -534,21 +566,6 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
               {{"paragraphs",
                 json::array({{{"context", e.gold.at("context")},
                               {"qas", json::array({{{"id", qid}, {"answers", answers}}})}}})}});
-        } else {
-          const size_t tokens = e.gold.at("tokens").size();
-          std::vector<std::string> tags = split_whitespace(text);
-          if (tags.size() < tokens) ++padded;
-          if (tags.size() > tokens) ++cut;
-          tags.resize(tokens, task.pad_tag);
-          for (std::string& tag : tags) {
-            if (std::find(task.tags.begin(), task.tags.end(), tag) != task.tags.end()) continue;
-            tag = task.pad_tag;
-            ++replaced;
-          }
-          for (const std::string& tag : tags) w.predictions += tag + "\n";
-          w.predictions += "\n";
-          for (const json& tag : e.gold.at("tags")) w.labels += tag.get<std::string>() + "\n";
-          w.labels += "\n";
         }
       }
     }
@@ -558,19 +575,18 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   if (task.mode == Mode::kAnswer) {
+    w.notes["accidental_translation"] = accidental.to_json();
     w.predictions = qa_predictions.dump(1) + "\n";
     w.labels = json{{"version", "1.1"}, {"data", qa_gold}}.dump(1) + "\n";
   }
   if (truncated > 0) w.notes["inputs_truncated"] = truncated;
+  if (task.mode == Mode::kRankChoices)
+    w.notes["choice_score"] = options.length_normalize
+                                  ? "log-likelihood per target token (eos included)"
+                                  : "summed log-likelihood";
   if (task.mode == Mode::kTags) {
-    w.notes["sentences_padded"] = padded;
-    w.notes["sentences_cut"] = cut;
-    w.notes["tags_replaced"] = replaced;
-    w.notes["tag_alignment"] =
-        std::string("each prediction is padded with '") + task.pad_tag +
-        "' or cut to its sentence's token count, and a word that is no tag of the task "
-        "is replaced by '" +
-        task.pad_tag + "'";
+    w.notes["tag_decoding"] =
+        "greedy decoding constrained to the task's tag set: exactly one tag per input token";
   }
   return w;
 }
@@ -754,6 +770,18 @@ std::string summary_markdown(const json& summary) {
       md << "| " << s.at("language").get<std::string>() << " | "
          << s.at("reason").get<std::string>() << " |\n";
   }
+  if (summary.contains("accidental_translation")) {
+    md << "\nAccidental translation (% of non-empty answers):\n\n"
+       << "| language | script | answers | other script | not in context "
+          "|\n|---|---|---|---|---|\n";
+    auto percent = [&](const json& share) {
+      return share.is_null() ? std::string("-") : number(json(100.0 * share.get<double>()));
+    };
+    for (const auto& [code, a] : summary.at("accidental_translation").items())
+      md << "| " << code << " | " << a.at("script").get<std::string>() << " | "
+         << a.at("answers").get<int64_t>() << " | " << percent(a.at("other_script_share")) << " | "
+         << percent(a.at("not_in_context_share")) << " |\n";
+  }
   return md.str();
 }
 
@@ -761,11 +789,14 @@ json write_task_summary(const std::string& task, const std::vector<std::string>&
                         const std::string& out_dir, const std::vector<SkippedLanguage>& skipped) {
   const fs::path dir = fs::path(out_dir) / task;
   std::vector<LanguageScore> scores;
+  json accidental = json::object();
   for (const std::string& language : languages) {
     const fs::path path = dir / (language + ".json");
     if (!fs::exists(path)) continue;
     const json result = read_json(path);
     scores.push_back({language, result.at("score").get<double>()});
+    if (result.contains("notes") && result["notes"].contains("accidental_translation"))
+      accidental[language] = result["notes"]["accidental_translation"];
   }
   json summary = summarize_languages(task, scores);
   json skipped_json = json::array();
@@ -773,6 +804,7 @@ json write_task_summary(const std::string& task, const std::vector<std::string>&
     skipped_json.push_back({{"language", s.language}, {"reason", s.reason}});
   summary["skipped_count"] = skipped.size();
   summary["skipped_languages"] = skipped_json;
+  if (!accidental.empty()) summary["accidental_translation"] = accidental;
   write_file(dir / "summary.json", summary.dump(2) + "\n");
   write_file(dir / "summary.md", summary_markdown(summary));
   return summary;

@@ -8,14 +8,13 @@
 // Each task's layout, languages, inference mode, labels, metric and prediction format are its
 // entry in the task table (data/tasks.h). Inference modes (data::InferenceMode): rank
 // classification over the label words (xnli, pawsx, udhr-article) or over each example's choices
-// (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text; udpos, panx: one tag per input
-// token, padded or cut to the token count, words outside the task's tag set replaced by its
-// padding tag, each counted in the result); sentence embeddings and cosine (tatoeba: each
-// sentence's nearest English sentence; udhr-align: each paragraph's nearest English paragraph,
-// those without an English counterpart counted and left out; lareqa: each question's top 20
-// among the answer sentences of every XQuAD-R file found under the data folder, pooled as
-// XTREME-R pools its 11 languages and embedded once per run, gold = its answer sentence in each
-// of them; mewslix: each mention's top 20 entity QIDs among
+// (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text); greedy decoding constrained to
+// the task's tag set (udpos, panx: exactly one tag per input token, core/generate.h decode_tags);
+// sentence embeddings and cosine (tatoeba: each sentence's nearest English sentence; udhr-align:
+// each paragraph's nearest English paragraph, those without an English counterpart counted and left
+// out; lareqa: each question's top 20 among the answer sentences of every XQuAD-R file found under
+// the data folder, pooled as XTREME-R pools its 11 languages and embedded once per run, gold = its
+// answer sentence in each of them; mewslix: each mention's top 20 entity QIDs among
 // mewslix/candidate_set_entities.jsonl, embedded once per run, gold from
 // mewslix/wikinews_labels/{split}-{l}.json; bucc2018: each source sentence's nearest English
 // sentence, kept when its cosine reaches the threshold that maximizes F1 on the dev split,
@@ -59,15 +58,21 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec);
 
 struct EvalOptions {
-  std::string split = "test";  // test | dev
-  int64_t batch_size = 16;     // examples per model call
-  int64_t max_length = 0;      // generated tokens per example (eos included); 0: the task's (QA 48;
-                               // tagging 256, or 4 per token of the batch's longest sentence)
+  std::string split = "test";    // test | dev
+  int64_t batch_size = 16;       // examples per model call
+  int64_t max_length = 0;        // QA: generated tokens per example (eos included); 0: the task's
+                                 // (48). Tagging generates one tag per token, whatever its length.
   int64_t max_input_len = 1024;  // input tokens (eos included) kept; 0: all
   bool force = false;            // re-evaluate languages that already have a result
-  // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings);
-  // -1: the final normed output.
+  // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings,
+  // the encoder's layer count = the final normed output); -1: the layer at layer_depth.
   int64_t retrieval_layer = -1;
+  // Retrieval without a layer: its relative depth in [0, 1], the layer round(depth x layers).
+  // 0.5, a middle layer, as XTREME pools for its retrieval baselines (experiments/README.md).
+  double layer_depth = 0.5;
+  // Rank classification over each example's choices (xcopa): rank by log-likelihood per target
+  // token (eos included) instead of the summed log-likelihood.
+  bool length_normalize = false;
   // false on every rank of a tensor-parallel group but the first: the rank runs the model (its
   // collectives need the whole group) but writes and scores nothing, and its outcomes carry
   // no result.
@@ -76,6 +81,17 @@ struct EvalOptions {
   std::function<void(const std::string& language, int64_t done, int64_t total, double seconds)>
       progress;
 };
+
+// The candidate of highest log-likelihood, or with per_token of highest log-likelihood divided
+// by its length in target tokens; ties go to the first. Throws std::invalid_argument for no
+// candidates, a lengths list of another size, or (per_token) a length of 0.
+int best_candidate(const std::vector<double>& log_likelihoods, const std::vector<size_t>& lengths,
+                   bool per_token);
+
+// The encoder layer retrieval pools: `layer` when >= 0, else round(depth x encoder_layers)
+// (halves away from zero). Throws std::invalid_argument for a depth outside [0, 1] ("--layer-
+// depth") or a layer past encoder_layers ("--layer").
+int64_t retrieval_layer_of(int64_t layer, double depth, int64_t encoder_layers);
 
 struct LanguageOutcome {
   std::string language;
@@ -123,7 +139,9 @@ std::string summary_markdown(const nlohmann::json& summary);
 // Reads <out>/<task>/<lang>.json of the given languages (those that exist), writes
 // <out>/<task>/summary.json and summary.md and returns the summary, which also lists `skipped`
 // under "skipped_languages" ([{"language", "reason"}], empty when none was) and counts them in
-// "skipped_count".
+// "skipped_count"; for the QA tasks it adds "accidental_translation": {l: the language's
+// counts and shares} (accidental_translation.h), from each result's notes, also as a table in
+// summary.md.
 nlohmann::json write_task_summary(const std::string& task,
                                   const std::vector<std::string>& languages,
                                   const std::string& out_dir,

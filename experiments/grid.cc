@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -31,13 +32,20 @@ const std::vector<std::string> kTrainKeys = {
     "save_every",    "dropout"};
 // eval_max_input_len is evaluation's truncation, apart from training's max_input_len in the
 // [target] sections that take both.
-const std::vector<std::string> kEvalKeys = {"data",  "split", "langs", "eval_max_input_len",
-                                            "batch", "layer"};
+const std::vector<std::string> kEvalKeys = {"data",  "split", "langs",      "eval_max_input_len",
+                                            "batch", "layer", "layer_depth"};
 
 std::vector<std::string> joined_keys(std::vector<std::string> a,
                                      const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
+}
+
+// Target fine-tuning only: span corruption mixed in (mT5, Xue et al. 2021).
+const std::vector<std::string> kTargetKeys = {"span_corruption_ratio", "span_corruption_corpora"};
+
+std::vector<std::string> target_keys() {
+  return joined_keys(joined_keys(kTrainKeys, kEvalKeys), kTargetKeys);
 }
 
 // Section -> its keys; every key of a grid file is one of these.
@@ -48,13 +56,13 @@ std::vector<std::pair<std::string, std::vector<std::string>>> grid_sections() {
       {"init", {"source", "hf_dir", "vocab_size"}},
       {"pretrain", joined_keys(kTrainKeys, {"seed"})},
       {"intermediate", joined_keys(kTrainKeys, {"unequal_budgets"})},
-      {"target", joined_keys(kTrainKeys, kEvalKeys)},
+      {"target", target_keys()},
       {"eval", kEvalKeys},
       {"launcher", {"kind", "np", "tp", "device", "zero", "recompute", "mpirun_args"}}};
   for (const std::string& regime : known_regimes())
     if (regime != "none") sections.push_back({"intermediate." + regime, kTrainKeys});
   for (const std::string& task : target_tasks())
-    sections.push_back({"target." + task, joined_keys(kTrainKeys, kEvalKeys)});
+    sections.push_back({"target." + task, target_keys()});
   return sections;
 }
 
@@ -244,6 +252,55 @@ TrainSettings read_train(const Values& v, const std::vector<std::string>& sectio
   return s;
 }
 
+// [target] span_corruption_ratio R with span_corruption_corpora: the stage also trains on those
+// span-corrupted corpora, R of them per example of the task (mT5 mixes mC4 span corruption into
+// fine-tuning at 1:100, R = 0.01, against accidental translation), by --mixture-weights: the
+// task's corpora share weight 1 equally, the span-corruption corpora share R equally.
+void mix_span_corruption(const Values& v, const std::string& task, const fs::path& base,
+                         TrainSettings& s) {
+  const auto key = [&](const std::string& name) {
+    return v.first_set({"target." + task + "." + name, "target." + name});
+  };
+  const auto ratio_key = key("span_corruption_ratio");
+  const auto corpora_key = key("span_corruption_corpora");
+  const double ratio = ratio_key ? std::stod(v.decimal(*ratio_key, 0, INFINITY)) : 0.0;
+  if (!ratio_key && corpora_key)
+    v.fail(*corpora_key, "applies with span_corruption_ratio only (for task " + task + ")");
+  if (ratio == 0) return;  // no key, or 0: no mixing (a task's 0 overrides [target]'s ratio)
+  if (!corpora_key)
+    v.fail(*ratio_key,
+           "needs span_corruption_corpora (the span-corrupted corpora of stilts "
+           "prepare, for task " +
+               task + ")");
+  if (const auto alpha = key("mixture_alpha"))
+    v.fail(*alpha, "span_corruption_ratio sets the mixture's weights (for task " + task +
+                       "); give one of mixture_alpha and span_corruption_ratio");
+  if (const auto weights = key("task_weights"))
+    v.fail(*weights, "span_corruption_ratio sets the mixture's weights (for task " + task +
+                         "); give one of task_weights and span_corruption_ratio");
+  std::vector<std::string> span;
+  for (const std::string& corpus : v.list(*corpora_key))
+    for (const std::string& path : corpus_paths(v, *corpora_key, base, corpus)) {
+      if (std::find(s.corpora.begin(), s.corpora.end(), path) != s.corpora.end() ||
+          std::find(span.begin(), span.end(), path) != span.end())
+        v.fail(*corpora_key, "'" + corpus + "' gives " + path + ", which the stage already has");
+      span.push_back(path);
+    }
+  if (span.empty()) v.fail(*corpora_key, "missing (the span-corrupted corpora)");
+  auto number = [](double x) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.9g", x);
+    return std::string(buffer);
+  };
+  const std::string task_weight = number(1.0 / static_cast<double>(s.corpora.size()));
+  const std::string span_weight = number(ratio / static_cast<double>(span.size()));
+  for (size_t i = 0; i < s.corpora.size(); ++i) s.mixture_weights += (i ? "," : "") + task_weight;
+  for (const std::string& path : span) {
+    s.corpora.push_back(path);
+    s.mixture_weights += "," + span_weight;
+  }
+}
+
 EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections,
                        const fs::path& base) {
   EvalSettings e;
@@ -264,6 +321,11 @@ EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections
   if (const auto k = key("eval_max_input_len")) e.max_input_len = v.integer(*k, 0);
   if (const auto k = key("batch")) e.batch = v.integer(*k, 1);
   if (const auto k = key("layer")) e.layer = v.integer(*k, -1);
+  if (const auto k = key("layer_depth")) {
+    e.layer_depth = v.decimal(*k, 0, INFINITY);
+    if (std::stod(e.layer_depth) > 1)
+      v.fail(*k, "expected a relative depth in [0, 1], got '" + e.layer_depth + "'");
+  }
   return e;
 }
 
@@ -483,7 +545,7 @@ Grid parse_grid(const std::string& path) {
   for (const std::string& task : target_tasks()) {
     const bool used = std::find(g.tasks.begin(), g.tasks.end(), task) != g.tasks.end();
     if (!used) {
-      for (const std::string& key : joined_keys(kTrainKeys, kEvalKeys))
+      for (const std::string& key : target_keys())
         if (v.has("target." + task + "." + key))
           v.fail("target." + task + "." + key, "task " + task + " is not in grid.tasks");
       continue;
@@ -491,6 +553,7 @@ Grid parse_grid(const std::string& path) {
     TargetSettings t;
     t.train = read_train(v, {"target." + task, "target"}, base);
     t.eval = read_eval(v, {"target." + task, "target", "eval"}, base);
+    mix_span_corruption(v, task, base, t.train);
     const auto langs_key = v.first_set({"target." + task + ".langs", "target.langs", "eval.langs"});
     check_languages(v, langs_key ? *langs_key : "eval.langs", task, t.eval.langs);
     g.targets.push_back({task, std::move(t)});
@@ -550,10 +613,12 @@ std::vector<std::string> train_args(const Grid& g, const TrainSettings& s,
   a.insert(a.end(), {"--seed", std::to_string(seed)});
   for (const std::string& corpus : s.corpora) a.insert(a.end(), {"--corpus", corpus});
   a.insert(a.end(), {"--tokenizer", g.tokenizer});
-  if (s.task_weights.empty())
-    a.insert(a.end(), {"--mixture-alpha", s.mixture_alpha});
-  else
+  if (!s.task_weights.empty())
     a.insert(a.end(), {"--task-weights", s.task_weights});
+  else if (!s.mixture_weights.empty())
+    a.insert(a.end(), {"--mixture-weights", s.mixture_weights});
+  else
+    a.insert(a.end(), {"--mixture-alpha", s.mixture_alpha});
   a.insert(a.end(),
            {"--max-tokens", std::to_string(s.max_tokens), "--max-input-len",
             std::to_string(s.max_input_len), "--max-target-len", std::to_string(s.max_target_len),
@@ -590,7 +655,7 @@ std::vector<std::string> eval_args(const Grid& g, const EvalSettings& e, const s
                                 std::to_string(e.batch)};
   if (std::find(retrieval_tasks().begin(), retrieval_tasks().end(), task) !=
       retrieval_tasks().end())
-    a.insert(a.end(), {"--layer", std::to_string(e.layer)});
+    a.insert(a.end(), {"--layer", std::to_string(e.layer), "--layer-depth", e.layer_depth});
   a.insert(a.end(), {"--device", g.launcher.device, "--tp", std::to_string(g.launcher.tp)});
   return a;
 }

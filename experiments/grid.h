@@ -35,6 +35,9 @@ struct TrainSettings {
   // "mnli=1,squad=1" (train --task-weights): the same per-task weights for every regime; empty:
   // mixture_alpha.
   std::string task_weights;
+  // Target stages with span_corruption_ratio: --mixture-weights, one per corpus (the task's,
+  // then the span-corrupted ones appended to corpora), instead of mixture_alpha.
+  std::string mixture_weights;
   int64_t save_every = 200;  // checkpoints an interrupted stage resumes from (mT5: every 200)
   std::string dropout;       // empty: the model config's
 };
@@ -45,7 +48,8 @@ struct EvalSettings {
   std::string langs = "all";
   int64_t max_input_len = 1024;
   int64_t batch = 16;
-  int64_t layer = -1;  // retrieval tasks' encoder layer
+  int64_t layer = -1;               // retrieval tasks' encoder layer (-1: by layer_depth)
+  std::string layer_depth = "0.5";  // its relative depth when layer is -1, as written
 };
 
 struct TargetSettings {

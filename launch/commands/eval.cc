@@ -49,17 +49,22 @@ po::options_description eval_options(EvalCommand& c) {
       "force", po::bool_switch(&c.options.force),
       "re-evaluate languages that already have a result")(
       "batch", po::value(&c.options.batch_size)->default_value(16), "examples per model call")(
+      "length-normalize", po::bool_switch(&c.options.length_normalize),
+      "xcopa (rank classification over each example's choices): rank the choices by "
+      "log-likelihood per target token instead of the summed log-likelihood")(
       "max-length", po::value(&c.options.max_length)->default_value(0),
-      "generated tokens per example for QA and tagging (0: 48 for QA; for tagging 256, or 4 per "
-      "token of the batch's longest sentence)")(
+      "generated tokens per example for QA (0: 48); tagging decodes exactly one tag per token")(
       "max-input-len", po::value(&c.options.max_input_len)->default_value(1024),
       "input tokens kept per example, eos included (longer inputs are cut and counted in the "
       "result; 0: no limit)")(
       "layer", po::value(&c.options.retrieval_layer)->default_value(-1),
       ("retrieval (" + data::name_list(data::retrieval_task_names()) +
-       "): the encoder layer whose mean-pooled states embed a sentence (0: the embeddings; -1: "
-       "the final normed output)")
+       "): the encoder layer whose mean-pooled states embed a sentence (0: the embeddings; the "
+       "encoder's layer count: the final normed output; -1: the layer at --layer-depth)")
           .c_str())(
+      "layer-depth", po::value(&c.options.layer_depth)->default_value(0.5, "0.5"),
+      "retrieval without --layer: the pooled layer's relative depth in [0, 1], the layer "
+      "round(depth x encoder layers) (0.5: a middle layer, as XTREME's retrieval baselines)")(
       "tp", po::value(&c.tp)->default_value(1),
       "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)")(
       "device", po::value(&c.device)->default_value("cpu"), "cpu | cuda (one GPU per rank)");
@@ -112,6 +117,9 @@ int evaluate(EvalCommand& c, Communicator& world) {
   if (options.max_input_len < 0 || options.max_input_len == 1)
     throw UsageError("--max-input-len: must be 0 (no limit) or >= 2");
   if (options.retrieval_layer < -1) throw UsageError("--layer: must be >= -1");
+  if (!(options.layer_depth >= 0.0 && options.layer_depth <= 1.0))
+    throw UsageError("--layer-depth: " + std::to_string(options.layer_depth) +
+                     " is not a relative depth in [0, 1]");
   if (c.extra_ids < 0) throw UsageError("--extra-ids: must be >= 0");
   const std::string& data_dir = c.data;
   const std::string& out_dir = c.out;

@@ -256,10 +256,16 @@ grep -q "skipped" "$WORK/forced.txt" && fail "--force skipped a language: $(cat 
 ev --task xcopa --langs zh >"$WORK/xcopa.txt" 2>/dev/null
 grep -q '"label"' "$OUT/predictions/xcopa/test-zh.jsonl" || fail "no XCOPA predictions"
 check xcopa zh
+grep -q '"choice_score": "summed log-likelihood"' "$OUT/xcopa/zh.json" || fail "the XCOPA choice score is not reported"
+ev --task xcopa --langs zh --force --length-normalize >/dev/null 2>&1 || fail "xcopa --length-normalize failed"
+grep -q '"choice_score": "log-likelihood per target token' "$OUT/xcopa/zh.json" ||
+  fail "--length-normalize is not reported"
 
 ev --task xquad --langs en,hi --max-length 8 >"$WORK/xquad.txt" 2>/dev/null
 cat "$WORK/xquad.txt"
 check xquad en hi
+$PY -c 'import json,sys; a=json.load(open(sys.argv[1]))["accidental_translation"]; assert set(a)=={"en","hi"} and a["hi"]["script"]=="Deva", a' \
+  "$OUT/xquad/summary.json" || fail "the summary lacks accidental translation per language"
 any_split --task xquad --langs en,hi --split dev --max-length 4 --max-input-len 8 \
   --out "$WORK/truncated" >/dev/null 2>&1 || fail "xquad with --max-input-len failed"
 grep -q '"inputs_truncated": 2' "$WORK/truncated/xquad/en.json" || fail "truncated inputs not counted"
@@ -270,7 +276,7 @@ $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert set(d)=={"xquad.
 ev --task udpos --langs en,ar --max-length 12 >"$WORK/udpos.txt" 2>/dev/null
 check udpos en ar
 [ "$(grep -c . "$OUT/predictions/udpos/test-en.tsv")" -eq 5 ] || fail "UD-POS predictions are not one tag per token"
-grep -q '"tag_alignment"' "$OUT/udpos/en.json" || fail "the tag alignment is not reported"
+grep -q '"tag_decoding"' "$OUT/udpos/en.json" || fail "the tag decoding is not reported"
 # A language without its dev file (UD-POS has no dev split in several) is skipped and counted.
 any_split --task udpos --split dev --langs en,he --max-length 12 --out "$WORK/skip" \
   >"$WORK/skip.txt" 2>/dev/null || fail "udpos with a language lacking its dev file failed"

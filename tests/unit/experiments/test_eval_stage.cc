@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/model.h"
 #include "data/tokenizer.h"
+#include "experiments/accidental_translation.h"
 #include "experiments/eval_stage.h"
 #include "tests/unit/error_of.h"
 #include "tests/unit/temp_dir.h"
@@ -26,6 +27,74 @@ using stilts::testing::error_of;
 using stilts::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+TEST(AccidentalTranslation, FindsTheDominantScriptAndMatchesItToTheLanguage) {
+  EXPECT_EQ(dominant_script("Berlin"), "Latn");
+  EXPECT_EQ(dominant_script("Москва 1147"), "Cyrl");
+  EXPECT_EQ(dominant_script("القاهرة"), "Arab");
+  EXPECT_EQ(dominant_script("北京市"), "Hani");
+  EXPECT_EQ(dominant_script("ひらがなと漢字"), "Hira");   // 5 Hiragana, 2 Han
+  EXPECT_EQ(dominant_script("नई दिल्ली"), "Deva");         // the vowel signs are Deva too
+  EXPECT_EQ(dominant_script("Москва (Moscow)"), "Cyrl");  // 6 and 6: the first name
+  EXPECT_EQ(dominant_script("1945, 3.5%"), "");
+  EXPECT_EQ(dominant_script(""), "");
+  EXPECT_EQ(dominant_script("ÿþ"
+                            "abc"),
+            "Latn");  // invalid bytes are skipped
+  EXPECT_TRUE(script_matches("Hani", "Hans"));
+  EXPECT_TRUE(script_matches("Kana", "Jpan"));
+  EXPECT_TRUE(script_matches("Hani", "Hang"));
+  EXPECT_TRUE(script_matches("", "Thai"));
+  EXPECT_TRUE(script_matches("Thai", "Thai"));
+  EXPECT_FALSE(script_matches("Latn", "Thai"));
+  EXPECT_FALSE(script_matches("Hang", "Jpan"));
+}
+
+TEST(AccidentalTranslation, CountsAnswersInAnotherScriptAndAnswersNotInTheContext) {
+  AccidentalTranslation a{.language_script = "Cyrl"};
+  EXPECT_TRUE(a.to_json()["other_script_share"].is_null());
+  const std::string context = "Москва — столица России с 1918 года.";
+  a.add("Москва", context);    // copied
+  a.add("Moscow", context);    // translated: other script, not in the context
+  a.add("столицей", context);  // same script, inflected: not in the context
+  a.add("1918", context);      // no script of its own: in the context
+  a.add("", context);          // not counted
+  const nlohmann::json j = a.to_json();
+  EXPECT_EQ(j["answers"], 4);
+  EXPECT_EQ(j["other_script"], 1);
+  EXPECT_EQ(j["not_in_context"], 2);
+  EXPECT_DOUBLE_EQ(j["other_script_share"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(j["not_in_context_share"].get<double>(), 0.5);
+}
+
+TEST(EvalStage, ChoicesMayBeRankedByLogLikelihoodPerToken) {
+  // A short choice at -4 over 2 tokens against a long one at -5 over 5: the sum prefers the
+  // short one, the per-token mean (-2 against -1) the long one.
+  EXPECT_EQ(best_candidate({-4.0, -5.0}, {2, 5}, false), 0);
+  EXPECT_EQ(best_candidate({-4.0, -5.0}, {2, 5}, true), 1);
+  EXPECT_EQ(best_candidate({-3.0, -1.5, -6.0}, {2, 1, 4}, true), 0);  // -1.5 each: the first
+  EXPECT_EQ(best_candidate({-3.0, -1.5, -6.0}, {2, 1, 4}, false), 1);
+  EXPECT_EQ(best_candidate({-2.0}, {3}, true), 0);
+  EXPECT_THAT(error_of([] { best_candidate({}, {}, false); }), HasSubstr("at least one"));
+  EXPECT_THAT(error_of([] { best_candidate({-1.0, -2.0}, {1}, true); }), HasSubstr("2 log-"));
+  EXPECT_THAT(error_of([] { best_candidate({-1.0, -2.0}, {1, 0}, true); }), HasSubstr("no tokens"));
+}
+
+TEST(EvalStage, RetrievalPoolsTheLayerAtARelativeDepthUnlessALayerIsGiven) {
+  EXPECT_EQ(retrieval_layer_of(-1, 0.5, 24), 12);  // mt5-large: XTREME's middle layer
+  EXPECT_EQ(retrieval_layer_of(-1, 0.5, 8), 4);    // mt5-small
+  EXPECT_EQ(retrieval_layer_of(-1, 0.5, 3), 2);    // halves round away from zero
+  EXPECT_EQ(retrieval_layer_of(-1, 0.0, 8), 0);    // the embeddings
+  EXPECT_EQ(retrieval_layer_of(-1, 1.0, 8), 8);    // the final normed output
+  EXPECT_EQ(retrieval_layer_of(-1, 0.3, 24), 7);
+  EXPECT_EQ(retrieval_layer_of(5, 0.5, 8), 5);  // --layer wins
+  EXPECT_EQ(retrieval_layer_of(8, 0.5, 8), 8);
+  EXPECT_THAT(error_of([] { retrieval_layer_of(9, 0.5, 8); }),
+              HasSubstr("--layer: 9 is past the encoder's 8 layers"));
+  EXPECT_THAT(error_of([] { retrieval_layer_of(-1, 1.5, 8); }),
+              HasSubstr("--layer-depth: 1.500000 is not a relative depth in [0, 1]"));
+  EXPECT_THAT(error_of([] { retrieval_layer_of(-1, -0.1, 8); }), HasSubstr("--layer-depth"));
+}
 
 TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
   EXPECT_EQ(task_data_path("d", "xnli", "test", "hi"), "d/xnli/test-hi.tsv");
@@ -140,8 +209,18 @@ TEST(EvalStage, WritesTheSummaryFromResultFiles) {
   const fs::path dir(pattern);
   fs::create_directories(dir / "xquad");
   std::ofstream(dir / "xquad" / "ar.json") << R"({"score": 20.5})";
-  std::ofstream(dir / "xquad" / "hi.json") << R"({"score": 10.5})";
+  std::ofstream(dir / "xquad" / "hi.json")
+      << R"({"score": 10.5, "notes": {"accidental_translation": {"script": "Deva", "answers": 4,
+            "other_script": 1, "not_in_context": 2, "other_script_share": 0.25,
+            "not_in_context_share": 0.5}}})";
   const nlohmann::json s = write_task_summary("xquad", {"ar", "hi", "zh"}, dir.string());
+  // Per language, from the results that report it.
+  ASSERT_TRUE(s.contains("accidental_translation"));
+  EXPECT_EQ(s["accidental_translation"].size(), 1u);
+  EXPECT_DOUBLE_EQ(s["accidental_translation"]["hi"]["other_script_share"].get<double>(), 0.25);
+  std::ifstream md_file(dir / "xquad" / "summary.md");
+  const std::string md((std::istreambuf_iterator<char>(md_file)), {});
+  EXPECT_THAT(md, HasSubstr("| hi | Deva | 4 | 25.00 | 50.00 |"));
   EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 15.5);
   EXPECT_EQ(s["languages"].size(), 2u);  // zh has no result yet
   EXPECT_TRUE(fs::exists(dir / "xquad" / "summary.json"));

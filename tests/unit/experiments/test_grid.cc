@@ -130,7 +130,10 @@ TEST_F(GridFiles, ParsesEveryKeyWithSharedDefaultsAndPathsBesideTheFile) {
   EXPECT_EQ(g.target_of("xquad").eval.split, "test");
   EXPECT_EQ(g.target_of("xquad").eval.langs, "en,de");
   EXPECT_EQ(g.eval.data, abs("download"));
+  EXPECT_EQ(g.eval.layer_depth, "0.5");  // XTREME's middle layer
   EXPECT_EQ(g.launcher.kind, "local");
+  const Grid deep = parse_grid(write("", "", "[eval]\nlayer_depth = 0.75\n"));
+  EXPECT_EQ(deep.eval.layer_depth, "0.75");
 }
 
 TEST_F(GridFiles, EveryRefusalNamesTheFileTheKeyAndWhatWasExpected) {
@@ -176,6 +179,22 @@ TEST_F(GridFiles, EveryRefusalNamesTheFileTheKeyAndWhatWasExpected) {
   expect_error("intermediate.multilingual.lr", "got '0'", "lr = 5e-4", "lr = 0");
   expect_error("target.xnli.dropout", "expected a number in [0.000000, 1.000000)", "", "",
                "[target.xnli]\ndropout = 1.5\n");
+  expect_error("eval.layer_depth", "expected a relative depth in [0, 1], got '1.5'", "", "",
+               "[eval]\nlayer_depth = 1.5\n");
+  expect_error("eval.layer_depth", "expected a number in", "", "", "[eval]\nlayer_depth = -0.1\n");
+  expect_error("target.xnli.span_corruption_ratio", "needs span_corruption_corpora", "", "",
+               "[target.xnli]\nspan_corruption_ratio = 0.01\n");
+  expect_error("target.span_corruption_corpora", "applies with span_corruption_ratio only", "", "",
+               "[target]\nspan_corruption_corpora = c/sc.h5\n");
+  expect_error("target.xnli.span_corruption_ratio", "expected a number in", "", "",
+               "[target.xnli]\nspan_corruption_ratio = 1:100\nspan_corruption_corpora = c/sc.h5\n");
+  expect_error("target.xnli.mixture_alpha", "give one of mixture_alpha and span_corruption_ratio",
+               "", "",
+               "[target.xnli]\nspan_corruption_ratio = 0.01\nspan_corruption_corpora = "
+               "c/sc.h5\nmixture_alpha = 0.5\n");
+  expect_error("target.xnli.span_corruption_corpora", "which the stage already has", "", "",
+               "[target.xnli]\nspan_corruption_ratio = 0.01\nspan_corruption_corpora = "
+               "c/xnli-en.h5\n");
   expect_error("target.xnli.optimizer", "expected one of adafactor, adamw", "", "",
                "[target.xnli]\noptimizer = sgd\n");
   expect_error("target.xquad.steps", "give exactly one of steps and token_budget", "", "",
@@ -347,12 +366,37 @@ TEST_F(GridFiles, EachStageKindHasTheArgumentsOfItsCommand) {
                           "xquad", "--data", abs("download"), "--split", "test", "--langs", "en,de",
                           "--out", run + "/eval", "--max-input-len", "1024", "--batch", "16",
                           "--device", "cpu", "--tp", "1"));
-  EXPECT_THAT(
-      plan.stage("retrieval_eval/test-tiny-english-s2/tatoeba").args,
-      ElementsAre("eval", "--checkpoint", inter, "--tokenizer", tok, "--task", "tatoeba", "--data",
-                  abs("download"), "--split", "dev", "--langs", "all", "--out",
-                  runs + "/shared/retrieval/test-tiny-english-s2", "--max-input-len", "1024",
-                  "--batch", "16", "--layer", "-1", "--device", "cpu", "--tp", "1"));
+  EXPECT_THAT(plan.stage("retrieval_eval/test-tiny-english-s2/tatoeba").args,
+              ElementsAre("eval", "--checkpoint", inter, "--tokenizer", tok, "--task", "tatoeba",
+                          "--data", abs("download"), "--split", "dev", "--langs", "all", "--out",
+                          runs + "/shared/retrieval/test-tiny-english-s2", "--max-input-len",
+                          "1024", "--batch", "16", "--layer", "-1", "--layer-depth", "0.5",
+                          "--device", "cpu", "--tp", "1"));
+}
+
+TEST_F(GridFiles, TargetStagesMayMixInSpanCorruptionAtARatio) {
+  // [target] mixes two span-corrupted corpora into every task at 1:100; xquad's own section
+  // turns it off.
+  const std::string path =
+      write("split = test\nlangs = en,de", "split = test\nlangs = en,de\nspan_corruption_ratio = 0",
+            "[target]\nspan_corruption_ratio = 0.01\nspan_corruption_corpora = c/sc-a.h5, "
+            "c/sc-b.h5\n");
+  // write() appends a second [target] section; the keys land in [target] all the same.
+  const Grid g = parse_grid(path);
+  EXPECT_THAT(g.target_of("xnli").train.corpora,
+              ElementsAre(abs("c/xnli-en.h5"), abs("c/sc-a.h5"), abs("c/sc-b.h5")));
+  EXPECT_EQ(g.target_of("xnli").train.mixture_weights, "1,0.005,0.005");
+  EXPECT_THAT(g.target_of("xquad").train.corpora, ElementsAre(abs("c/squad.h5")));
+  EXPECT_EQ(g.target_of("xquad").train.mixture_weights, "");
+  const Plan plan = expand_grid(g);
+  const std::vector<std::string>& xnli = plan.stage("target/test-tiny-english-xnli-s1").args;
+  const auto weights = std::find(xnli.begin(), xnli.end(), "--mixture-weights");
+  ASSERT_NE(weights, xnli.end());
+  EXPECT_EQ(*(weights + 1), "1,0.005,0.005");
+  EXPECT_EQ(std::find(xnli.begin(), xnli.end(), "--mixture-alpha"), xnli.end());
+  EXPECT_EQ(std::count(xnli.begin(), xnli.end(), "--corpus"), 3);
+  const std::vector<std::string>& xquad = plan.stage("target/test-tiny-english-xquad-s1").args;
+  EXPECT_NE(std::find(xquad.begin(), xquad.end(), "--mixture-alpha"), xquad.end());
 }
 
 TEST_F(GridFiles, TaskWeightsAreSharedByTheRegimesInsteadOfAlpha) {
