@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,8 @@
 #include "core/params.h"
 #include "data/corpus_reader.h"
 #include "data/languages.h"
+#include "data/tasks.h"
+#include "experiments/published_scores.h"
 
 namespace stilts::experiments {
 
@@ -131,6 +134,14 @@ RunRecord::Evaluation read_summary(const fs::path& path, const std::string& task
     evaluation.scores[code] = score.get<double>();
     const fs::path examples = path.parent_path() / (code + ".examples.tsv");
     if (fs::exists(examples)) evaluation.examples[code] = read_examples(examples);
+    // The per-language result's metrics, where it has them (optional: only the published
+    // comparison reads them).
+    if (const fs::path result = path.parent_path() / (code + ".json"); fs::exists(result)) {
+      const json r = read_json_file(result);
+      if (r.is_object() && r.contains("metrics") && r.at("metrics").is_object())
+        for (const auto& [metric, value] : r.at("metrics").items())
+          if (value.is_number()) evaluation.metrics[code][metric] = value.get<double>();
+    }
   }
   return evaluation;
 }
@@ -538,6 +549,46 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
         join(codes, ", "));
   }
   report.loaded = std::move(loaded);
+  for (const TaskSection& section : report.tasks)
+    for (const ModelSection& model : section.models)
+      if (const auto published = published_zero_shot(section.task, model.model);
+          published && model.seeds.count(options.baseline)) {
+        PublishedComparison c;
+        c.task = section.task;
+        c.model = model.model;
+        c.metric = published->metric;
+        c.published = published->score;
+        if (const data::TaskSpec* spec = data::find_task(section.task); spec && spec->evaluation)
+          c.task_languages = spec->evaluation->languages().size();
+        std::vector<double> per_seed;
+        bool complete = true;
+        c.languages = SIZE_MAX;
+        for (const RunRecord& run : report.loaded.runs) {
+          if (run.model != model.model || run.regime != options.baseline ||
+              run.task != section.task || !run.evaluations.count(section.task))
+            continue;
+          const RunRecord::Evaluation& e = run.evaluations.at(section.task);
+          std::vector<double> values;
+          for (const auto& [code, score] : e.scores) {
+            if (e.headline_metric == c.metric) {
+              values.push_back(score);
+              continue;
+            }
+            const auto m = e.metrics.find(code);
+            if (m == e.metrics.end() || !m->second.count(c.metric)) {
+              complete = false;
+              continue;
+            }
+            values.push_back(m->second.at(c.metric));
+          }
+          ++c.seeds;
+          c.languages = std::min(c.languages, e.scores.size());
+          if (!values.empty()) per_seed.push_back(mean_of(values));
+        }
+        if (c.seeds == 0) c.languages = 0;
+        if (complete && !per_seed.empty()) c.ours = mean_of(per_seed);
+        report.published.push_back(c);
+      }
   const std::map<std::string, std::set<std::string>> training_tasks = read_corpora(report);
   for (const TaskSection& section : report.tasks) {
     if (!section.target) continue;
@@ -795,6 +846,26 @@ std::string report_markdown(const Report& report) {
      << "- A relative gain is undefined when the English gain is zero and unstable near it; the "
         "plain difference is the safer figure.\n";
   for (const std::string& caveat : report.caveats) md << "- " << caveat << "\n";
+  if (!report.published.empty()) {
+    md << "\n## Baseline against published mT5 zero-shot scores\n\n"
+       << "The `" << o.baseline
+       << "` regime (no intermediate stage) beside mT5's published zero-shot scores "
+          "(English-only fine-tuning, the mean over the task's languages, English included); "
+          "source: "
+       << kPublishedScoresSource
+       << ". Ours: the mean over seeds of each run's mean over its languages of the same "
+          "metric (QA: F1 alone, from `eval/<task>/<lang>.json`, not the (EM + F1) / 2 "
+          "headline).\n\n| task | model | metric | published | "
+       << o.baseline << " (this report) | difference | seeds | languages |\n"
+       << "|---|---|---|---|---|---|---|---|\n";
+    for (const PublishedComparison& c : report.published)
+      md << "| " << c.task << " | " << c.model << " | " << c.metric << " | "
+         << format("%.1f", c.published) << " | "
+         << (c.ours ? format("%.2f", *c.ours)
+                    : std::string("- (no ") + c.metric + " in the results)")
+         << " | " << (c.ours ? signed_number(*c.ours - c.published) : "-") << " | " << c.seeds
+         << " | " << c.languages << " of " << c.task_languages << " |\n";
+  }
   for (const TaskSection& task : report.tasks) {
     md << "\n## " << task.task << " (" << task.headline_metric << ", x100)\n\n";
     for (const TransferTable& table : report.transfer)

@@ -39,6 +39,9 @@ struct RunRecord {
     std::map<std::string, double> scores;  // language code -> headline score (x100)
     // language code -> per-example scores from eval/<task>/<lang>.examples.tsv, where it exists
     std::map<std::string, ExampleScores> examples;
+    // language code -> metric -> value (x100), from eval/<task>/<lang>.json's "metrics" where
+    // the file has them (the published comparison needs QA's F1 alone)
+    std::map<std::string, std::map<std::string, double>> metrics;
   };
   std::map<std::string, Evaluation> evaluations;  // by evaluated task
 };
@@ -135,6 +138,20 @@ struct TransferTable {
   std::vector<std::string> notes;  // languages left out, fewer than two sizes
 };
 
+// The baseline regime's zero-shot score beside the published mT5 one (published_scores.h).
+struct PublishedComparison {
+  std::string task;
+  std::string model;
+  std::string metric;  // the published one
+  double published = 0.0;
+  // The mean over the baseline's seeds of the mean over each run's languages of `metric`;
+  // nullopt where a run lacks it (QA's F1 is read from eval/<task>/<lang>.json).
+  std::optional<double> ours;
+  int64_t seeds = 0;
+  size_t languages = 0;       // the fewest languages of a seed
+  size_t task_languages = 0;  // the task's languages in the benchmark
+};
+
 struct Report {
   LoadedRuns loaded;
   ReportOptions options;
@@ -145,6 +162,8 @@ struct Report {
   // not say (no intermediate_corpora in run.json, or a corpus that cannot be read).
   std::optional<std::vector<std::string>> seen_languages;
   std::vector<std::string> intermediate_tasks;  // of every intermediate corpus read
+  // Per task and model with baseline runs where mT5's zero-shot score is published.
+  std::vector<PublishedComparison> published;
 };
 
 // Aggregates the runs. A seed's family score is the mean over that family's languages in the

@@ -18,7 +18,9 @@
 #include "core/config.h"
 #include "core/params.h"
 #include "data/corpus_writer.h"
+#include "data/tasks.h"
 #include "experiments/bootstrap.h"
+#include "experiments/published_scores.h"
 #include "experiments/report.h"
 #include "experiments/report_plots.h"
 #include "tests/tolerance.h"
@@ -360,6 +362,61 @@ TEST_F(ReportRuns, ErrorsNameTheFileAndField) {
                 build_report(LoadedRuns{}, options);
               }),
               HasSubstr("baseline regime 'bilingual'"));
+}
+
+TEST(PublishedScores, TheMt5ZeroShotTable) {
+  EXPECT_EQ(published_zero_shot_scores().size(), 6u * 5u);  // six tasks, five sizes
+  EXPECT_DOUBLE_EQ(published_zero_shot("xnli", "mt5-small")->score, 67.5);
+  EXPECT_DOUBLE_EQ(published_zero_shot("xnli", "mt5-large")->score, 81.1);
+  EXPECT_DOUBLE_EQ(published_zero_shot("pawsx", "mt5-base")->score, 86.4);
+  EXPECT_DOUBLE_EQ(published_zero_shot("panx", "mt5-xl")->score, 65.5);
+  EXPECT_DOUBLE_EQ(published_zero_shot("mlqa", "mt5-large")->score, 71.2);
+  EXPECT_DOUBLE_EQ(published_zero_shot("tydiqa", "mt5-xxl")->score, 82.0);
+  EXPECT_EQ(published_zero_shot("xquad", "mt5-small")->metric, "f1");
+  EXPECT_EQ(published_zero_shot("xnli", "mt5-small")->metric, "accuracy");
+  EXPECT_FALSE(published_zero_shot("udpos", "mt5-small").has_value());
+  EXPECT_FALSE(published_zero_shot("xnli", "test-tiny").has_value());
+}
+
+TEST_F(ReportRuns, BaselineBesidePublishedScores) {
+  add_run("n1", "mt5-small", "none", 1, {{"xnli", {{"en", 80}, {"de", 60}}}});
+  add_run("n2", "mt5-small", "none", 2, {{"xnli", {{"en", 82}, {"de", 62}}}});
+  // QA: the headline is (EM + F1) / 2; the comparison takes F1 from <lang>.json.
+  add_run("q1", "mt5-small", "none", 1, {{"xquad", {{"en", 50}, {"de", 40}}}}, "xquad");
+  write(dir_ / "q1" / "eval" / "xquad" / "en.json",
+        R"({"metrics": {"f1": 60, "exact_match": 40}})");
+  write(dir_ / "q1" / "eval" / "xquad" / "de.json",
+        R"({"metrics": {"f1": 50, "exact_match": 30}})");
+  // A model without a published score, and a QA run without per-language metrics.
+  add_run("t1", "test-tiny", "none", 1, {{"xnli", {{"en", 50}}}});
+  add_run("b1", "mt5-base", "none", 1, {{"xquad", {{"en", 50}}}}, "xquad");
+  const Report report = build();
+  ASSERT_EQ(report.published.size(), 3u);
+  // By task, then model size.
+  const PublishedComparison& xnli = report.published[0];
+  EXPECT_EQ(xnli.task, "xnli");
+  EXPECT_EQ(xnli.model, "mt5-small");
+  EXPECT_DOUBLE_EQ(xnli.published, 67.5);
+  EXPECT_DOUBLE_EQ(*xnli.ours, 71.0);  // seeds 70 and 72
+  EXPECT_EQ(xnli.seeds, 2);
+  EXPECT_EQ(xnli.languages, 2u);
+  EXPECT_EQ(xnli.task_languages, data::task_evaluation("xnli").languages().size());
+  const PublishedComparison& xquad_base = report.published[2];
+  EXPECT_EQ(xquad_base.model, "mt5-base");
+  EXPECT_FALSE(xquad_base.ours.has_value());
+  EXPECT_EQ(xquad_base.seeds, 1);
+  const PublishedComparison& xquad = report.published[1];
+  EXPECT_EQ(xquad.metric, "f1");
+  EXPECT_DOUBLE_EQ(xquad.published, 58.1);
+  EXPECT_DOUBLE_EQ(*xquad.ours, 55.0);
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("## Baseline against published mT5 zero-shot scores"));
+  EXPECT_THAT(md, HasSubstr(kPublishedScoresSource));
+  EXPECT_THAT(md, HasSubstr("| xnli | mt5-small | accuracy | 67.5 | 71.00 | +3.50 | 2 | 2 of " +
+                            std::to_string(xnli.task_languages) + " |"));
+  EXPECT_THAT(md, HasSubstr("| xquad | mt5-small | f1 | 58.1 | 55.00 | -3.10 | 1 | 2 of " +
+                            std::to_string(xquad.task_languages) + " |"));
+  EXPECT_THAT(md, HasSubstr("| xquad | mt5-base | f1 | 67.0 | - (no f1 in the results) | - |"));
 }
 
 // The transfer tables (Roadmap 8): ML - EN per size, its interaction and slope per family and
