@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -38,6 +39,20 @@ std::string joined(const std::vector<std::string>& names) {
     out += n;
   }
   return out;
+}
+
+// A per-example score, exact when read back (%.17g).
+std::string format_example_score(double score) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", score);
+  return buffer;
+}
+
+// An example id as one TSV field: tabs and line breaks become spaces.
+std::string tsv_field(std::string text) {
+  for (char& c : text)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return text;
 }
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -685,6 +700,18 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
                    {"examples_per_second",
                     seconds > 0 ? static_cast<double>(scored->examples) / seconds : 0.0}};
     if (!w.notes.empty()) result["notes"] = w.notes;
+    // Per-example scores for the tasks whose headline is a mean over examples (scorer.h).
+    const fs::path examples_path = out / task_name / (language + ".examples.tsv");
+    fs::remove(examples_path);
+    if (const auto examples = score_examples(
+            task_name, language, (scratch.path / "predictions" / task_name / file).string(),
+            (scratch.path / "labels" / task_name / file).string())) {
+      std::string text = "id\tscore\n";
+      for (const ExampleScore& e : *examples)
+        text += tsv_field(e.id) + "\t" + format_example_score(e.score) + "\n";
+      write_file(examples_path, text);
+      result["examples_file"] = examples_path.string();
+    }
     write_file(result_path, result.dump(2) + "\n");
     outcomes.push_back({language, false, result, ""});
   }

@@ -585,7 +585,13 @@ std::string stage_kind_name(StageKind kind) {
 }
 
 nlohmann::json Run::run_json() const {
-  return {{"model", model}, {"regime", regime}, {"task", task}, {"seed", seed}, {"id", id}};
+  return {{"model", model},
+          {"regime", regime},
+          {"task", task},
+          {"seed", seed},
+          {"id", id},
+          {"intermediate_corpora", intermediate_corpora},
+          {"target_corpora", target_corpora}};
 }
 
 const Stage& Plan::stage(const std::string& id) const {
@@ -768,8 +774,12 @@ Plan expand_grid(const Grid& g) {
               regime,
               task,
               seed,
-              (runs / (model + "-" + regime + "-" + task + "-s" + std::to_string(seed))).string()};
+              (runs / (model + "-" + regime + "-" + task + "-s" + std::to_string(seed))).string(),
+              {},
+              {}};
           const TargetSettings& t = g.target_of(task);
+          if (regime != "none") run.intermediate_corpora = g.intermediate_of(regime).corpora;
+          run.target_corpora = t.train.corpora;
           const std::string target = run.dir + "/target", eval_dir = run.dir + "/eval";
           Stage target_stage{"target/" + run.id,
                              StageKind::kTarget,

@@ -130,7 +130,12 @@ struct Run {
   std::string model, regime, task;
   uint64_t seed = 0;
   std::string dir;
-  nlohmann::json run_json() const;  // RUNS_DIR/<id>/run.json
+  // The prepared corpora of the run's intermediate stage (empty for regime none) and of its
+  // target stage, recorded in run.json so that stilts report can learn from their attributes
+  // which languages the intermediate mix contained and which tasks it trained.
+  std::vector<std::string> intermediate_corpora, target_corpora;
+  // RUNS_DIR/<id>/run.json: model, regime, task, seed, id, intermediate_corpora, target_corpora.
+  nlohmann::json run_json() const;
 };
 
 struct Plan {

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -13,7 +16,10 @@
 
 #include "core/config.h"
 #include "core/params.h"
+#include "data/corpus_reader.h"
 #include "data/languages.h"
+#include "data/tasks.h"
+#include "experiments/published_scores.h"
 
 namespace stilts::experiments {
 
@@ -74,7 +80,39 @@ RunRecord read_run_json(const fs::path& path, const std::string& id) {
   const json& seed = field_of(run, path, "seed");
   if (!seed.is_number_integer()) bad_field(path, "seed", "expected an integer, got " + seed.dump());
   record.seed = seed.get<int64_t>();
+  for (const auto& [field, list] : {std::pair{"intermediate_corpora", &record.intermediate_corpora},
+                                    std::pair{"target_corpora", &record.target_corpora}}) {
+    if (!run.contains(field)) continue;
+    const json& value = run.at(field);
+    if (!value.is_array()) bad_field(path, field, "expected a list of paths, got " + value.dump());
+    for (const json& item : value) {
+      if (!item.is_string()) bad_field(path, field, "expected a path, got " + item.dump());
+      list->push_back(item.get<std::string>());
+    }
+  }
   return record;
+}
+
+// `stilts eval`'s <lang>.examples.tsv: a header `id<TAB>score`, then one line per example.
+ExampleScores read_examples(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path.string() + ": cannot read");
+  std::string line;
+  if (!std::getline(in, line) || line != "id\tscore")
+    throw std::runtime_error(path.string() + ": expected the header 'id<TAB>score'");
+  ExampleScores examples;
+  for (int64_t number = 2; std::getline(in, line); ++number) {
+    const size_t tab = line.rfind('\t');
+    char* end = nullptr;
+    const double score = tab == std::string::npos ? NAN : std::strtod(line.c_str() + tab + 1, &end);
+    if (tab == std::string::npos || end == line.c_str() + tab + 1 || *end != '\0' ||
+        !std::isfinite(score))
+      throw std::runtime_error(path.string() + ":" + std::to_string(number) +
+                               ": expected 'id<TAB>score', got '" + line + "'");
+    examples.ids.push_back(line.substr(0, tab));
+    examples.scores.push_back(score);
+  }
+  return examples;
 }
 
 RunRecord::Evaluation read_summary(const fs::path& path, const std::string& task) {
@@ -94,6 +132,16 @@ RunRecord::Evaluation read_summary(const fs::path& path, const std::string& task
     if (!score.is_number())
       bad_field(path, "languages." + code, "expected a number, got " + score.dump());
     evaluation.scores[code] = score.get<double>();
+    const fs::path examples = path.parent_path() / (code + ".examples.tsv");
+    if (fs::exists(examples)) evaluation.examples[code] = read_examples(examples);
+    // The per-language result's metrics, where it has them (optional: only the published
+    // comparison reads them).
+    if (const fs::path result = path.parent_path() / (code + ".json"); fs::exists(result)) {
+      const json r = read_json_file(result);
+      if (r.is_object() && r.contains("metrics") && r.at("metrics").is_object())
+        for (const auto& [metric, value] : r.at("metrics").items())
+          if (value.is_number()) evaluation.metrics[code][metric] = value.get<double>();
+    }
   }
   return evaluation;
 }
@@ -116,14 +164,14 @@ std::string format(const char* pattern, double value) {
 }
 
 // Per task, model, regime and seed: each language's scores from the runs that evaluated it.
-using SeedScores = std::map<std::string, std::vector<double>>;
+using LanguageValues = std::map<std::string, std::vector<double>>;
 using Observations =
     std::map<std::string,
-             std::map<std::string, std::map<std::string, std::map<int64_t, SeedScores>>>>;
+             std::map<std::string, std::map<std::string, std::map<int64_t, LanguageValues>>>>;
 
 // The value of a row for one seed: the mean over the row's languages present in that seed, each
 // language's score first averaged over the runs that gave it. nullopt when none is present.
-std::optional<double> row_value(const SeedScores& scores, const std::string& family,
+std::optional<double> row_value(const LanguageValues& scores, const std::string& family,
                                 const std::string& language) {
   std::vector<double> per_language;
   for (const auto& [code, values] : scores) {
@@ -137,7 +185,7 @@ std::optional<double> row_value(const SeedScores& scores, const std::string& fam
 
 ReportRow make_row(const std::string& task, const std::string& model, const std::string& family,
                    const std::string& language,
-                   const std::map<std::string, std::map<int64_t, SeedScores>>& by_regime,
+                   const std::map<std::string, std::map<int64_t, LanguageValues>>& by_regime,
                    const ReportOptions& options) {
   ReportRow row{family, language, {}, std::nullopt, std::nullopt, std::nullopt};
   const std::string key = task + "|" + model + "|" + family + "|" + language + "|";
@@ -239,6 +287,181 @@ std::vector<std::string> order_models_by_size(std::vector<std::string> models) {
   return models;
 }
 
+std::optional<CorpusContent> read_corpus_content(const std::string& path) {
+  try {
+    const data::CorpusReader reader(path);
+    return CorpusContent{reader.attributes().task, reader.attributes().lang};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+// What the runs' corpora say: the languages of the multilingual mix, the intermediate tasks,
+// and each target task's training tasks that are also intermediate tasks.
+std::map<std::string, std::set<std::string>> read_corpora(Report& report) {
+  std::map<std::string, std::optional<CorpusContent>> cache;
+  std::set<std::string> unreadable;
+  const auto content = [&](const std::string& path) {
+    auto it = cache.find(path);
+    if (it == cache.end()) it = cache.emplace(path, read_corpus_content(path)).first;
+    if (!it->second) unreadable.insert(path);
+    return it->second;
+  };
+  std::set<std::string> seen, intermediate_tasks;
+  bool seen_known = false, seen_complete = true;
+  std::map<std::string, std::set<std::string>> target_tasks;  // target task -> training tasks
+  for (const RunRecord& run : report.loaded.runs) {
+    for (const std::string& path : run.target_corpora)
+      if (const auto c = content(path)) target_tasks[run.task].insert(c->task);
+    if (run.regime != "english" && run.regime != "multilingual") continue;
+    if (run.regime == "multilingual") {
+      if (run.intermediate_corpora.empty()) seen_complete = false;
+      seen_known = true;
+    }
+    for (const std::string& path : run.intermediate_corpora) {
+      const auto c = content(path);
+      if (!c) {
+        if (run.regime == "multilingual") seen_complete = false;
+        continue;
+      }
+      intermediate_tasks.insert(c->task);
+      if (run.regime == "multilingual") seen.insert(c->lang);
+    }
+  }
+  if (seen_known && seen_complete)
+    report.seen_languages = std::vector<std::string>(seen.begin(), seen.end());
+  else if (seen_known)
+    report.caveats.push_back(
+        "which languages the multilingual intermediate mix contained is unknown (a multilingual "
+        "run.json without intermediate_corpora, or a corpus that cannot be read), so there are "
+        "no seen and unseen rows");
+  if (!unreadable.empty())
+    report.caveats.push_back(
+        "corpora named in run.json that cannot be read: " +
+        join(std::vector<std::string>(unreadable.begin(), unreadable.end()), ", "));
+  report.intermediate_tasks.assign(intermediate_tasks.begin(), intermediate_tasks.end());
+  return target_tasks;
+}
+
+std::string english_code() {
+  return "en";
+}
+
+TransferTable transfer_table(const Report& report, const std::string& task,
+                             const BootstrapOptions& bootstrap) {
+  TransferTable table;
+  table.task = task;
+  std::map<std::string, std::map<std::string, std::vector<const RunRecord*>>> runs;
+  for (const RunRecord& run : report.loaded.runs)
+    if (run.task == task && run.evaluations.count(task) &&
+        (run.regime == "english" || run.regime == "multilingual"))
+      runs[run.model][run.regime].push_back(&run);
+  std::vector<std::string> models;
+  for (const auto& [model, by_regime] : runs)
+    if (by_regime.size() == 2) models.push_back(model);
+  table.models = order_models_by_size(models);
+  // The non-English languages every run has; the rest are left out with a note.
+  std::set<std::string> all, common;
+  bool first = true;
+  for (const std::string& model : table.models)
+    for (const auto& [regime, list] : runs.at(model))
+      for (const RunRecord* run : list) {
+        std::set<std::string> mine;
+        for (const auto& entry : run->evaluations.at(task).scores)
+          if (entry.first != english_code()) mine.insert(entry.first);
+        all.insert(mine.begin(), mine.end());
+        if (first) {
+          common = mine;
+          first = false;
+        } else {
+          std::set<std::string> both;
+          std::set_intersection(common.begin(), common.end(), mine.begin(), mine.end(),
+                                std::inserter(both, both.begin()));
+          common = both;
+        }
+      }
+  std::vector<std::string> dropped;
+  for (const std::string& code : all)
+    if (!common.count(code)) dropped.push_back(code);
+  if (!dropped.empty())
+    table.notes.push_back("left out, missing from some run: " + join(dropped, ", "));
+  if (table.models.size() < 2) {
+    table.notes.push_back(
+        "needs English-only and multilingual runs of two model sizes or more; has " +
+        std::to_string(table.models.size()));
+    return table;
+  }
+  std::vector<std::string> families;
+  for (const std::string& code : common)
+    if (std::find(families.begin(), families.end(), family_of(code)) == families.end())
+      families.push_back(family_of(code));
+  std::sort(families.begin(), families.end(), family_before);
+  const auto add_group = [&](const std::string& name, bool family,
+                             const std::vector<std::string>& languages) {
+    TransferGroup group;
+    group.group = name;
+    group.family = family;
+    group.languages = languages;
+    group.few_languages = family && languages.size() <= 2;
+    if (languages.empty()) {
+      group.missing = "no language";
+      table.groups.push_back(std::move(group));
+      return;
+    }
+    InteractionInput input;
+    input.task = task;
+    input.group = name;
+    input.languages = languages;
+    for (const std::string& model : table.models) {
+      SizeScores size;
+      size.model = model;
+      size.parameters = static_cast<double>(param_count(model_preset(model)));
+      for (const auto& [regime, list] : runs.at(model))
+        for (const RunRecord* run : list) {
+          const RunRecord::Evaluation& evaluation = run->evaluations.at(task);
+          SeedScores seed;
+          seed.seed = run->seed;
+          for (const std::string& code : languages) {
+            seed.summaries[code] = evaluation.scores.at(code);
+            if (const auto it = evaluation.examples.find(code); it != evaluation.examples.end())
+              seed.examples[code] = it->second;
+          }
+          (regime == "english" ? size.english : size.multilingual).push_back(std::move(seed));
+        }
+      input.sizes.push_back(std::move(size));
+    }
+    try {
+      group.result = estimate_interaction(input, bootstrap);
+    } catch (const std::invalid_argument& e) {
+      group.missing = e.what();
+    }
+    table.groups.push_back(std::move(group));
+  };
+  add_group("all", false, std::vector<std::string>(common.begin(), common.end()));
+  for (const std::string& family : families) {
+    std::vector<std::string> languages;
+    for (const std::string& code : common)
+      if (family_of(code) == family) languages.push_back(code);
+    add_group(family, true, languages);
+  }
+  if (report.seen_languages) {
+    std::vector<std::string> seen, unseen;
+    for (const std::string& code : common)
+      (std::find(report.seen_languages->begin(), report.seen_languages->end(), code) !=
+               report.seen_languages->end()
+           ? seen
+           : unseen)
+          .push_back(code);
+    add_group("seen", false, seen);
+    add_group("unseen", false, unseen);
+  }
+  return table;
+}
+
+}  // namespace
+
 Report build_report(LoadedRuns loaded, const ReportOptions& options) {
   const auto& regimes = report_regimes();
   if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
@@ -255,7 +478,7 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
     target_tasks.insert(run.task);
     for (const auto& [task, evaluation] : run.evaluations) {
       headline.emplace(task, evaluation.headline_metric);
-      SeedScores& scores = observations[task][run.model][run.regime][run.seed];
+      LanguageValues& scores = observations[task][run.model][run.regime][run.seed];
       for (const auto& [code, score] : evaluation.scores) scores[code].push_back(score);
     }
   }
@@ -326,6 +549,57 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
         join(codes, ", "));
   }
   report.loaded = std::move(loaded);
+  for (const TaskSection& section : report.tasks)
+    for (const ModelSection& model : section.models)
+      if (const auto published = published_zero_shot(section.task, model.model);
+          published && model.seeds.count(options.baseline)) {
+        PublishedComparison c;
+        c.task = section.task;
+        c.model = model.model;
+        c.metric = published->metric;
+        c.published = published->score;
+        if (const data::TaskSpec* spec = data::find_task(section.task); spec && spec->evaluation)
+          c.task_languages = spec->evaluation->languages().size();
+        std::vector<double> per_seed;
+        bool complete = true;
+        c.languages = SIZE_MAX;
+        for (const RunRecord& run : report.loaded.runs) {
+          if (run.model != model.model || run.regime != options.baseline ||
+              run.task != section.task || !run.evaluations.count(section.task))
+            continue;
+          const RunRecord::Evaluation& e = run.evaluations.at(section.task);
+          std::vector<double> values;
+          for (const auto& [code, score] : e.scores) {
+            if (e.headline_metric == c.metric) {
+              values.push_back(score);
+              continue;
+            }
+            const auto m = e.metrics.find(code);
+            if (m == e.metrics.end() || !m->second.count(c.metric)) {
+              complete = false;
+              continue;
+            }
+            values.push_back(m->second.at(c.metric));
+          }
+          ++c.seeds;
+          c.languages = std::min(c.languages, e.scores.size());
+          if (!values.empty()) per_seed.push_back(mean_of(values));
+        }
+        if (c.seeds == 0) c.languages = 0;
+        if (complete && !per_seed.empty()) c.ours = mean_of(per_seed);
+        report.published.push_back(c);
+      }
+  const std::map<std::string, std::set<std::string>> training_tasks = read_corpora(report);
+  for (const TaskSection& section : report.tasks) {
+    if (!section.target) continue;
+    TransferTable table = transfer_table(report, section.task, options.bootstrap);
+    if (const auto it = training_tasks.find(section.task); it != training_tasks.end())
+      for (const std::string& task : it->second)
+        if (std::find(report.intermediate_tasks.begin(), report.intermediate_tasks.end(), task) !=
+            report.intermediate_tasks.end())
+          table.also_intermediate.push_back(task);
+    report.transfer.push_back(std::move(table));
+  }
   return report;
 }
 
@@ -388,11 +662,14 @@ void write_tables(std::ostringstream& md, const std::vector<ReportRow>& rows, bo
   for (const std::string& regime : regimes)
     if (regime != baseline) gained.push_back(regime);
   md << "\nGain over " << baseline
-     << " [bootstrap interval], multilingual − english [interval] and relative gain "
-        "(gain_multilingual − gain_english) / |gain_english|:\n\n"
+     << " [bootstrap interval], multilingual − english [interval] and the relative gain over the "
+        "baseline (gain_multilingual − gain_english) / |gain_english| (not D / EN, which divides "
+        "by "
+        "the English-only score):\n\n"
      << head;
   for (const std::string& regime : gained) md << " | " << regime;
-  md << " | multilingual − english | relative |\n" << rule;
+  md << " | multilingual − english | relative to the English gain over " << baseline << " |\n"
+     << rule;
   for (size_t i = 0; i < gained.size() + 2; ++i) md << "|---";
   md << "|\n";
   for (const ReportRow& row : rows) {
@@ -403,6 +680,85 @@ void write_tables(std::ostringstream& md, const std::vector<ReportRow>& rows, bo
     }
     md << " | " << gain_text(row.multilingual_minus_english, row.difference_ci) << " | "
        << (row.relative_gain ? format("%+.1f %%", 100.0 * *row.relative_gain) : "-") << " |\n";
+  }
+  md << "\n";
+}
+
+std::string estimate_text(const Estimate& e, double scale, const char* pattern) {
+  std::string text = format(pattern, scale * e.value);
+  if (e.ci)
+    text +=
+        " [" + format("%.2f", scale * e.ci->low) + ", " + format("%.2f", scale * e.ci->high) + "]";
+  else
+    text += " (no interval)";
+  return text;
+}
+
+std::string group_label(const TransferGroup& group) {
+  if (group.group == "all") return "all (non-English)";
+  if (group.group == "seen" && !group.family) return "seen (in the multilingual mix)";
+  if (group.group == "unseen" && !group.family) return "unseen (not in the mix)";
+  return group.group;
+}
+
+// The study's table of one target task: ML - EN per size, D / EN, the interaction and the slope.
+void write_transfer(std::ostringstream& md, const TransferTable& table) {
+  md << "### ML − EN across model sizes (zero-shot transfer, English left out)\n\n";
+  if (!table.also_intermediate.empty())
+    md << "**Target task also an intermediate task:** its training set ("
+       << join(table.also_intermediate, ", ")
+       << ") is also an intermediate task, so the intermediate stage already trained on the "
+          "target task; the gains are not those of an unrelated intermediate task.\n\n";
+  for (const std::string& note : table.notes) md << "Note: " << note << ".\n\n";
+  if (table.groups.empty()) return;
+  md << "D = multilingual − English-only per size [interval]; D / EN the relative gain over "
+        "English-only (percent); the interaction D("
+     << table.models.back() << ") − D(" << table.models.front()
+     << "); the slope of D per unit of ln(parameters). Rows: every non-English language, each "
+        "family, and the languages in and out of the multilingual mix.\n\n| group | languages |";
+  for (const std::string& model : table.models) md << " D " << model << " |";
+  for (const std::string& model : table.models) md << " D / EN " << model << " |";
+  md << " interaction | slope | resampled |\n|---|---|";
+  for (size_t i = 0; i < 2 * table.models.size() + 3; ++i) md << "---|";
+  md << "\n";
+  for (const TransferGroup& group : table.groups) {
+    md << "| " << group_label(group) << " | " << group.languages.size();
+    if (group.few_languages)
+      md << " ⚠ " << (group.languages.size() == 1 ? "one language" : "two languages");
+    md << " (" << join(group.languages, ", ") << ") |";
+    if (!group.result) {
+      for (size_t i = 0; i < 2 * table.models.size() + 2; ++i) md << " - |";
+      md << " no estimate: " << group.missing << " |\n";
+      continue;
+    }
+    const InteractionResult& r = *group.result;
+    for (const SizeEstimate& size : r.sizes)
+      md << " " << estimate_text(size.difference, 1, "%+.2f") << " |";
+    for (const SizeEstimate& size : r.sizes)
+      md << " " << (size.relative_gain ? estimate_text(*size.relative_gain, 100, "%+.1f %%") : "-")
+         << " |";
+    md << " " << estimate_text(r.interaction, 1, "%+.2f") << " | "
+       << estimate_text(r.slope, 1, "%+.3f") << " | "
+       << (r.per_example ? "seeds, languages, examples" : "seeds, languages (summaries only)")
+       << " |\n";
+  }
+  std::set<std::string> notes;
+  bool summaries_only = false;
+  for (const TransferGroup& group : table.groups)
+    if (group.result) {
+      summaries_only |= !group.result->per_example;
+      for (const std::string& note : group.result->notes)
+        if (note.rfind("summaries only", 0) != 0) notes.insert(group.group + ": " + note);
+    }
+  if (summaries_only)
+    md << "\nSummaries only: some run has no per-example scores "
+          "(`eval/<task>/<lang>.examples.tsv`) "
+          "for these languages, or the task's metric has none (seqeval, BUCC), so the test "
+          "examples were not resampled and the intervals leave out the test sets' sampling "
+          "noise.\n";
+  if (!notes.empty()) {
+    md << "\n";
+    for (const std::string& note : notes) md << "- " << note << "\n";
   }
   md << "\n";
 }
@@ -468,14 +824,52 @@ std::string report_markdown(const Report& report) {
      << "` baseline's; its interval resamples the seeds of each regime independently. The "
         "relative gain is (gain_multilingual − gain_english) / |gain_english|; multilingual − "
         "english is the plain difference, with an interval resampling both regimes.\n\n";
+  md << "ML − EN across model sizes (each target task's first table; `transfer.csv`): per "
+        "group of non-English languages (English, the source language, is left out of every "
+        "transfer average), D = multilingual − English-only per model size, D / EN, the "
+        "interaction D(largest) − D(smallest) and the least-squares slope of D against "
+        "ln(parameters), with percentile intervals from one hierarchical bootstrap "
+        "(experiments/interaction.h): seeds within each size and regime, the group's "
+        "languages, and each language's test examples where every run has per-example scores "
+        "(else summaries only, as the table says). A family of one or two languages is "
+        "flagged: its interval is about those languages, not the family.\n\n";
+  if (report.seen_languages)
+    md << "Languages of the multilingual intermediate mix (from the corpora in run.json): "
+       << join(*report.seen_languages, ", ") << "; the `seen` and `unseen` rows pool the "
+       << "non-English languages in and out of it.\n\n";
+  if (!report.intermediate_tasks.empty())
+    md << "Intermediate tasks (from the corpora in run.json): "
+       << join(report.intermediate_tasks, ", ") << ".\n\n";
   md << "## Caveats\n\n"
      << "- A bootstrap over few seeds can only recombine those seeds: with fewer than about five "
         "the intervals understate the uncertainty; read them as descriptive.\n"
      << "- A relative gain is undefined when the English gain is zero and unstable near it; the "
         "plain difference is the safer figure.\n";
   for (const std::string& caveat : report.caveats) md << "- " << caveat << "\n";
+  if (!report.published.empty()) {
+    md << "\n## Baseline against published mT5 zero-shot scores\n\n"
+       << "The `" << o.baseline
+       << "` regime (no intermediate stage) beside mT5's published zero-shot scores "
+          "(English-only fine-tuning, the mean over the task's languages, English included); "
+          "source: "
+       << kPublishedScoresSource
+       << ". Ours: the mean over seeds of each run's mean over its languages of the same "
+          "metric (QA: F1 alone, from `eval/<task>/<lang>.json`, not the (EM + F1) / 2 "
+          "headline).\n\n| task | model | metric | published | "
+       << o.baseline << " (this report) | difference | seeds | languages |\n"
+       << "|---|---|---|---|---|---|---|---|\n";
+    for (const PublishedComparison& c : report.published)
+      md << "| " << c.task << " | " << c.model << " | " << c.metric << " | "
+         << format("%.1f", c.published) << " | "
+         << (c.ours ? format("%.2f", *c.ours)
+                    : std::string("- (no ") + c.metric + " in the results)")
+         << " | " << (c.ours ? signed_number(*c.ours - c.published) : "-") << " | " << c.seeds
+         << " | " << c.languages << " of " << c.task_languages << " |\n";
+  }
   for (const TaskSection& task : report.tasks) {
     md << "\n## " << task.task << " (" << task.headline_metric << ", x100)\n\n";
+    for (const TransferTable& table : report.transfer)
+      if (table.task == task.task) write_transfer(md, table);
     for (const ModelSection& model : task.models) {
       md << "### " << model.model << "\n\n";
       write_tables(md, model.groups, false, o.baseline);
@@ -515,6 +909,34 @@ std::string report_csv(const Report& report) {
       };
       emit_rows(model.groups);
       emit_rows(model.languages);
+    }
+  return csv.str();
+}
+
+std::string transfer_csv(const Report& report) {
+  std::ostringstream csv;
+  csv << "task,group,n_languages,few_languages,statistic,model,value,ci_low,ci_high,per_example\n";
+  for (const TransferTable& table : report.transfer)
+    for (const TransferGroup& group : table.groups) {
+      if (!group.result) continue;
+      const InteractionResult& r = *group.result;
+      const std::string prefix = csv_field(table.task) + ',' + csv_field(group.group) + ',' +
+                                 std::to_string(group.languages.size()) + ',' +
+                                 (group.few_languages ? "true" : "false") + ',';
+      const std::string suffix = std::string(",") + (r.per_example ? "true" : "false") + "\n";
+      const auto line = [&](const std::string& statistic, const std::string& model,
+                            const Estimate& e) {
+        csv << prefix << statistic << ',' << csv_field(model) << ',' << csv_number(e.value) << ','
+            << csv_interval(e.ci) << suffix;
+      };
+      for (const SizeEstimate& size : r.sizes) {
+        line("english", size.model, size.english);
+        line("multilingual", size.model, size.multilingual);
+        line("difference", size.model, size.difference);
+        if (size.relative_gain) line("relative_gain", size.model, *size.relative_gain);
+      }
+      line("interaction", r.large_model + "-" + r.small_model, r.interaction);
+      line("slope", "", r.slope);
     }
   return csv.str();
 }

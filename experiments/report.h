@@ -4,7 +4,8 @@
 // "Runs and the report"), and aggregates them per task x model x language family (and per
 // language) and intermediate regime: the zero-shot score as mean, standard deviation and
 // percentile bootstrap interval over seeds, the gain over the baseline regime, and multilingual
-// against English-only (plain difference and relative gain). The plots are in report_plots.h.
+// against English-only (plain difference and relative gain), and per target task the transfer
+// tables of ML - EN across model sizes (interaction.h). The plots are in report_plots.h.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "experiments/bootstrap.h"
+#include "experiments/interaction.h"
 
 namespace stilts::experiments {
 
@@ -29,9 +31,17 @@ struct RunRecord {
   std::string regime;
   std::string task;  // the target task
   int64_t seed = 0;
+  // run.json's intermediate_corpora and target_corpora (stilts experiment records them; empty
+  // where absent): the prepared corpora whose attributes name their task and language.
+  std::vector<std::string> intermediate_corpora, target_corpora;
   struct Evaluation {
     std::string headline_metric;
     std::map<std::string, double> scores;  // language code -> headline score (x100)
+    // language code -> per-example scores from eval/<task>/<lang>.examples.tsv, where it exists
+    std::map<std::string, ExampleScores> examples;
+    // language code -> metric -> value (x100), from eval/<task>/<lang>.json's "metrics" where
+    // the file has them (the published comparison needs QA's F1 alone)
+    std::map<std::string, std::map<std::string, double>> metrics;
   };
   std::map<std::string, Evaluation> evaluations;  // by evaluated task
 };
@@ -106,11 +116,54 @@ struct TaskSection {
   std::vector<ModelSection> models;  // by size
 };
 
+// The study's quantity for one target task and one group of non-English languages: ML - EN per
+// size, its interaction between the smallest and the largest size and its slope against
+// ln(parameters) (interaction.h).
+struct TransferGroup {
+  std::string group;  // "all", a family, "seen" or "unseen" (in or out of the multilingual mix)
+  bool family = false;
+  std::vector<std::string> languages;  // non-English, each in every run of the table
+  bool few_languages = false;          // a family of one or two languages
+  std::optional<InteractionResult> result;
+  std::string missing;  // why there is no result
+};
+
+struct TransferTable {
+  std::string task;                   // a target task
+  std::vector<std::string> models;    // with English-only and multilingual runs, by size
+  std::vector<TransferGroup> groups;  // all, the families, then seen and unseen where known
+  // The target task's own training tasks (its target corpora's) that some intermediate stage
+  // also trained on (e.g. mnli for xnli): the intermediate stage then saw the target task.
+  std::vector<std::string> also_intermediate;
+  std::vector<std::string> notes;  // languages left out, fewer than two sizes
+};
+
+// The baseline regime's zero-shot score beside the published mT5 one (published_scores.h).
+struct PublishedComparison {
+  std::string task;
+  std::string model;
+  std::string metric;  // the published one
+  double published = 0.0;
+  // The mean over the baseline's seeds of the mean over each run's languages of `metric`;
+  // nullopt where a run lacks it (QA's F1 is read from eval/<task>/<lang>.json).
+  std::optional<double> ours;
+  int64_t seeds = 0;
+  size_t languages = 0;       // the fewest languages of a seed
+  size_t task_languages = 0;  // the task's languages in the benchmark
+};
+
 struct Report {
   LoadedRuns loaded;
   ReportOptions options;
   std::vector<TaskSection> tasks;  // alphabetical
   std::vector<std::string> caveats;
+  std::vector<TransferTable> transfer;  // per target task with both regimes, alphabetical
+  // The languages of the multilingual regime's intermediate corpora; nullopt where the runs do
+  // not say (no intermediate_corpora in run.json, or a corpus that cannot be read).
+  std::optional<std::vector<std::string>> seen_languages;
+  std::vector<std::string> intermediate_tasks;  // of every intermediate corpus read
+  // Per task and model with baseline runs where mT5's zero-shot score is published.
+  std::vector<PublishedComparison> published;
 };
 
 // Aggregates the runs. A seed's family score is the mean over that family's languages in the
@@ -120,6 +173,14 @@ struct Report {
 // score averaged over those runs. Throws std::invalid_argument for an unknown baseline regime or
 // bad bootstrap options.
 Report build_report(LoadedRuns loaded, const ReportOptions& options);
+
+// The task and language of each corpus path, from its HDF5 attributes (data/corpus_format.h);
+// nullopt for a corpus that cannot be read. build_report calls it for run.json's corpora.
+struct CorpusContent {
+  std::string task;
+  std::string lang;
+};
+std::optional<CorpusContent> read_corpus_content(const std::string& path);
 
 // The Markdown report without its plots section (report_plots.h adds it): a header with the runs
 // and seeds found, the method and the caveats, one section per task with a score table and a
@@ -131,5 +192,10 @@ std::string report_markdown(const Report& report);
 // task,model,family,language,regime,n_seeds,mean,sd,ci_low,ci_high,gain,gain_ci_low,gain_ci_high,
 // relative_gain. Empty fields where a value does not exist.
 std::string report_csv(const Report& report);
+
+// The transfer tables in long format, one line per task, group and statistic (english,
+// multilingual, difference, relative_gain per model; interaction and slope once):
+// task,group,n_languages,few_languages,statistic,model,value,ci_low,ci_high,per_example.
+std::string transfer_csv(const Report& report);
 
 }  // namespace stilts::experiments

@@ -113,6 +113,47 @@ void add_gain_figure(const TaskSection& task, const std::string& what, const std
   plots.figures.push_back({stem, task.task + ": " + title + " against model size, per family"});
 }
 
+// A forest plot of the interaction D(largest) - D(smallest) per group of the task's transfer
+// table (all, each family, seen and unseen), with its interval; false where no group has one.
+bool add_forest_plot(const TransferTable& table, const fs::path& dir, std::ostringstream& script,
+                     PlotSet& plots) {
+  std::ostringstream data;
+  data << quoted("group") << " " << quoted("interaction") << " " << quoted("low") << " "
+       << quoted("high") << "\n";
+  size_t rows = 0;
+  std::string small, large;
+  for (const TransferGroup& group : table.groups) {
+    if (!group.result) continue;
+    const Estimate& e = group.result->interaction;
+    small = group.result->small_model;
+    large = group.result->large_model;
+    std::string label = group.group + " (" + std::to_string(group.languages.size()) +
+                        (group.languages.size() == 1 ? " language" : " languages") +
+                        (group.few_languages ? ", few" : "") + (e.ci ? "" : ", no interval") + ")";
+    data << quoted(label) << " " << number(e.value) << " " << number(e.ci ? e.ci->low : e.value)
+         << " " << number(e.ci ? e.ci->high : e.value) << "\n";
+    ++rows;
+  }
+  if (rows == 0) return false;
+  const std::string stem = "interaction-" + file_safe(table.task);
+  write_text(dir / (stem + ".dat"), data.str());
+  const int height = 140 + 30 * static_cast<int>(rows);
+  script << "\nreset\nset termoption noenhanced\n"
+         << "set title "
+         << quoted(table.task + ": (ML - EN)(" + large + ") - (ML - EN)(" + small + ")")
+         << "\nset xlabel 'interaction (points x100), percentile interval'\n"
+         << "set yrange [" << number(static_cast<double>(rows) - 0.5) << ":-0.5]\n"
+         << "set ytics scale 0\nset grid xtics\nunset key\n"
+         << "set arrow from 0, graph 0 to 0, graph 1 nohead dashtype 2\n"
+         << svg_output(stem, 900, height) << "plot '" << stem
+         << ".dat' using 2:0:3:4:ytic(1) skip 1 with xerrorbars pointtype 7 pointsize 1.2 "
+            "linewidth 2\n"
+         << png_replot(stem, 900, height);
+  plots.figures.push_back({stem, table.task + ": interaction of ML − EN between " + small +
+                                     " and " + large + " per family, with intervals"});
+  return true;
+}
+
 void add_heatmap(const TaskSection& task, const ModelSection& model, const fs::path& dir,
                  std::ostringstream& script, PlotSet& plots) {
   std::vector<std::string> regimes;
@@ -185,7 +226,13 @@ PlotSet write_plot_files(const Report& report, const std::string& dir) {
     const bool both = std::any_of(task.models.begin(), task.models.end(), [](const auto& m) {
       return m.seeds.count("multilingual") && m.seeds.count("english");
     });
-    if (both)
+    // Where the task has a transfer table, the forest plot of the interaction replaces the
+    // one-panel figure of multilingual - english with a line per family.
+    const auto table = std::find_if(report.transfer.begin(), report.transfer.end(),
+                                    [&](const TransferTable& t) { return t.task == task.task; });
+    const bool forest =
+        table != report.transfer.end() && add_forest_plot(*table, dir, script, plots);
+    if (both && !forest)
       add_gain_figure(
           task, kMultilingualMinusEnglish, "multilingual minus english",
           [](const ReportRow& row) { return row.multilingual_minus_english; }, dir, script, plots);

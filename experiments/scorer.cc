@@ -13,6 +13,7 @@
 #include "experiments/metrics/accuracy.h"
 #include "experiments/metrics/bucc.h"
 #include "experiments/metrics/mlqa.h"
+#include "experiments/metrics/python_text.h"
 #include "experiments/metrics/retrieval.h"
 #include "experiments/metrics/seqeval.h"
 #include "experiments/metrics/squad.h"
@@ -185,6 +186,79 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
     scored.headline = scored.scores.metrics.at(metrics::headline_metric(task));
   return scored;
 }
+
+}  // namespace
+
+std::optional<std::vector<ExampleScore>> score_examples(const std::string& task,
+                                                        const std::string& language,
+                                                        const std::string& prediction_file,
+                                                        const std::string& label_file) {
+  const auto guard = [&](auto&& metric) {
+    return guarded_metric(prediction_file, label_file, metric);
+  };
+  const data::Evaluation& evaluation = data::task_evaluation(task);
+  std::vector<ExampleScore> out;
+  switch (evaluation.metric) {
+    case data::Metric::kSeqeval:
+    case data::Metric::kBuccF1:
+      return std::nullopt;
+    case data::Metric::kAccuracy: {
+      const bool jsonl = evaluation.format == data::PredictionFormat::kJsonlLabels;
+      const auto predictions =
+          jsonl ? read_jsonl_labels(prediction_file) : read_label_lines(prediction_file);
+      const auto labels = jsonl ? read_jsonl_labels(label_file) : read_label_lines(label_file);
+      check_counts(predictions.size(), labels.size(), "lines", prediction_file, label_file);
+      for (std::size_t i = 0; i < labels.size(); ++i)
+        out.push_back({std::to_string(i),
+                       guard([&] { return metrics::accuracy({labels[i]}, {predictions[i]}); })});
+      break;
+    }
+    case data::Metric::kSquad:
+    case data::Metric::kMlqa: {
+      const auto questions = read_squad_gold(label_file);
+      const auto predictions = read_qa_predictions(prediction_file);
+      for (const metrics::QaQuestion& question : questions) {
+        const metrics::QaScores qa = guard([&] {
+          return evaluation.metric == data::Metric::kMlqa
+                     ? metrics::mlqa_evaluate({question}, predictions, language)
+                     : metrics::squad_evaluate({question}, predictions);
+        });
+        out.push_back({question.id, (qa.exact_match + qa.f1) / 2});
+      }
+      break;
+    }
+    case data::Metric::kMewslixMap: {
+      const auto gold = read_ranked_ids(label_file);
+      const auto ranked = read_ranked_ids(prediction_file);
+      static const std::vector<std::string> kNone;
+      for (const auto& [id, labels] : gold) {
+        if (labels.empty())
+          throw std::runtime_error(label_file + ": example " + id + " has an empty gold list");
+        const auto it = ranked.find(id);
+        out.push_back({id, 100 * metrics::reciprocal_rank_at_k(
+                                     python_text::strip(labels.front()),
+                                     it == ranked.end() ? kNone : it->second, kRetrievalTopK)});
+      }
+      break;
+    }
+    case data::Metric::kLareqaMap: {
+      const auto gold = read_ranked_ids(label_file);
+      const auto ranked = read_ranked_ids(prediction_file);
+      std::size_t unanswered = 0;
+      const std::vector<metrics::RankedQuery> queries = lareqa_queries(gold, ranked, unanswered);
+      std::size_t i = 0;
+      for (const auto& entry : gold) {
+        const metrics::RankedQuery& query = queries[i++];
+        out.push_back({entry.first, 100 * metrics::average_precision_at_k(
+                                              query.targets, query.ranked, kRetrievalTopK)});
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+namespace {
 
 // The `test-<lang>.<ext>` files of a folder, by language; everything else is noted and skipped.
 std::map<std::string, std::string> language_files(const fs::path& folder, const std::string& task,

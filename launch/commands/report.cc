@@ -71,6 +71,7 @@ int run_report(int argc, char** argv) {
 
   fs::create_directories(out);
   write_file(out / "report.csv", experiments::report_csv(report));
+  write_file(out / "transfer.csv", experiments::transfer_csv(report));
   const experiments::PlotSet plots =
       experiments::write_plot_files(report, (out / "plots").string());
   experiments::run_gnuplot(gnuplot, plots.script);
@@ -87,8 +88,9 @@ int run_report(int argc, char** argv) {
                     static_cast<long long>(cell.score.n));
       std::printf("\n");
     }
-  std::printf("wrote %s, %s and %zu figures (PNG and SVG) under %s\n", (out / "report.md").c_str(),
-              (out / "report.csv").c_str(), plots.figures.size(), (out / "plots").c_str());
+  std::printf("wrote %s, %s, %s and %zu figures (PNG and SVG) under %s\n",
+              (out / "report.md").c_str(), (out / "report.csv").c_str(),
+              (out / "transfer.csv").c_str(), plots.figures.size(), (out / "plots").c_str());
   return 0;
 }
 

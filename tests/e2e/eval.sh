@@ -213,7 +213,7 @@ check() {
   "$STILTS" score --predictions "$OUT/predictions" --labels "$OUT/labels" \
     --xtreme-version "$version" --json "$WORK/score.json" >/dev/null
   $PY - "$OUT" "$task" "$WORK/score.json" "$@" <<'PY' || fail "$task results are inconsistent"
-import json, math, sys
+import json, math, os, sys
 out, task, score_file, langs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 score = json.load(open(score_file))["tasks"][task]
 family = {"en": "Indo-European", "hi": "Indo-European", "zh": "Sino-Tibetan",
@@ -228,6 +228,16 @@ for lang in langs:
     for metric, value in r["metrics"].items():
         assert math.isclose(official[metric], value), (lang, metric, official, r)
     assert math.isclose(summary["languages"][lang], r["score"]), (summary, r)
+    # Per-example scores beside the result where the headline is a mean over examples, none for
+    # the corpus-level metrics (seqeval chunk F1, BUCC F1).
+    examples = f"{out}/{task}/{lang}.examples.tsv"
+    if task in ("udpos", "panx", "bucc2018"):
+        assert not os.path.exists(examples) and "examples_file" not in r, (examples, r)
+    else:
+        rows = [line.rstrip("\n").split("\t") for line in open(examples, encoding="utf-8")]
+        assert rows[0] == ["id", "score"] and len(rows) > 1, rows
+        mean = sum(float(s) for _, s in rows[1:]) / (len(rows) - 1)
+        assert math.isclose(mean, r["score"], rel_tol=1e-9, abs_tol=1e-9), (examples, mean, r)
     values.append(r["score"])
     by_family.setdefault(family[lang], []).append(r["score"])
 assert math.isclose(summary["mean"], sum(values) / len(values)), summary

@@ -336,6 +336,13 @@ TEST_F(GridFiles, ExpandsRunsAndSharesImportIntermediateAndRetrievalStages) {
   EXPECT_EQ(run["regime"], "none");
   EXPECT_EQ(run["task"], "xnli");
   EXPECT_EQ(run["seed"], 2);
+  // The corpora the report learns the intermediate mix's languages and tasks from.
+  EXPECT_TRUE(run["intermediate_corpora"].empty());
+  EXPECT_EQ(run["target_corpora"], nlohmann::json::array({g.target_of("xnli").train.corpora[0]}));
+  const nlohmann::json multilingual = nlohmann::json::parse(
+      plan.stage("target/test-small-multilingual-xnli-s1").writes[0].contents);
+  EXPECT_EQ(multilingual["intermediate_corpora"],
+            nlohmann::json(g.intermediate_of("multilingual").corpora));
 }
 
 TEST_F(GridFiles, EachStageKindHasTheArgumentsOfItsCommand) {

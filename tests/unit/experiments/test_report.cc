@@ -8,14 +8,22 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "core/config.h"
+#include "core/params.h"
+#include "data/corpus_writer.h"
+#include "data/tasks.h"
 #include "experiments/bootstrap.h"
+#include "experiments/published_scores.h"
 #include "experiments/report.h"
 #include "experiments/report_plots.h"
+#include "tests/tolerance.h"
 #include "tests/unit/error_of.h"
 #include "tests/unit/temp_dir.h"
 
@@ -354,6 +362,234 @@ TEST_F(ReportRuns, ErrorsNameTheFileAndField) {
                 build_report(LoadedRuns{}, options);
               }),
               HasSubstr("baseline regime 'bilingual'"));
+}
+
+TEST(PublishedScores, TheMt5ZeroShotTable) {
+  EXPECT_EQ(published_zero_shot_scores().size(), 6u * 5u);  // six tasks, five sizes
+  EXPECT_DOUBLE_EQ(published_zero_shot("xnli", "mt5-small")->score, 67.5);
+  EXPECT_DOUBLE_EQ(published_zero_shot("xnli", "mt5-large")->score, 81.1);
+  EXPECT_DOUBLE_EQ(published_zero_shot("pawsx", "mt5-base")->score, 86.4);
+  EXPECT_DOUBLE_EQ(published_zero_shot("panx", "mt5-xl")->score, 65.5);
+  EXPECT_DOUBLE_EQ(published_zero_shot("mlqa", "mt5-large")->score, 71.2);
+  EXPECT_DOUBLE_EQ(published_zero_shot("tydiqa", "mt5-xxl")->score, 82.0);
+  EXPECT_EQ(published_zero_shot("xquad", "mt5-small")->metric, "f1");
+  EXPECT_EQ(published_zero_shot("xnli", "mt5-small")->metric, "accuracy");
+  EXPECT_FALSE(published_zero_shot("udpos", "mt5-small").has_value());
+  EXPECT_FALSE(published_zero_shot("xnli", "test-tiny").has_value());
+}
+
+TEST_F(ReportRuns, BaselineBesidePublishedScores) {
+  add_run("n1", "mt5-small", "none", 1, {{"xnli", {{"en", 80}, {"de", 60}}}});
+  add_run("n2", "mt5-small", "none", 2, {{"xnli", {{"en", 82}, {"de", 62}}}});
+  // QA: the headline is (EM + F1) / 2; the comparison takes F1 from <lang>.json.
+  add_run("q1", "mt5-small", "none", 1, {{"xquad", {{"en", 50}, {"de", 40}}}}, "xquad");
+  write(dir_ / "q1" / "eval" / "xquad" / "en.json",
+        R"({"metrics": {"f1": 60, "exact_match": 40}})");
+  write(dir_ / "q1" / "eval" / "xquad" / "de.json",
+        R"({"metrics": {"f1": 50, "exact_match": 30}})");
+  // A model without a published score, and a QA run without per-language metrics.
+  add_run("t1", "test-tiny", "none", 1, {{"xnli", {{"en", 50}}}});
+  add_run("b1", "mt5-base", "none", 1, {{"xquad", {{"en", 50}}}}, "xquad");
+  const Report report = build();
+  ASSERT_EQ(report.published.size(), 3u);
+  // By task, then model size.
+  const PublishedComparison& xnli = report.published[0];
+  EXPECT_EQ(xnli.task, "xnli");
+  EXPECT_EQ(xnli.model, "mt5-small");
+  EXPECT_DOUBLE_EQ(xnli.published, 67.5);
+  EXPECT_DOUBLE_EQ(*xnli.ours, 71.0);  // seeds 70 and 72
+  EXPECT_EQ(xnli.seeds, 2);
+  EXPECT_EQ(xnli.languages, 2u);
+  EXPECT_EQ(xnli.task_languages, data::task_evaluation("xnli").languages().size());
+  const PublishedComparison& xquad_base = report.published[2];
+  EXPECT_EQ(xquad_base.model, "mt5-base");
+  EXPECT_FALSE(xquad_base.ours.has_value());
+  EXPECT_EQ(xquad_base.seeds, 1);
+  const PublishedComparison& xquad = report.published[1];
+  EXPECT_EQ(xquad.metric, "f1");
+  EXPECT_DOUBLE_EQ(xquad.published, 58.1);
+  EXPECT_DOUBLE_EQ(*xquad.ours, 55.0);
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("## Baseline against published mT5 zero-shot scores"));
+  EXPECT_THAT(md, HasSubstr(kPublishedScoresSource));
+  EXPECT_THAT(md, HasSubstr("| xnli | mt5-small | accuracy | 67.5 | 71.00 | +3.50 | 2 | 2 of " +
+                            std::to_string(xnli.task_languages) + " |"));
+  EXPECT_THAT(md, HasSubstr("| xquad | mt5-small | f1 | 58.1 | 55.00 | -3.10 | 1 | 2 of " +
+                            std::to_string(xquad.task_languages) + " |"));
+  EXPECT_THAT(md, HasSubstr("| xquad | mt5-base | f1 | 67.0 | - (no f1 in the results) | - |"));
+}
+
+// The transfer tables (Roadmap 8): ML - EN per size, its interaction and slope per family and
+// pooled, English left out, families of one or two languages flagged, languages in and out of
+// the multilingual mix, a target task whose training set is also an intermediate task.
+constexpr double kF64Epsilon = std::numeric_limits<double>::epsilon();
+using stilts::test::within_rounding;
+
+class TransferRuns : public ReportRuns {
+ protected:
+  // A prepared corpus of one (task, language), as stilts prepare writes it.
+  std::string corpus(const std::string& task, const std::string& lang) {
+    const fs::path path = dir_ / "corpora" / (task + "-" + lang + ".h5");
+    if (fs::exists(path)) return path.string();
+    fs::create_directories(path.parent_path());
+    data::CorpusWriter writer(path.string(), {task, lang, "train", 8, "x", 0, 1, 2});
+    const std::vector<int32_t> tokens = {3, 1};
+    writer.add(tokens, tokens, "0");
+    writer.finish();
+    return path.string();
+  }
+  // English-only and multilingual runs of two sizes, two seeds each, on xnli: per language a
+  // base score b, English-only b + {0, 2} over the seeds, multilingual b + d + {0, 2}.
+  void add_grid(bool with_examples) {
+    const std::map<std::string, double> base = {
+        {"en", 85}, {"de", 70}, {"fr", 68}, {"ar", 60}, {"sw", 50}};
+    const std::map<std::string, std::map<std::string, double>> d = {
+        {"mt5-small", {{"en", 20}, {"de", 2}, {"fr", 2}, {"ar", 4}, {"sw", 0}}},
+        {"mt5-base", {{"en", 20}, {"de", 3}, {"fr", 5}, {"ar", 8}, {"sw", 4}}}};
+    const std::vector<std::string> english_mix = {corpus("mnli", "en")};
+    const std::vector<std::string> multilingual_mix = {corpus("mnli", "en"), corpus("xnli", "de"),
+                                                       corpus("xnli", "ar")};
+    const std::vector<std::string> target = {corpus("mnli", "en")};
+    for (const std::string model : {"mt5-small", "mt5-base"})
+      for (const std::string regime : {"english", "multilingual"})
+        for (int seed : {1, 2}) {
+          const std::string id = model + "-" + regime + "-" + std::to_string(seed);
+          std::map<std::string, double> scores;
+          for (const auto& [lang, b] : base)
+            scores[lang] =
+                b + 2 * (seed - 1) + (regime == "multilingual" ? d.at(model).at(lang) : 0);
+          add_run(id, model, regime, seed, {{"xnli", scores}});
+          json run = json::parse(std::ifstream(dir_ / id / "run.json"));
+          run["intermediate_corpora"] = regime == "english" ? english_mix : multilingual_mix;
+          run["target_corpora"] = target;
+          write(dir_ / id / "run.json", run.dump());
+          if (!with_examples) continue;
+          // Two examples per language whose mean is the language's score.
+          for (const auto& [lang, score] : scores) {
+            std::ostringstream tsv;
+            tsv << "id\tscore\nq1\t" << score - 10 << "\nq2\t" << score + 10 << "\n";
+            write(dir_ / id / "eval" / "xnli" / (lang + ".examples.tsv"), tsv.str());
+          }
+        }
+  }
+  static const TransferGroup& group_of(const TransferTable& table, const std::string& name) {
+    for (const TransferGroup& group : table.groups)
+      if (group.group == name) return group;
+    throw std::runtime_error("no group " + name);
+  }
+};
+
+TEST_F(TransferRuns, DifferenceInteractionAndSlopePerFamily) {
+  add_grid(false);
+  ReportOptions options;
+  options.bootstrap.resamples = 200;
+  const Report report = build(options);
+  ASSERT_EQ(report.transfer.size(), 1u);
+  const TransferTable& table = report.transfer[0];
+  EXPECT_EQ(table.task, "xnli");
+  EXPECT_THAT(table.models, ElementsAre("mt5-small", "mt5-base"));
+  // mnli trains the target task and is an intermediate task: the marker.
+  EXPECT_THAT(table.also_intermediate, ElementsAre("mnli"));
+  EXPECT_THAT(report.intermediate_tasks, ElementsAre("mnli", "xnli"));
+  ASSERT_TRUE(report.seen_languages.has_value());
+  EXPECT_THAT(*report.seen_languages, ElementsAre("ar", "de", "en"));
+  std::vector<std::string> groups;
+  for (const TransferGroup& group : table.groups) groups.push_back(group.group);
+  EXPECT_THAT(groups,
+              ElementsAre("all", "Afro-Asiatic", "Indo-European", "Niger-Congo", "seen", "unseen"));
+
+  const double log_ratio = std::log(static_cast<double>(param_count(model_preset("mt5-base")))) -
+                           std::log(static_cast<double>(param_count(model_preset("mt5-small"))));
+  const auto check = [&](const std::string& name, const std::vector<std::string>& languages,
+                         bool few, double small, double base, double english_small) {
+    SCOPED_TRACE(name);
+    const TransferGroup& group = group_of(table, name);
+    EXPECT_EQ(group.languages, languages);  // English left out
+    EXPECT_EQ(group.few_languages, few);
+    ASSERT_TRUE(group.result.has_value()) << group.missing;
+    const InteractionResult& r = *group.result;
+    EXPECT_FALSE(r.per_example);
+    ASSERT_EQ(r.sizes.size(), 2u);
+    EXPECT_TRUE(within_rounding({r.sizes[0].difference.value, r.sizes[1].difference.value},
+                                {small, base}, 64, kF64Epsilon, 100));
+    EXPECT_TRUE(within_rounding({r.interaction.value, r.slope.value},
+                                {base - small, (base - small) / log_ratio}, 64, kF64Epsilon, 100));
+    EXPECT_TRUE(within_rounding({r.sizes[0].relative_gain->value}, {small / english_small}, 64,
+                                kF64Epsilon, 100));
+    EXPECT_TRUE(r.interaction.ci.has_value());
+  };
+  // Per language D: small de 2, fr 2, ar 4, sw 0; base 3, 5, 8, 4. English-only small: b + 1.
+  check("all", {"ar", "de", "fr", "sw"}, false, 2.0, 5.0, (61 + 71 + 69 + 51) / 4.0);
+  check("Indo-European", {"de", "fr"}, true, 2.0, 4.0, 70.0);
+  check("Afro-Asiatic", {"ar"}, true, 4.0, 8.0, 61.0);
+  check("seen", {"ar", "de"}, false, 3.0, 5.5, 66.0);
+  check("unseen", {"fr", "sw"}, false, 1.0, 4.5, 60.0);
+
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("### ML − EN across model sizes"));
+  EXPECT_THAT(md, HasSubstr("**Target task also an intermediate task:** its training set (mnli)"));
+  EXPECT_THAT(md, HasSubstr("| Afro-Asiatic | 1 ⚠ one language (ar) |"));
+  EXPECT_THAT(md, HasSubstr("| Indo-European | 2 ⚠ two languages (de, fr) |"));
+  EXPECT_THAT(md, HasSubstr("| seen (in the multilingual mix) | 2 (ar, de) |"));
+  EXPECT_THAT(md, HasSubstr("| unseen (not in the mix) | 2 (fr, sw) |"));
+  EXPECT_THAT(md, HasSubstr("Summaries only:"));
+  EXPECT_THAT(md, HasSubstr("seeds, languages (summaries only)"));
+  EXPECT_THAT(md, HasSubstr("Languages of the multilingual intermediate mix (from the corpora in "
+                            "run.json): ar, de, en"));
+  EXPECT_THAT(md, HasSubstr("relative to the English gain over none"));
+  const std::string csv = transfer_csv(report);
+  EXPECT_EQ(csv.rfind("task,group,n_languages,few_languages,statistic,model,value,ci_low,ci_high,"
+                      "per_example\n",
+                      0),
+            0u);
+  EXPECT_THAT(csv, HasSubstr("xnli,all,4,false,difference,mt5-small,2.000000,"));
+  EXPECT_THAT(csv, HasSubstr("xnli,Afro-Asiatic,1,true,interaction,mt5-base-mt5-small,4.000000,"));
+
+  // The forest plot of the interaction replaces the one-panel multilingual - english figure.
+  const PlotSet plots = write_plot_files(report, (dir_ / "plots").string());
+  std::vector<std::string> stems;
+  for (const Figure& figure : plots.figures) stems.push_back(figure.stem);
+  EXPECT_THAT(stems, ::testing::Contains("interaction-xnli"));
+  EXPECT_THAT(stems, ::testing::Not(::testing::Contains("gain-xnli-multilingual-english")));
+  std::ifstream forest(dir_ / "plots" / "interaction-xnli.dat");
+  std::string header, line;
+  std::getline(forest, header);
+  std::getline(forest, line);
+  EXPECT_EQ(header, "\"group\" \"interaction\" \"low\" \"high\"");
+  EXPECT_EQ(line.rfind("\"all (4 languages)\" 3 ", 0), 0u) << line;
+  std::getline(forest, line);
+  EXPECT_EQ(line.rfind("\"Afro-Asiatic (1 language, few)\" 4 ", 0), 0u) << line;
+}
+
+TEST_F(TransferRuns, PerExampleResamplingWhereEveryRunHasTheFiles) {
+  add_grid(true);
+  ReportOptions options;
+  options.bootstrap.resamples = 100;
+  const Report report = build(options);
+  ASSERT_EQ(report.transfer.size(), 1u);
+  const TransferGroup& all = group_of(report.transfer[0], "all");
+  ASSERT_TRUE(all.result.has_value()) << all.missing;
+  EXPECT_TRUE(all.result->per_example);
+  EXPECT_TRUE(within_rounding({all.result->interaction.value}, {3.0}, 64, kF64Epsilon, 100));
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("seeds, languages, examples"));
+  EXPECT_THAT(md, ::testing::Not(HasSubstr("Summaries only:")));
+}
+
+TEST_F(TransferRuns, OneSizeNoMixAndNoMarker) {
+  // Runs without corpora in run.json (an older grid) and of one size: a note, no estimates, no
+  // seen and unseen rows, no marker.
+  add_run("e1", "mt5-small", "english", 1, {{"xnli", {{"en", 80}, {"de", 70}}}});
+  add_run("m1", "mt5-small", "multilingual", 1, {{"xnli", {{"en", 81}, {"de", 72}}}});
+  const Report report = build();
+  ASSERT_EQ(report.transfer.size(), 1u);
+  EXPECT_TRUE(report.transfer[0].groups.empty());
+  EXPECT_TRUE(report.transfer[0].also_intermediate.empty());
+  EXPECT_THAT(report.transfer[0].notes, ElementsAre(HasSubstr("two model sizes or more; has 1")));
+  EXPECT_FALSE(report.seen_languages.has_value());
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("which languages the multilingual intermediate mix contained is "
+                            "unknown"));
 }
 
 }  // namespace

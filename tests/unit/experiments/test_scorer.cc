@@ -197,6 +197,60 @@ TEST_F(ScorerTest, HandComputedScoresPerTaskAndLanguage) {
   EXPECT_THAT(report.notes, Contains(HasSubstr("xnli: 2 of 15 languages (missing bg de el")));
 }
 
+TEST_F(ScorerTest, PerExampleScoresAverageToTheHeadline) {
+  label("xnli", "ar", "entailment\nneutral\ncontradiction\nneutral\n");
+  prediction("xnli", "ar", "entailment\nneutral\nneutral\nneutral\n");
+  label("xcopa", "zh", "{\"label\": 1}\n{\"label\": 0}\n");
+  prediction("xcopa", "zh", "{\"label\": 1}\n{\"label\": 1}\n");
+  label("xquad", "zh",
+        R"({"data": [{"paragraphs": [{"context": "北京 上海", "qas": [)"
+        R"({"id": "z1", "answers": [{"text": "北京", "answer_start": 0}]},)"
+        R"({"id": "z2", "answers": [{"text": "上海", "answer_start": 3}]}]}]}]})");
+  prediction("xquad", "zh", R"({"z1": "北京"})");
+  label("mlqa", "zh",
+        R"({"data": [{"paragraphs": [{"context": "北京大学", "qas": [)"
+        R"({"id": "m1", "answers": [{"text": "北京大学", "answer_start": 0}]}]}]}]})");
+  prediction("mlqa", "zh", R"({"m1": "北京"})");
+  label("mewslix", "ja", R"({"a": ["Q1"], "b": ["Q2"]})");
+  prediction("mewslix", "ja", R"({"a": ["Q3", "Q1"], "c": ["Q2"]})");
+  label("lareqa", "en", R"({"q1": ["s1", "s2"], "q2": ["s3"]})");
+  prediction("lareqa", "en", R"({"q1": ["s2", "x", "s1"]})");
+  label("panx", "ja", "B-PER\nO\n");
+  prediction("panx", "ja", "B-PER\nO\n");
+  label("bucc2018", "de", "de-1\ten-1\n");
+  prediction("bucc2018", "de", "de-1\ten-1\n");
+  const ScoreReport report = score_folders(predictions_, labels_, Benchmark::kXtremeR);
+  const auto examples = [&](const std::string& task, const std::string& language) {
+    const std::string file = "test-" + language + "." + task_file_extension(task);
+    return score_examples(task, language, predictions_ + "/" + task + "/" + file,
+                          labels_ + "/" + task + "/" + file);
+  };
+  const auto check = [&](const std::string& task, const std::string& language,
+                         const std::vector<std::string>& ids, const std::vector<double>& scores) {
+    SCOPED_TRACE(task + " " + language);
+    const auto got = examples(task, language);
+    ASSERT_TRUE(got.has_value());
+    ASSERT_EQ(got->size(), ids.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_EQ((*got)[i].id, ids[i]);
+      EXPECT_NEAR((*got)[i].score, scores[i], kTolerance * 100);
+      sum += (*got)[i].score;
+    }
+    EXPECT_NEAR(sum / static_cast<double>(ids.size()),
+                language_of(task_of(report, task), language).headline, kTolerance * 100);
+  };
+  check("xnli", "ar", {"0", "1", "2", "3"}, {100, 100, 0, 100});
+  check("xcopa", "zh", {"0", "1"}, {100, 0});
+  check("xquad", "zh", {"z1", "z2"}, {100, 0});  // (EM + F1) / 2; z2 unanswered
+  check("mlqa", "zh", {"m1"}, {100.0 / 3});      // EM 0, F1 66.67
+  check("mewslix", "ja", {"a", "b"}, {50, 0});   // reciprocal rank; b unpredicted
+  check("lareqa", "en", {"q1", "q2"}, {250.0 / 3, 0});
+  // Corpus-level metrics have no per-example scores.
+  EXPECT_FALSE(examples("panx", "ja").has_value());
+  EXPECT_FALSE(examples("bucc2018", "de").has_value());
+}
+
 TEST_F(ScorerTest, GroupsFromCompleteTasksOnly) {
   write_perfect_task(Benchmark::kXtremeR, "xnli");
   label("xnli", "ar", "entailment\nneutral\ncontradiction\nneutral\n");
