@@ -92,6 +92,17 @@ svgs=$(ls "$RUNS/report/plots/"*.svg | wc -l)
 grep -q "udhr-article" "$RUNS/report/report.md" || fail "the report has no udhr-article table"
 grep -q "Small-model numbers" "$RUNS/report/report.md" || fail "the report does not say its numbers are small-model numbers"
 grep -q "Niger-Congo" "$RUNS/report/report.md" || fail "the report has no row for Swahili's family"
+# The study's quantity: ML - EN per size and its interaction across the two sizes, with the
+# one-language family flagged and Swahili (in the multilingual mix) reported as seen.
+grep -q "ML − EN across model sizes" "$RUNS/report/report.md" ||
+  fail "the report has no ML - EN table across sizes"
+grep -q "| interaction | slope | resampled |" "$RUNS/report/report.md" ||
+  fail "the ML - EN table has no interaction column"
+grep -q "1 ⚠ one language (sw)" "$RUNS/report/report.md" ||
+  fail "the one-language family is not flagged"
+grep -q "| seen (in the multilingual mix) | 1" "$RUNS/report/report.md" ||
+  fail "Swahili is not reported as seen in the multilingual mix"
+grep -q "interaction" "$RUNS/report/transfer.csv" || fail "transfer.csv has no interaction line"
 grep -Eq "(shared|logs): no run.json" "$RUNS/report/report.md" &&
   fail "the report lists stilts experiment's own folders as runs left out"
 
