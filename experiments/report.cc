@@ -171,19 +171,11 @@ using Observations =
 
 // The value of a row for one seed: the mean over the row's languages present in that seed, each
 // language's score first averaged over the runs that gave it. nullopt when none is present.
-std::string english_code() {
-  return "en";
-}
-
-// A language's row is its own score; a group's row (a family, or all) is the mean over its
-// languages other than English, the source language, which is no transfer.
 std::optional<double> row_value(const LanguageValues& scores, const std::string& family,
                                 const std::string& language) {
   std::vector<double> per_language;
   for (const auto& [code, values] : scores) {
-    if (!language.empty()
-            ? code != language
-            : code == english_code() || (family != "all" && family_of(code) != family))
+    if (!language.empty() ? code != language : family != "all" && family_of(code) != family)
       continue;
     per_language.push_back(mean_of(values));
   }
@@ -351,6 +343,10 @@ std::map<std::string, std::set<std::string>> read_corpora(Report& report) {
         join(std::vector<std::string>(unreadable.begin(), unreadable.end()), ", "));
   report.intermediate_tasks.assign(intermediate_tasks.begin(), intermediate_tasks.end());
   return target_tasks;
+}
+
+std::string english_code() {
+  return "en";
 }
 
 TransferTable transfer_table(const Report& report, const std::string& task,
@@ -820,8 +816,7 @@ std::string report_markdown(const Report& report) {
   md << "\n## Method\n\n"
      << "Scores are each task's headline metric x100, from `eval/<task>/summary.json`. A run's "
         "family score is the mean over that family's languages in the run (`all`: over all its "
-        "languages), English, the source language, left out of both; the tables give the mean over "
-        "seeds, the sample standard deviation, and a "
+        "languages); the tables give the mean over seeds, the sample standard deviation, and a "
         "percentile bootstrap interval ("
      << o.bootstrap.resamples << " resamples of the seeds, "
      << format("%g", 100 * o.bootstrap.confidence) << " %, --seed " << o.bootstrap.seed
