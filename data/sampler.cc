@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -75,6 +76,36 @@ bool in_source_subset(std::string_view id, double fraction, uint64_t seed) {
     hash *= 1099511628211ull;
   }
   return uniform_at(seed, hash) < fraction;
+}
+
+std::map<std::string, double> parse_task_weights(const std::string& text) {
+  std::map<std::string, double> weights;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    const size_t first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+    item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+    const size_t equals = item.find('=');
+    size_t used = 0;
+    double weight = -1;
+    if (equals != std::string::npos && equals > 0) {
+      try {
+        weight = std::stod(item.substr(equals + 1), &used);
+        used += equals + 1;
+      } catch (const std::exception&) {
+        used = 0;
+      }
+    }
+    if (used != item.size() || !std::isfinite(weight) || weight < 0)
+      throw std::invalid_argument("'" + item +
+                                  "' is not task=weight with a non-negative weight "
+                                  "(\"mnli=1,squad=1\")");
+    const std::string task = item.substr(0, equals);
+    if (!weights.emplace(task, weight).second)
+      throw std::invalid_argument("task '" + task + "' is given twice");
+  }
+  if (weights.empty() || text.back() == ',')
+    throw std::invalid_argument("'" + text + "' is not a list of task=weight items");
+  return weights;
 }
 
 std::vector<double> task_weighted(const std::vector<std::string>& source_tasks,

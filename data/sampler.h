@@ -49,6 +49,11 @@ struct SampleRef {
 // empty source or a negative alpha.
 std::vector<double> mixture_probabilities(const std::vector<uint64_t>& sizes, double alpha);
 
+// "mnli=1,squad=1" (items trimmed of spaces): one non-negative weight per task, as stilts train
+// --task-weights and the grids' task_weights key write them. Throws std::invalid_argument naming
+// the item that is not task=weight, a task given twice, or an empty list.
+std::map<std::string, double> parse_task_weights(const std::string& text);
+
 // Per-source weights from per-task weights: a task's weight is shared among its sources in
 // proportion to their sizes, so a task weighs the same whether it comes as one English corpus
 // or as the English corpus and its translations, and within a task every example is equally

@@ -16,6 +16,7 @@
 
 #include "core/checkpoint/file_io.h"
 #include "core/config.h"
+#include "data/sampler.h"
 #include "data/tasks.h"
 #include "experiments/eval_stage.h"
 
@@ -217,22 +218,13 @@ TrainSettings read_train(const Values& v, const std::vector<std::string>& sectio
   if (const auto k = key("task_weights")) {
     if (const auto alpha = key("mixture_alpha"))
       v.fail(*k, "give task_weights or mixture_alpha, not both (" + *alpha + " is set)");
-    for (const std::string& item : v.list(*k)) {
-      const size_t equals = item.find('=');
-      size_t used = 0;
-      double weight = -1;
-      if (equals != std::string::npos && equals > 0) {
-        try {
-          weight = std::stod(item.substr(equals + 1), &used);
-          used += equals + 1;
-        } catch (const std::exception&) {
-          used = 0;
-        }
-      }
-      if (used != item.size() || !std::isfinite(weight) || weight < 0)
-        v.fail(*k,
-               "'" + item + "' is not task=weight with a non-negative weight (mnli=1, squad=1)");
-      s.task_weights += (s.task_weights.empty() ? "" : ",") + item;
+    // As train --task-weights takes them, without the spaces a grid file may put after commas.
+    s.task_weights = v.text(*k);
+    std::erase(s.task_weights, ' ');
+    try {
+      data::parse_task_weights(s.task_weights);
+    } catch (const std::invalid_argument& e) {
+      v.fail(*k, e.what());
     }
   }
   if (const auto k = key("save_every")) s.save_every = v.integer(*k, 0);

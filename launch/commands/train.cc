@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <initializer_list>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 
 #include "core/checkpoint/checkpoint.h"
 #include "core/trainer.h"
+#include "data/sampler.h"
 #include "data/tokenizer.h"
 #include "data/toy_task.h"
 #include "kernels/debug_checks.h"
@@ -105,32 +105,6 @@ std::vector<double> parse_weights(const std::string& text, size_t corpora) {
   if (weights.size() != corpora)
     throw UsageError("--mixture-weights: " + std::to_string(weights.size()) + " weights for " +
                      std::to_string(corpora) + " corpora (one per --corpus, in order)");
-  return weights;
-}
-
-// "mnli=1,squad=1": one weight per task, as the corpora's `task` attributes name them.
-std::map<std::string, double> parse_task_weights(const std::string& text) {
-  std::map<std::string, double> weights;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    const size_t equals = item.find('=');
-    const std::string task = item.substr(0, equals);
-    size_t used = 0;
-    double w = -1;
-    if (equals != std::string::npos && equals > 0) {
-      try {
-        w = std::stod(item.substr(equals + 1), &used);
-        used += equals + 1;
-      } catch (const std::exception&) {
-        used = 0;
-      }
-    }
-    if (used != item.size() || !std::isfinite(w) || w < 0)
-      throw UsageError("--task-weights: '" + item +
-                       "' is not task=weight with a non-negative weight (\"mnli=1,squad=1\")");
-    if (!weights.emplace(task, w).second)
-      throw UsageError("--task-weights: task '" + task + "' is given twice");
-  }
   return weights;
 }
 
@@ -455,7 +429,13 @@ int train(TrainCommand& c, const po::variables_map& v, Communicator& world) {
         throw UsageError("--eval-corpus: '" + path + "' is not a readable file");
     if (!(sampler.alpha >= 0)) throw UsageError("--mixture-alpha: must be >= 0");
     if (c.mixture_weights) sampler.weights = parse_weights(*c.mixture_weights, c.corpora.size());
-    if (c.task_weights) sampler.task_weights = parse_task_weights(*c.task_weights);
+    if (c.task_weights) {
+      try {
+        sampler.task_weights = data::parse_task_weights(*c.task_weights);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--task-weights: ") + e.what());
+      }
+    }
     sampler.seed = t.seed;
     sampler.rank = grid.dp_rank();
     sampler.world = grid.dp();

@@ -203,6 +203,14 @@ TEST(TaskWeighted, SharesEachTasksWeightAmongItsSourcesBySize) {
   expect_proportions(sampler, w, 40000);
 }
 
+TEST(TaskWeighted, ParsesTaskEqualsWeightLists) {
+  const std::map<std::string, double> weights = parse_task_weights("mnli=1, squad=0.5");
+  EXPECT_EQ(weights, (std::map<std::string, double>{{"mnli", 1.0}, {"squad", 0.5}}));
+  for (const char* bad : {"mnli", "=1", "mnli=x", "mnli=-1", "mnli=1,", "mnli=1x", ""})
+    EXPECT_THROW(parse_task_weights(bad), std::invalid_argument) << bad;
+  EXPECT_THROW(parse_task_weights("mnli=1,mnli=2"), std::invalid_argument);
+}
+
 TEST(TaskWeighted, RefusesWeightsThatDoNotMatchTheSources) {
   const auto message = [](const std::vector<std::string>& tasks,
                           const std::map<std::string, double>& weights) {
