@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "data/languages.h"
 #include "data/tasks.h"
@@ -90,6 +92,18 @@ std::vector<metrics::RankedQuery> lareqa_queries(
   return queries;
 }
 
+// An accuracy task's predicted and gold labels, one per example in each file's order, checked
+// to be as many.
+std::pair<std::vector<std::string>, std::vector<std::string>> read_label_pair(
+    const data::Evaluation& evaluation, const std::string& prediction_file,
+    const std::string& label_file) {
+  const bool jsonl = evaluation.format == data::PredictionFormat::kJsonlLabels;
+  auto predictions = jsonl ? read_jsonl_labels(prediction_file) : read_label_lines(prediction_file);
+  auto labels = jsonl ? read_jsonl_labels(label_file) : read_label_lines(label_file);
+  check_counts(predictions.size(), labels.size(), "lines", prediction_file, label_file);
+  return {std::move(predictions), std::move(labels)};
+}
+
 void set_metric(ScoredLanguage& scored, const std::string& name, double value) {
   scored.scores.metrics[name] = value;
 }
@@ -108,11 +122,7 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
   const data::Evaluation& evaluation = data::task_evaluation(task);
   switch (evaluation.metric) {
     case data::Metric::kAccuracy: {
-      const bool jsonl = evaluation.format == data::PredictionFormat::kJsonlLabels;
-      const auto predictions =
-          jsonl ? read_jsonl_labels(prediction_file) : read_label_lines(prediction_file);
-      const auto labels = jsonl ? read_jsonl_labels(label_file) : read_label_lines(label_file);
-      check_counts(predictions.size(), labels.size(), "lines", prediction_file, label_file);
+      const auto [predictions, labels] = read_label_pair(evaluation, prediction_file, label_file);
       scored.examples = labels.size();
       set_metric(scored, "accuracy", guard([&] { return metrics::accuracy(labels, predictions); }));
       break;
@@ -203,11 +213,7 @@ std::optional<std::vector<ExampleScore>> score_examples(const std::string& task,
     case data::Metric::kBuccF1:
       return std::nullopt;
     case data::Metric::kAccuracy: {
-      const bool jsonl = evaluation.format == data::PredictionFormat::kJsonlLabels;
-      const auto predictions =
-          jsonl ? read_jsonl_labels(prediction_file) : read_label_lines(prediction_file);
-      const auto labels = jsonl ? read_jsonl_labels(label_file) : read_label_lines(label_file);
-      check_counts(predictions.size(), labels.size(), "lines", prediction_file, label_file);
+      const auto [predictions, labels] = read_label_pair(evaluation, prediction_file, label_file);
       for (std::size_t i = 0; i < labels.size(); ++i)
         out.push_back({std::to_string(i),
                        guard([&] { return metrics::accuracy({labels[i]}, {predictions[i]}); })});
