@@ -171,20 +171,19 @@ using Observations =
 
 // The value of a row for one seed: the mean over the row's languages present in that seed, each
 // language's score first averaged over the runs that gave it. nullopt when none is present.
-std::optional<double> row_value(const LanguageValues& scores, const std::string& family,
-                                const std::string& language) {
+std::optional<double> row_value(const LanguageValues& scores,
+                                const std::vector<std::string>& languages) {
   std::vector<double> per_language;
-  for (const auto& [code, values] : scores) {
-    if (!language.empty() ? code != language : family != "all" && family_of(code) != family)
-      continue;
-    per_language.push_back(mean_of(values));
-  }
+  for (const std::string& code : languages)
+    if (const auto it = scores.find(code); it != scores.end())
+      per_language.push_back(mean_of(it->second));
   if (per_language.empty()) return std::nullopt;
   return mean_of(per_language);
 }
 
+// The row of `family` (or of `language` when not empty): the mean over `languages`.
 ReportRow make_row(const std::string& task, const std::string& model, const std::string& family,
-                   const std::string& language,
+                   const std::string& language, const std::vector<std::string>& languages,
                    const std::map<std::string, std::map<int64_t, LanguageValues>>& by_regime,
                    const ReportOptions& options) {
   ReportRow row{family, language, {}, std::nullopt, std::nullopt, std::nullopt};
@@ -195,7 +194,7 @@ ReportRow make_row(const std::string& task, const std::string& model, const std:
     RegimeCell cell;
     cell.regime = regime;
     for (const auto& [seed, scores] : it->second)
-      if (const auto value = row_value(scores, family, language)) cell.values.push_back(*value);
+      if (const auto value = row_value(scores, languages)) cell.values.push_back(*value);
     if (cell.values.empty()) continue;
     cell.score = {static_cast<int64_t>(cell.values.size()), mean_of(cell.values),
                   sample_sd(cell.values),
@@ -498,21 +497,35 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
           ms.seeds[regime].push_back(seed);
           for (const auto& entry : scores) languages.insert(entry.first);
         }
-      std::vector<std::string> families;
-      for (const std::string& code : languages) {
-        const std::string family = family_of(code);
-        if (family == "unknown") unknown_languages.insert(code);
-        if (std::find(families.begin(), families.end(), family) == families.end())
-          families.push_back(family);
+      // English, the source language, is left out of every transfer average: of the all and
+      // family rows, unless it is the task's only language (an English task evaluated after the
+      // intermediate stage). Its own row stays among the languages.
+      std::vector<std::string> averaged;
+      for (const std::string& code : languages)
+        if (code != english_code()) averaged.push_back(code);
+      ms.english_left_out = !averaged.empty() && averaged.size() < languages.size();
+      if (averaged.empty()) averaged.assign(languages.begin(), languages.end());
+      const auto families_of = [&](const auto& codes) {
+        std::vector<std::string> families;
+        for (const std::string& code : codes)
+          if (std::find(families.begin(), families.end(), family_of(code)) == families.end())
+            families.push_back(family_of(code));
+        std::sort(families.begin(), families.end(), family_before);
+        return families;
+      };
+      for (const std::string& code : languages)
+        if (family_of(code) == "unknown") unknown_languages.insert(code);
+      ms.groups.push_back(make_row(task, model, "all", "", averaged, by_regime, options));
+      for (const std::string& family : families_of(averaged)) {
+        std::vector<std::string> members;
+        for (const std::string& code : averaged)
+          if (family_of(code) == family) members.push_back(code);
+        ms.groups.push_back(make_row(task, model, family, "", members, by_regime, options));
       }
-      std::sort(families.begin(), families.end(), family_before);
-      ms.groups.push_back(make_row(task, model, "all", "", by_regime, options));
-      for (const std::string& family : families) {
-        ms.groups.push_back(make_row(task, model, family, "", by_regime, options));
+      for (const std::string& family : families_of(languages))
         for (const std::string& code : languages)
           if (family_of(code) == family)
-            ms.languages.push_back(make_row(task, model, family, code, by_regime, options));
-      }
+            ms.languages.push_back(make_row(task, model, family, code, {code}, by_regime, options));
 
       const std::string where = "task " + task + ", " + model + ": ";
       if (!by_regime.count(options.baseline))
@@ -641,10 +654,11 @@ std::vector<std::string> regimes_in(const std::vector<ReportRow>& rows) {
 
 // A score table and a gain table of the rows; `label` heads the first column.
 void write_tables(std::ostringstream& md, const std::vector<ReportRow>& rows, bool by_language,
-                  const std::string& baseline) {
+                  bool english_left_out, const std::string& baseline) {
   const std::vector<std::string> regimes = regimes_in(rows);
   auto row_label = [&](const ReportRow& row) {
-    return by_language ? "| " + row.language + " | " + row.family : "| " + row.family;
+    if (by_language) return "| " + row.language + " | " + row.family;
+    return "| " + row.family + (row.family == "all" && english_left_out ? " (non-English)" : "");
   };
   const std::string head = by_language ? "| language | family" : "| family";
   const std::string rule = by_language ? "|---|---" : "|---";
@@ -816,7 +830,9 @@ std::string report_markdown(const Report& report) {
   md << "\n## Method\n\n"
      << "Scores are each task's headline metric x100, from `eval/<task>/summary.json`. A run's "
         "family score is the mean over that family's languages in the run (`all`: over all its "
-        "languages); the tables give the mean over seeds, the sample standard deviation, and a "
+        "languages), English left out (it is the source language, not a transfer target) "
+        "unless it is the task's only language; its own score is in the appendix. The tables give "
+        "the mean over seeds, the sample standard deviation, and a "
         "percentile bootstrap interval ("
      << o.bootstrap.resamples << " resamples of the seeds, "
      << format("%g", 100 * o.bootstrap.confidence) << " %, --seed " << o.bootstrap.seed
@@ -872,14 +888,14 @@ std::string report_markdown(const Report& report) {
       if (table.task == task.task) write_transfer(md, table);
     for (const ModelSection& model : task.models) {
       md << "### " << model.model << "\n\n";
-      write_tables(md, model.groups, false, o.baseline);
+      write_tables(md, model.groups, false, model.english_left_out, o.baseline);
     }
   }
   md << "\n## Appendix: per language\n";
   for (const TaskSection& task : report.tasks)
     for (const ModelSection& model : task.models) {
       md << "\n### " << task.task << ", " << model.model << "\n\n";
-      write_tables(md, model.languages, true, o.baseline);
+      write_tables(md, model.languages, true, false, o.baseline);
     }
   return md.str();
 }

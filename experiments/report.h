@@ -88,7 +88,8 @@ struct RegimeCell {
 };
 
 struct ReportRow {
-  std::string family;    // "all": every language of the run; else a family of languages.tsv
+  std::string family;    // "all": every language of the run but English (see ModelSection);
+                         // else a family of languages.tsv
   std::string language;  // empty for the rows of all languages and of a family
   std::vector<RegimeCell> cells;  // the regimes with values, in report order
   // multilingual - english (the baseline cancels); with its interval (both sides resampled), and
@@ -105,7 +106,9 @@ struct ModelSection {
   std::string model;
   std::map<std::string, std::vector<int64_t>> seeds;  // regime -> its seeds, ascending
   std::vector<ReportRow> groups;     // "all", then the families (alphabetical, "unknown" last)
-  std::vector<ReportRow> languages;  // by family, then code
+  std::vector<ReportRow> languages;  // by family, then code; English included
+  // The groups average over the non-English languages (false when English is the only one).
+  bool english_left_out = false;
 };
 
 struct TaskSection {

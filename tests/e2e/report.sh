@@ -80,15 +80,17 @@ grep -qF "seeds, languages (summaries only)" "$OUT/report.md" || fail "no summar
 grep -qF "multilingual intermediate mix contained is unknown" "$OUT/report.md" ||
   fail "no note that the multilingual mix is unknown"
 
-# all-language means: test-tiny none over seeds (65 + 67) / 2 = 66, sd sqrt(2); the gain of
-# multilingual is 4 and multilingual - english 3, relative (4 - 1) / 1 = 3.
+# all-language means, English left out: test-tiny none over seeds (60 + 62) / 2 = 61, sd sqrt(2);
+# the gain of multilingual is 4 and multilingual - english 3, relative (4 - 1) / 1 = 3;
+# Indo-European is de alone; English keeps its own row.
 csv_has() {
   grep -qF -- "$1" "$OUT/report.csv" || fail "report.csv lacks '$1': $(head -20 "$OUT/report.csv")"
 }
 csv_has "task,model,family,language,regime,n_seeds,mean,sd,ci_low,ci_high,gain,gain_ci_low,gain_ci_high,relative_gain"
-csv_has "xnli,test-tiny,all,,none,2,66.000000,1.414214,"
+csv_has "xnli,test-tiny,all,,none,2,61.000000,1.414214,"
 csv_has "xnli,mt5-small,Afro-Asiatic,,multilingual,2,75.000000,1.414214,"
-csv_has "xnli,test-tiny,Indo-European,,multilingual,2,80.000000,1.414214,"
+csv_has "xnli,test-tiny,Indo-European,,multilingual,2,75.000000,1.414214,"
+csv_has "xnli,test-tiny,Indo-European,en,multilingual,2,85.000000,1.414214,"
 csv_has ",4.000000,"
 csv_has "xnli,test-tiny,all,,multilingual-english,,,,,,3.000000,"
 csv_has ",3.000000"
@@ -96,6 +98,7 @@ csv_has "tatoeba,mt5-small,Indo-European,de,english,2,52.000000,"
 grep -q "^## xnli (accuracy, x100)" "$OUT/report.md" || fail "report.md lacks the xnli section"
 grep -q "tatoeba is no run's target task" "$OUT/report.md" || fail "report.md lacks the caveat"
 grep -q "Appendix: per language" "$OUT/report.md" || fail "report.md lacks the appendix"
+grep -qF "| all (non-English) | 61.00 ± 1.41" "$OUT/report.md" || fail "report.md's all row keeps English"
 echo "ok: report.md and report.csv"
 
 # The same seed gives the same report; --out elsewhere.

@@ -149,7 +149,7 @@ TEST_F(ReportRuns, ExactMeansGainsAndFamilies) {
   add_run("e1", "mt5-small", "english", 1, {{"xnli", {{"en", 81}, {"de", 71}, {"ar", 61}}}});
   add_run("e2", "mt5-small", "english", 2, {{"xnli", {{"en", 83}, {"de", 75}, {"ar", 63}}}});
   add_run("m1", "mt5-small", "multilingual", 1, {{"xnli", {{"en", 82}, {"de", 76}, {"ar", 66}}}});
-  // The second multilingual seed lacks de: its Indo-European score is en's alone.
+  // The second multilingual seed lacks de: its all-language score is ar's alone.
   add_run("m2", "mt5-small", "multilingual", 2, {{"xnli", {{"en", 84}, {"ar", 68}}}});
   const Report report = build();
   ASSERT_EQ(report.tasks.size(), 1u);
@@ -164,28 +164,35 @@ TEST_F(ReportRuns, ExactMeansGainsAndFamilies) {
   for (const ReportRow& row : model.groups) families.push_back(row.family);
   EXPECT_THAT(families, ElementsAre("all", "Afro-Asiatic", "Indo-European"));
 
-  // Indo-European per seed: none 75, 78, 78; english 76, 79; multilingual 79, 84.
-  const ReportRow& ie = row_of(model.groups, "Indo-European");
-  const RegimeCell& none = *ie.cell("none");
+  // English, the source language, is in no group: all is over de and ar, per seed none 65, 68,
+  // 68; english 66, 69; multilingual 71, 68 (ar alone). Indo-European is de alone.
+  EXPECT_TRUE(model.english_left_out);
+  const ReportRow& all = row_of(model.groups, "all");
+  const RegimeCell& none = *all.cell("none");
   EXPECT_EQ(none.score.n, 3);
-  EXPECT_DOUBLE_EQ(none.score.mean, 77.0);
+  EXPECT_DOUBLE_EQ(none.score.mean, 67.0);
   EXPECT_DOUBLE_EQ(*none.score.sd, std::sqrt(3.0));  // (4 + 1 + 1) / 2
   EXPECT_FALSE(none.gain.has_value());
-  const RegimeCell& english = *ie.cell("english");
-  EXPECT_DOUBLE_EQ(english.score.mean, 77.5);
+  const RegimeCell& english = *all.cell("english");
+  EXPECT_DOUBLE_EQ(english.score.mean, 67.5);
   EXPECT_DOUBLE_EQ(*english.gain, 0.5);
-  const RegimeCell& multilingual = *ie.cell("multilingual");
-  EXPECT_DOUBLE_EQ(multilingual.score.mean, 81.5);
-  EXPECT_DOUBLE_EQ(*multilingual.gain, 4.5);
-  EXPECT_DOUBLE_EQ(*ie.multilingual_minus_english, 4.0);
-  EXPECT_DOUBLE_EQ(*ie.relative_gain, (4.5 - 0.5) / 0.5);
+  const RegimeCell& multilingual = *all.cell("multilingual");
+  EXPECT_DOUBLE_EQ(multilingual.score.mean, 69.5);
+  EXPECT_DOUBLE_EQ(*multilingual.gain, 2.5);
+  EXPECT_DOUBLE_EQ(*all.multilingual_minus_english, 2.0);
+  EXPECT_DOUBLE_EQ(*all.relative_gain, (2.5 - 0.5) / 0.5);
   // Intervals: inside the resampled means' range, around the point estimates.
   EXPECT_LE(none.score.ci->low, none.score.mean);
   EXPECT_GE(none.score.ci->high, none.score.mean);
-  EXPECT_GE(none.score.ci->low, 75.0);
-  EXPECT_LE(none.score.ci->high, 78.0);
-  EXPECT_GE(multilingual.gain_ci->low, 79.0 - 78.0);
-  EXPECT_LE(multilingual.gain_ci->high, 84.0 - 75.0);
+  EXPECT_GE(none.score.ci->low, 65.0);
+  EXPECT_LE(none.score.ci->high, 68.0);
+  EXPECT_GE(multilingual.gain_ci->low, 68.0 - 68.0);
+  EXPECT_LE(multilingual.gain_ci->high, 71.0 - 65.0);
+  const ReportRow& ie = row_of(model.groups, "Indo-European");
+  EXPECT_DOUBLE_EQ(ie.cell("none")->score.mean, 72.0);
+  EXPECT_EQ(ie.cell("multilingual")->score.n, 1);
+  // English keeps its own row among the languages.
+  EXPECT_DOUBLE_EQ(row_of(model.languages, "Indo-European", "en").cell("none")->score.mean, 82.0);
 
   // A language row: ar over seeds, multilingual 67 against none 62; English gain 0.
   const ReportRow& ar = row_of(model.languages, "Afro-Asiatic", "ar");
@@ -203,6 +210,7 @@ TEST_F(ReportRuns, ExactMeansGainsAndFamilies) {
 
   std::string md = report_markdown(report);
   EXPECT_THAT(md, HasSubstr("76.00 (n=1, no interval)"));
+  EXPECT_THAT(md, HasSubstr("| all (non-English) | 67.00 ± 1.73"));
   EXPECT_EQ(md.rfind("# stilts report\n\nRuns from `", 0), 0u);
   EXPECT_THAT(md, HasSubstr("| xnli | mt5-small | none | 1, 2, 3 | n1, n2, n3 |"));
   EXPECT_THAT(md, HasSubstr("the runs of multilingual seed 2 lack some of the task's languages"));
@@ -215,9 +223,9 @@ TEST_F(ReportRuns, ExactMeansGainsAndFamilies) {
                      0),
             0u);
   const std::string csv = report_csv(report);
-  EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,Indo-European,,none,3,77.000000,1.732051,"));
-  EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,Indo-European,,multilingual-english,,,,,,4.000000,"));
-  EXPECT_THAT(csv, HasSubstr(",8.000000\n"));  // the relative gain, last column
+  EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,all,,none,3,67.000000,1.732051,"));
+  EXPECT_THAT(csv, HasSubstr("xnli,mt5-small,all,,multilingual-english,,,,,,2.000000,"));
+  EXPECT_THAT(csv, HasSubstr(",4.000000\n"));  // the relative gain, last column
   EXPECT_THAT(
       csv, HasSubstr("xnli,mt5-small,Indo-European,de,multilingual,1,76.000000,,,,4.000000,,,\n"));
 }
@@ -285,8 +293,9 @@ TEST_F(ReportRuns, ModelsBySizeRetrievalOnceAndMissingBaseline) {
 }
 
 TEST_F(ReportRuns, PlotDataFiles) {
-  add_run("n", "test-tiny", "none", 1, {{"xnli", {{"en", 50}, {"ar", 40}}}});
-  add_run("m", "test-tiny", "multilingual", 1, {{"xnli", {{"en", 53}, {"ar", 41}}}});
+  // English (gain 7) is in no group's mean: Indo-European is de's gain alone.
+  add_run("n", "test-tiny", "none", 1, {{"xnli", {{"en", 50}, {"ar", 40}, {"de", 60}}}});
+  add_run("m", "test-tiny", "multilingual", 1, {{"xnli", {{"en", 57}, {"ar", 41}, {"de", 63}}}});
   const PlotSet plots = write_plot_files(build(), (dir_ / "plots").string());
   ASSERT_EQ(plots.figures.size(), 2u);
   EXPECT_EQ(plots.figures[0].stem, "gain-xnli-multilingual");
