@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -32,6 +33,12 @@ std::string run_name(const std::string& model, int regime, int64_t seed) {
 void check_finite(const InteractionInput& input, double value, const std::string& where) {
   if (!std::isfinite(value))
     fail(input, where + ": score " + std::to_string(value) + " is not finite");
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
 }
 
 // The least-squares slope of y against x (x not all equal).
@@ -76,16 +83,19 @@ double cell_mean(const Cell& cell, const std::vector<int64_t>& seed_count,
   return total / static_cast<double>(languages.size());
 }
 
-}  // namespace
+// One task's input, checked, with its cells: sizes ascending, English then multilingual.
+struct PreparedTask {
+  const InteractionInput* input = nullptr;
+  std::vector<std::string> languages;  // sorted
+  std::vector<const SizeScores*> sizes;
+  std::string small;
+  std::string large;
+  bool per_example = false;
+  std::vector<size_t> example_counts;  // per language, with per-example scores
+  std::vector<Cell> cells;
+};
 
-std::string interaction_key(const std::string& task, const std::string& group) {
-  return "interaction/" + task + "/" + group;
-}
-
-InteractionResult estimate_interaction(const InteractionInput& input,
-                                       const BootstrapOptions& options) {
-  check_bootstrap_options(options);
-
+PreparedTask prepare(const InteractionInput& input) {
   // The languages, sorted, so the result does not depend on the order they are listed in.
   if (input.languages.empty()) fail(input, "no languages");
   std::vector<std::string> languages = input.languages;
@@ -194,24 +204,58 @@ InteractionResult estimate_interaction(const InteractionInput& input,
     }
   }
 
+  PreparedTask task;
+  task.input = &input;
+  task.languages = std::move(languages);
+  task.sizes = std::move(sizes);
+  task.small = small;
+  task.large = large;
+  task.per_example = per_example;
+  task.example_counts = std::move(example_counts);
+  task.cells = std::move(cells);
+  return task;
+}
+
+}  // namespace
+
+std::string interaction_key(const std::string& task, const std::string& group) {
+  return "interaction/" + task + "/" + group;
+}
+
+namespace {
+
+// The estimates of the mean over `tasks` (one or more, each with the same sizes) of each task's
+// cell means, and their intervals. The draws follow the header: per task its languages and their
+// examples, then per cell the seeds, drawn once for every task that has the same seeds there (one
+// intermediate run per model, regime and seed serves every target task) and per task otherwise.
+InteractionResult estimate(const std::vector<PreparedTask>& tasks, const std::string& key_task,
+                           const std::string& group, const BootstrapOptions& options) {
+  const PreparedTask& first = tasks.front();
   InteractionResult result;
-  result.task = input.task;
-  result.group = input.group;
-  result.languages = languages;
-  result.per_example = per_example;
-  result.small_model = small;
-  result.large_model = large;
+  result.task = key_task;
+  result.group = group;
+  std::set<std::string> languages;
+  result.per_example = true;
+  for (const PreparedTask& task : tasks) {
+    result.tasks.push_back(task.input->task);
+    languages.insert(task.languages.begin(), task.languages.end());
+    if (!task.per_example) result.per_example = false;
+  }
+  result.languages.assign(languages.begin(), languages.end());
+  result.small_model = first.small;
+  result.large_model = first.large;
   result.resamples = options.resamples;
   result.confidence = options.confidence;
 
-  const size_t n_sizes = sizes.size();
+  const size_t n_sizes = first.sizes.size();
+  const size_t n_cells = first.cells.size();
   std::vector<double> log_parameters(n_sizes);
   size_t small_index = 0;
   size_t large_index = 0;
   for (size_t s = 0; s < n_sizes; ++s) {
-    log_parameters[s] = std::log(sizes[s]->parameters);
-    if (sizes[s]->model == small) small_index = s;
-    if (sizes[s]->model == large) large_index = s;
+    log_parameters[s] = std::log(first.sizes[s]->parameters);
+    if (first.sizes[s]->model == first.small) small_index = s;
+    if (first.sizes[s]->model == first.large) large_index = s;
   }
 
   // The statistics of one set of cell means: per size English, multilingual, D, relative gain
@@ -235,42 +279,68 @@ InteractionResult estimate_interaction(const InteractionInput& input,
     st.slope = slope_of(log_parameters, st.difference);
     return st;
   };
+  const double task_weight = 1.0 / static_cast<double>(tasks.size());
 
   // Point estimates on the full data: every seed once, every language once, every example once.
-  std::vector<size_t> all_languages(n_languages);
-  for (size_t l = 0; l < n_languages; ++l) all_languages[l] = l;
-  std::vector<std::vector<double>> all_examples;
-  if (per_example)
-    for (size_t l = 0; l < n_languages; ++l)
-      all_examples.emplace_back(example_counts[l], 1.0 / static_cast<double>(example_counts[l]));
-  std::vector<double> full_means;
-  for (const Cell& cell : cells)
-    full_means.push_back(
-        cell_mean(cell, std::vector<int64_t>(cell.seeds.size(), 1), all_languages, all_examples));
+  std::vector<double> full_means(n_cells, 0.0);
+  for (const PreparedTask& task : tasks) {
+    const size_t n_languages = task.languages.size();
+    std::vector<size_t> all_languages(n_languages);
+    for (size_t l = 0; l < n_languages; ++l) all_languages[l] = l;
+    std::vector<std::vector<double>> all_examples;
+    if (task.per_example)
+      for (size_t l = 0; l < n_languages; ++l)
+        all_examples.emplace_back(task.example_counts[l],
+                                  1.0 / static_cast<double>(task.example_counts[l]));
+    for (size_t c = 0; c < n_cells; ++c) {
+      const Cell& cell = task.cells[c];
+      full_means[c] += task_weight * cell_mean(cell, std::vector<int64_t>(cell.seeds.size(), 1),
+                                               all_languages, all_examples);
+    }
+  }
   const Statistics point = statistics_of(full_means);
 
-  // The bootstrap: languages, then each drawn language's examples, then each cell's seeds.
-  IndexDraw draw(options, interaction_key(input.task, input.group));
+  // Whether every task has the same seeds in a cell, so that one draw serves them all.
+  std::vector<bool> shared_seeds(n_cells, true);
+  for (size_t c = 0; c < n_cells; ++c)
+    for (const PreparedTask& task : tasks)
+      if (task.cells[c].seeds != first.cells[c].seeds) shared_seeds[c] = false;
+
+  IndexDraw draw(options, interaction_key(key_task, group));
   std::vector<Statistics> resampled;
   resampled.reserve(static_cast<size_t>(options.resamples));
-  std::vector<size_t> drawn_languages(n_languages);
-  std::vector<std::vector<double>> example_weight(per_example ? n_languages : 0);
-  std::vector<double> means(cells.size());
+  std::vector<std::vector<size_t>> drawn_languages(tasks.size());
+  std::vector<std::vector<std::vector<double>>> example_weight(tasks.size());
+  std::vector<double> means(n_cells);
+  const auto draw_seeds = [&](size_t n) {
+    std::vector<int64_t> seed_count(n, 0);
+    for (size_t k = 0; k < n; ++k) ++seed_count[draw(n)];
+    return seed_count;
+  };
   for (int64_t b = 0; b < options.resamples; ++b) {
-    for (size_t j = 0; j < n_languages; ++j) drawn_languages[j] = draw(n_languages);
-    if (per_example) {
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      const PreparedTask& task = tasks[t];
+      const size_t n_languages = task.languages.size();
+      drawn_languages[t].resize(n_languages);
+      for (size_t j = 0; j < n_languages; ++j) drawn_languages[t][j] = draw(n_languages);
+      if (!task.per_example) continue;
+      example_weight[t].resize(n_languages);
       for (size_t j = 0; j < n_languages; ++j) {
-        const size_t n = example_counts[drawn_languages[j]];
+        const size_t n = task.example_counts[drawn_languages[t][j]];
         const double unit = 1.0 / static_cast<double>(n);
-        example_weight[j].assign(n, 0.0);
-        for (size_t i = 0; i < n; ++i) example_weight[j][draw(n)] += unit;
+        example_weight[t][j].assign(n, 0.0);
+        for (size_t i = 0; i < n; ++i) example_weight[t][j][draw(n)] += unit;
       }
     }
-    for (size_t c = 0; c < cells.size(); ++c) {
-      const size_t n = cells[c].seeds.size();
-      std::vector<int64_t> seed_count(n, 0);
-      for (size_t k = 0; k < n; ++k) ++seed_count[draw(n)];
-      means[c] = cell_mean(cells[c], seed_count, drawn_languages, example_weight);
+    for (size_t c = 0; c < n_cells; ++c) {
+      means[c] = 0.0;
+      std::vector<int64_t> seed_count;
+      if (shared_seeds[c]) seed_count = draw_seeds(first.cells[c].seeds.size());
+      for (size_t t = 0; t < tasks.size(); ++t) {
+        if (!shared_seeds[c]) seed_count = draw_seeds(tasks[t].cells[c].seeds.size());
+        means[c] += task_weight *
+                    cell_mean(tasks[t].cells[c], seed_count, drawn_languages[t], example_weight[t]);
+      }
     }
     resampled.push_back(statistics_of(means));
   }
@@ -286,38 +356,52 @@ InteractionResult estimate_interaction(const InteractionInput& input,
     return percentile_interval(std::move(values), options);
   };
 
-  // An interval is given where every cell it depends on has two seeds or more: with one, that
-  // cell's training randomness is not resampled and the interval would understate the spread.
+  // An interval is given where every cell it depends on has two seeds or more in every task:
+  // with one, that cell's training randomness is not resampled and the interval would understate
+  // the spread.
+  std::vector<size_t> fewest_seeds(n_cells, SIZE_MAX);
+  for (const PreparedTask& task : tasks)
+    for (size_t c = 0; c < n_cells; ++c)
+      fewest_seeds[c] = std::min(fewest_seeds[c], task.cells[c].seeds.size());
   std::vector<bool> resampled_seeds(n_sizes);
   for (size_t s = 0; s < n_sizes; ++s) {
-    resampled_seeds[s] = cells[2 * s].seeds.size() >= 2 && cells[2 * s + 1].seeds.size() >= 2;
-    for (int regime = 0; regime < 2; ++regime)
-      if (cells[2 * s + regime].seeds.size() < 2)
-        result.notes.push_back(cells[2 * s + regime].name +
+    resampled_seeds[s] = fewest_seeds[2 * s] >= 2 && fewest_seeds[2 * s + 1] >= 2;
+    for (size_t c = 2 * s; c < 2 * s + 2; ++c)
+      if (fewest_seeds[c] < 2)
+        result.notes.push_back(first.cells[c].name +
                                " has one seed: no interval for what depends on it");
   }
-  if (!per_example)
+  for (size_t c = 0; c < n_cells; ++c)
+    if (!shared_seeds[c])
+      result.notes.push_back(first.cells[c].name +
+                             ": the tasks' seeds differ, so each task's seeds are drawn apart");
+  if (!result.per_example) {
+    std::vector<std::string> summaries_only;
+    for (const PreparedTask& task : tasks)
+      if (!task.per_example) summaries_only.push_back(task.input->task);
     result.notes.push_back(
-        "summaries only (a score per seed and language): seeds and languages resampled, test "
-        "examples not");
-  if (n_languages == 1)
-    result.notes.push_back("one language (" + languages[0] +
-                           "): languages not resampled; the intervals are for that language");
+        "summaries only (a score per seed and language)" +
+        (tasks.size() > 1 ? " for " + join_names(summaries_only) : std::string()) +
+        ": seeds and languages resampled, test examples not");
+  }
+  for (const PreparedTask& task : tasks)
+    if (task.languages.size() == 1)
+      result.notes.push_back("one language (" + task.languages[0] + ")" +
+                             (tasks.size() > 1 ? " in " + task.input->task : std::string()) +
+                             ": languages not resampled; the intervals are for that language");
 
   for (size_t s = 0; s < n_sizes; ++s) {
     SizeEstimate size;
-    size.model = sizes[s]->model;
-    size.parameters = sizes[s]->parameters;
-    size.english_seeds = static_cast<int64_t>(cells[2 * s].seeds.size());
-    size.multilingual_seeds = static_cast<int64_t>(cells[2 * s + 1].seeds.size());
+    size.model = first.sizes[s]->model;
+    size.parameters = first.sizes[s]->parameters;
+    size.english_seeds = static_cast<int64_t>(fewest_seeds[2 * s]);
+    size.multilingual_seeds = static_cast<int64_t>(fewest_seeds[2 * s + 1]);
     size.english.value = point.english[s];
     size.multilingual.value = point.multilingual[s];
     size.difference.value = point.difference[s];
-    const bool english_seeds = cells[2 * s].seeds.size() >= 2;
-    const bool multilingual_seeds = cells[2 * s + 1].seeds.size() >= 2;
-    if (english_seeds)
+    if (fewest_seeds[2 * s] >= 2)
       size.english.ci = interval_of([s](const Statistics& st) { return st.english[s]; });
-    if (multilingual_seeds)
+    if (fewest_seeds[2 * s + 1] >= 2)
       size.multilingual.ci = interval_of([s](const Statistics& st) { return st.multilingual[s]; });
     if (resampled_seeds[s])
       size.difference.ci = interval_of([s](const Statistics& st) { return st.difference[s]; });
@@ -346,6 +430,48 @@ InteractionResult estimate_interaction(const InteractionInput& input,
   if (std::all_of(resampled_seeds.begin(), resampled_seeds.end(), [](bool b) { return b; }))
     result.slope.ci = interval_of([](const Statistics& st) { return st.slope; });
   return result;
+}
+
+}  // namespace
+
+InteractionResult estimate_interaction(const InteractionInput& input,
+                                       const BootstrapOptions& options) {
+  check_bootstrap_options(options);
+  std::vector<PreparedTask> tasks;
+  tasks.push_back(prepare(input));
+  return estimate(tasks, input.task, input.group, options);
+}
+
+InteractionResult estimate_pooled_interaction(const std::vector<InteractionInput>& inputs,
+                                              const std::string& group,
+                                              const BootstrapOptions& options) {
+  check_bootstrap_options(options);
+  if (inputs.empty())
+    throw std::invalid_argument("pooled interaction (group " + group + "): no tasks");
+  std::vector<PreparedTask> tasks;
+  std::set<std::string> names;
+  for (const InteractionInput& input : inputs) {
+    if (!names.insert(input.task).second)
+      throw std::invalid_argument("pooled interaction (group " + group + "): task " + input.task +
+                                  " given twice");
+    tasks.push_back(prepare(input));
+  }
+  const PreparedTask& first = tasks.front();
+  for (const PreparedTask& task : tasks) {
+    std::vector<std::string> mine, theirs;
+    for (const SizeScores* size : task.sizes) mine.push_back(size->model);
+    for (const SizeScores* size : first.sizes) theirs.push_back(size->model);
+    bool same = mine == theirs && task.small == first.small && task.large == first.large;
+    for (size_t s = 0; same && s < task.sizes.size(); ++s)
+      same = task.sizes[s]->parameters == first.sizes[s]->parameters;
+    if (!same)
+      throw std::invalid_argument(
+          "pooled interaction (group " + group + "): task " + task.input->task + " has the sizes " +
+          join_names(mine) + " (small " + task.small + ", large " + task.large + "), task " +
+          first.input->task + " " + join_names(theirs) + " (small " + first.small + ", large " +
+          first.large + "); pooling needs the same sizes and parameter counts");
+  }
+  return estimate(tasks, kPooledTasks, group, options);
 }
 
 }  // namespace stilts::experiments

@@ -111,13 +111,14 @@ struct SizeEstimate {
 };
 
 struct InteractionResult {
-  std::string task;
+  std::string task;                // the target task, or kPooledTasks
+  std::vector<std::string> tasks;  // the target tasks estimated over (one unless pooled)
   std::string group;
-  std::vector<std::string> languages;
-  // true: seeds, languages and test examples were resampled (per-example scores for every run);
-  // false: summaries only, seeds and languages resampled.
+  std::vector<std::string> languages;  // over every task, sorted
+  // true: seeds, languages and test examples were resampled (per-example scores for every run of
+  // every task); false: summaries only for some task, its seeds and languages resampled.
   bool per_example = false;
-  std::vector<SizeEstimate> sizes;  // by parameter count, ascending
+  std::vector<SizeEstimate> sizes;  // by parameter count, ascending; seeds: the fewest of a task
   std::string small_model;
   std::string large_model;
   Estimate interaction;  // D(large_model) - D(small_model)
@@ -144,5 +145,24 @@ std::string interaction_key(const std::string& task, const std::string& group);
 // that is not among the sizes, or the same for both.
 InteractionResult estimate_interaction(const InteractionInput& input,
                                        const BootstrapOptions& options);
+
+// The task name of a pooled result, which with the group keys its bootstrap.
+inline constexpr const char* kPooledTasks = "pooled";
+
+// The same estimates for one group pooled over target tasks: each (size, regime) cell's mean is
+// the mean over the tasks of each task's cell mean (every task weighs the same, as XTREME-R's
+// scores average its tasks; the tasks' headline metrics are all on a 0-100 scale). The tasks are
+// the study's fixed set, not a sample, and are not resampled. Per resample, each task draws its
+// own languages and examples as estimate_interaction does: the tasks' language sets differ, so a
+// language shared by two tasks is drawn for each apart, and a language's effect common to both
+// tasks is not counted as one (that part errs narrow). Seeds are drawn once per cell for every
+// task whose seeds there are the same: one intermediate run per model, regime and seed serves
+// every target task (experiments/grid.h), so a lucky intermediate run is lucky in every task;
+// where the tasks' seeds differ each task draws apart, and the result notes it. Throws as
+// estimate_interaction for each input, and for no inputs, a task given twice, and tasks whose
+// sizes (models, parameter counts, small and large model) differ.
+InteractionResult estimate_pooled_interaction(const std::vector<InteractionInput>& inputs,
+                                              const std::string& group,
+                                              const BootstrapOptions& options);
 
 }  // namespace stilts::experiments

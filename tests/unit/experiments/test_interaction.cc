@@ -2,10 +2,11 @@
 // exactly without noise (and the intervals collapsing, which only a paired draw of languages and
 // examples achieves), the bootstrap equal to a plain resampling written from the header's
 // description, unbiasedness and coverage over many simulated datasets, the summaries-only path,
-// and the refusals.
+// the refusals, and the same over several tasks pooled.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cfloat>
 #include <cmath>
@@ -588,6 +589,177 @@ TEST(InteractionEstimator, Refusals) {
   in.sizes[0].english[0].summaries["l101"] = std::nan("");
   EXPECT_THAT(refusal(in), HasSubstr("size-0 english seed 1, language l101: score nan"));
   EXPECT_THAT(refusal(in), HasSubstr("interaction (task xnli, group simulated)"));
+}
+
+// Pooled over tasks without noise: each cell is the mean over the tasks of their cell means, so D,
+// the interaction and the slope are the tasks' means, whatever their languages; and the intervals
+// collapse, since each task's draws move all its cells alike.
+TEST(PooledInteraction, NoiselessTasksPoolToTheirMeanAndCollapse) {
+  Design first, second;
+  for (Design* design : {&first, &second}) {
+    design->language_cell = design->example_cell = design->run = design->run_language =
+        design->run_example = 0.0;
+  }
+  first.examples = {3, 7, 12, 5};
+  second.examples = {6, 2};
+  second.mu = {{30.0, 34.0}, {31.0, 34.5}, {33.0, 35.0}};  // D 4, 3.5, 2
+  InteractionInput a = simulate(first, 7);
+  InteractionInput b = simulate(second, 8);
+  b.task = "pawsx";
+  const InteractionResult pooled = estimate_pooled_interaction({a, b}, "simulated", bootstrap(200));
+  const double scale = std::max(max_score(a), max_score(b));
+  EXPECT_EQ(pooled.task, kPooledTasks);
+  EXPECT_THAT(pooled.tasks, ::testing::ElementsAre("xnli", "pawsx"));
+  EXPECT_EQ(pooled.languages.size(), 4u);  // the simulated tasks share their language names
+  EXPECT_TRUE(pooled.per_example);
+  EXPECT_TRUE(pooled.notes.empty());
+  const double truth = (first.interaction() + second.interaction()) / 2.0;
+  EXPECT_TRUE(within_rounding(pooled.interaction.value, truth, kUlps, scale, DBL_EPSILON));
+  ASSERT_TRUE(pooled.interaction.ci && pooled.slope.ci);
+  EXPECT_TRUE(within_rounding(pooled.interaction.ci->low, truth, kUlps, scale, DBL_EPSILON));
+  EXPECT_TRUE(within_rounding(pooled.interaction.ci->high, truth, kUlps, scale, DBL_EPSILON));
+  const double slope = (first.slope() + second.slope()) / 2.0;
+  EXPECT_TRUE(within_rounding(pooled.slope.value, slope, kUlps, scale, DBL_EPSILON));
+  EXPECT_TRUE(within_rounding(pooled.slope.ci->high, slope, kUlps, scale, DBL_EPSILON));
+  for (size_t s = 0; s < 3; ++s) {
+    const double d = (first.difference(s) + second.difference(s)) / 2.0;
+    EXPECT_TRUE(within_rounding(pooled.sizes[s].difference.value, d, kUlps, scale, DBL_EPSILON));
+  }
+  // One task pooled alone has that task's point estimates (its intervals draw under another key).
+  const InteractionResult alone = estimate_pooled_interaction({a}, "simulated", bootstrap(200));
+  const InteractionResult task = estimate_interaction(a, bootstrap(200));
+  EXPECT_EQ(alone.interaction.value, task.interaction.value);
+  EXPECT_EQ(alone.slope.value, task.slope.value);
+}
+
+// The pooled bootstrap is the documented procedure: per resample each task's languages and their
+// examples, then per cell one seed draw for every task where their seeds agree (else one per
+// task), each cell the tasks' mean. A plain resampling written from the header gives the same
+// intervals, for shared seeds and for seeds that differ between the tasks.
+TEST(PooledInteraction, MatchesAPlainResamplingOfTheDocumentedDraws) {
+  Design first, second;
+  first.examples = {4, 6, 3};
+  first.english_seeds = 3;
+  first.multilingual_seeds = 4;
+  second.examples = {5, 2};
+  second.english_seeds = 3;
+  for (int multilingual_seeds : {4, 2}) {
+    SCOPED_TRACE("second task's multilingual seeds: " + std::to_string(multilingual_seeds));
+    second.multilingual_seeds = multilingual_seeds;
+    const bool shared = multilingual_seeds == first.multilingual_seeds;
+    InteractionInput a = simulate(first, 11);
+    InteractionInput b = simulate(second, 12);
+    b.task = "pawsx";
+    const std::vector<InteractionInput> tasks = {a, b};
+    const BootstrapOptions options = bootstrap(50, 3);
+    const InteractionResult result = estimate_pooled_interaction(tasks, "g", options);
+    EXPECT_EQ(std::count_if(result.notes.begin(), result.notes.end(),
+                            [](const std::string& note) {
+                              return note.find("the tasks' seeds differ") != std::string::npos;
+                            }),
+              shared ? 0 : 3);  // the multilingual cell of each size
+
+    IndexDraw draw(options, interaction_key(kPooledTasks, "g"));
+    std::vector<double> interactions, slopes;
+    for (int64_t b_ = 0; b_ < options.resamples; ++b_) {
+      std::vector<std::vector<size_t>> languages(2);
+      std::vector<std::vector<std::vector<size_t>>> examples(2);
+      for (size_t t = 0; t < 2; ++t) {
+        const size_t n_languages = tasks[t].languages.size();
+        for (size_t j = 0; j < n_languages; ++j) languages[t].push_back(draw(n_languages));
+        const Design& design = t == 0 ? first : second;
+        examples[t].resize(n_languages);
+        for (size_t j = 0; j < n_languages; ++j) {
+          const size_t n = static_cast<size_t>(design.examples[languages[t][j]]);
+          for (size_t i = 0; i < n; ++i) examples[t][j].push_back(draw(n));
+        }
+      }
+      const auto seed_draw = [&](size_t n) {
+        std::vector<size_t> seeds;
+        for (size_t k = 0; k < n; ++k) seeds.push_back(draw(n));
+        return seeds;
+      };
+      std::vector<double> d;
+      for (size_t s = 0; s < 3; ++s) {
+        double cell[2] = {0.0, 0.0};
+        for (int regime = 0; regime < 2; ++regime) {
+          const auto runs_of = [&](size_t t) -> const std::vector<SeedScores>& {
+            return regime == 0 ? tasks[t].sizes[s].english : tasks[t].sizes[s].multilingual;
+          };
+          const bool one_draw = regime == 0 || shared;
+          std::vector<size_t> seeds;
+          if (one_draw) seeds = seed_draw(runs_of(0).size());
+          for (size_t t = 0; t < 2; ++t) {
+            const std::vector<SeedScores>& runs = runs_of(t);
+            if (!one_draw) seeds = seed_draw(runs.size());
+            double over_languages = 0.0;
+            for (size_t j = 0; j < languages[t].size(); ++j) {
+              const std::string& language = tasks[t].languages[languages[t][j]];
+              double over_seeds = 0.0;
+              for (size_t k : seeds) {
+                double over_examples = 0.0;
+                for (size_t i : examples[t][j])
+                  over_examples += runs[k].examples.at(language).scores[i];
+                over_seeds += over_examples / static_cast<double>(examples[t][j].size());
+              }
+              over_languages += over_seeds / static_cast<double>(seeds.size());
+            }
+            cell[regime] += over_languages / static_cast<double>(languages[t].size()) / 2.0;
+          }
+        }
+        d.push_back(cell[1] - cell[0]);
+      }
+      interactions.push_back(d.back() - d.front());
+      std::vector<double> x;
+      for (const SizeScores& size : a.sizes) x.push_back(std::log(size.parameters));
+      const double mx = mean_of(x), md = mean_of(d);
+      double sxy = 0.0, sxx = 0.0;
+      for (size_t s = 0; s < x.size(); ++s) {
+        sxy += (x[s] - mx) * (d[s] - md);
+        sxx += (x[s] - mx) * (x[s] - mx);
+      }
+      slopes.push_back(sxy / sxx);
+    }
+    const double scale = std::max(max_score(a), max_score(b));
+    const Interval interaction = percentile_interval(interactions, options);
+    const Interval slope = percentile_interval(slopes, options);
+    ASSERT_TRUE(result.interaction.ci && result.slope.ci);
+    EXPECT_TRUE(within_rounding({result.interaction.ci->low, result.interaction.ci->high},
+                                {interaction.low, interaction.high}, kUlps, DBL_EPSILON, scale));
+    EXPECT_TRUE(within_rounding({result.slope.ci->low, result.slope.ci->high},
+                                {slope.low, slope.high}, kUlps, DBL_EPSILON, scale));
+  }
+}
+
+TEST(PooledInteraction, Refusals) {
+  Design design;
+  design.examples = {3, 4};
+  design.english_seeds = design.multilingual_seeds = 2;
+  const InteractionInput a = simulate(design, 41);
+  InteractionInput b = a;
+  b.task = "pawsx";
+  auto refusal = [](const std::vector<InteractionInput>& inputs) {
+    return error_of([&] { estimate_pooled_interaction(inputs, "g", bootstrap(10)); });
+  };
+  EXPECT_EQ(refusal({a, b}), "(no error)");
+  EXPECT_THAT(refusal({}), HasSubstr("pooled interaction (group g): no tasks"));
+  EXPECT_THAT(refusal({a, a}), HasSubstr("task xnli given twice"));
+  InteractionInput other = b;
+  other.sizes.pop_back();
+  EXPECT_THAT(refusal({a, other}),
+              HasSubstr("task pawsx has the sizes size-0, size-1 (small size-0, large size-1), "
+                        "task xnli size-0, size-1, size-2"));
+  other = b;
+  other.sizes[1].parameters *= 1.5;
+  EXPECT_THAT(refusal({a, other}), HasSubstr("pooling needs the same sizes and parameter counts"));
+  other = b;
+  other.large_model = "size-1";
+  EXPECT_THAT(refusal({a, other}), HasSubstr("large size-1"));
+  // Each task is checked as estimate_interaction checks it.
+  other = b;
+  other.languages.clear();
+  EXPECT_THAT(refusal({a, other}), HasSubstr("interaction (task pawsx, group simulated): no "
+                                             "languages"));
 }
 
 }  // namespace
