@@ -348,8 +348,11 @@ std::string english_code() {
   return "en";
 }
 
+// The pooling inputs of each group (all, a family, seen, unseen) over the target tasks.
+using PoolingInputs = std::map<std::string, std::vector<InteractionInput>>;
+
 TransferTable transfer_table(const Report& report, const std::string& task,
-                             const BootstrapOptions& bootstrap) {
+                             const BootstrapOptions& bootstrap, PoolingInputs& pooling) {
   TransferTable table;
   table.task = task;
   std::map<std::string, std::map<std::string, std::vector<const RunRecord*>>> runs;
@@ -433,6 +436,7 @@ TransferTable transfer_table(const Report& report, const std::string& task,
     }
     try {
       group.result = estimate_interaction(input, bootstrap);
+      pooling[name].push_back(std::move(input));
     } catch (const std::invalid_argument& e) {
       group.missing = e.what();
     }
@@ -456,6 +460,64 @@ TransferTable transfer_table(const Report& report, const std::string& task,
     add_group("seen", false, seen);
     add_group("unseen", false, unseen);
   }
+  return table;
+}
+
+// The groups pooled over `tasks` (each task's inputs for the group, restricted to the models every
+// input has), in the order all, the families, seen, unseen.
+TransferTable pooled_table(const std::vector<std::string>& tasks, const PoolingInputs& pooling,
+                           std::vector<std::string> notes, const BootstrapOptions& bootstrap) {
+  TransferTable table;
+  table.task = kPooledTasks;
+  table.tasks = tasks;
+  table.notes = std::move(notes);
+  std::vector<std::string> order = {"all"};
+  std::vector<std::string> families;
+  for (const auto& [name, inputs] : pooling)
+    if (name != "all" && name != "seen" && name != "unseen") families.push_back(name);
+  std::sort(families.begin(), families.end(), family_before);
+  order.insert(order.end(), families.begin(), families.end());
+  order.push_back("seen");
+  order.push_back("unseen");
+  std::set<std::string> table_models;
+  for (const std::string& name : order) {
+    const auto it = pooling.find(name);
+    if (it == pooling.end()) continue;
+    std::vector<InteractionInput> inputs;
+    for (const InteractionInput& input : it->second)
+      if (std::find(tasks.begin(), tasks.end(), input.task) != tasks.end()) inputs.push_back(input);
+    if (inputs.empty()) continue;
+    // The sizes every task has: pooling needs the same sizes in each.
+    std::set<std::string> common;
+    for (const SizeScores& size : inputs.front().sizes) common.insert(size.model);
+    for (const InteractionInput& input : inputs) {
+      std::set<std::string> mine;
+      for (const SizeScores& size : input.sizes)
+        if (common.count(size.model)) mine.insert(size.model);
+      common = mine;
+    }
+    TransferGroup group;
+    group.group = name;
+    group.family = name != "all" && name != "seen" && name != "unseen";
+    std::set<std::string> languages;
+    for (InteractionInput& input : inputs) {
+      languages.insert(input.languages.begin(), input.languages.end());
+      std::erase_if(input.sizes, [&](const SizeScores& size) { return !common.count(size.model); });
+    }
+    group.languages.assign(languages.begin(), languages.end());
+    group.few_languages = group.family && group.languages.size() <= 2;
+    try {
+      group.result = estimate_pooled_interaction(inputs, name, bootstrap);
+      for (const SizeEstimate& size : group.result->sizes) table_models.insert(size.model);
+      if (inputs.size() < tasks.size())
+        group.result->notes.push_back("pooled over " + join(group.result->tasks, ", ") +
+                                      " only, the tasks with these languages");
+    } catch (const std::invalid_argument& e) {
+      group.missing = e.what();
+    }
+    table.groups.push_back(std::move(group));
+  }
+  table.models = order_models_by_size({table_models.begin(), table_models.end()});
   return table;
 }
 
@@ -603,9 +665,10 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
         report.published.push_back(c);
       }
   const std::map<std::string, std::set<std::string>> training_tasks = read_corpora(report);
+  PoolingInputs pooling;
   for (const TaskSection& section : report.tasks) {
     if (!section.target) continue;
-    TransferTable table = transfer_table(report, section.task, options.bootstrap);
+    TransferTable table = transfer_table(report, section.task, options.bootstrap, pooling);
     if (const auto it = training_tasks.find(section.task); it != training_tasks.end())
       for (const std::string& task : it->second)
         if (std::find(report.intermediate_tasks.begin(), report.intermediate_tasks.end(), task) !=
@@ -613,6 +676,33 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
           table.also_intermediate.push_back(task);
     report.transfer.push_back(std::move(table));
   }
+  // Pooled over the target tasks with an estimate. Those whose training set was also an
+  // intermediate task are reported apart, left out of the pool, where two other tasks remain;
+  // otherwise they are pooled and marked.
+  std::vector<std::string> clean, marked, every;
+  for (const TransferTable& table : report.transfer)
+    if (std::any_of(table.groups.begin(), table.groups.end(),
+                    [](const TransferGroup& g) { return g.result.has_value(); })) {
+      (table.also_intermediate.empty() ? clean : marked).push_back(table.task);
+      every.push_back(table.task);
+    }
+  if (clean.size() >= 2)
+    report.pooled = pooled_table(
+        clean, pooling,
+        marked.empty() ? std::vector<std::string>{}
+                       : std::vector<std::string>{"left out, their training set also an "
+                                                  "intermediate task: " +
+                                                  join(marked, ", ")},
+        options.bootstrap);
+  else if (every.size() >= 2)
+    report.pooled = pooled_table(
+        every, pooling,
+        marked.empty() ? std::vector<std::string>{}
+                       : std::vector<std::string>{"includes tasks whose training set is also an "
+                                                  "intermediate task (too few others to pool "
+                                                  "apart): " +
+                                                  join(marked, ", ")},
+        options.bootstrap);
   return report;
 }
 
@@ -882,6 +972,18 @@ std::string report_markdown(const Report& report) {
          << " | " << (c.ours ? signed_number(*c.ours - c.published) : "-") << " | " << c.seeds
          << " | " << c.languages << " of " << c.task_languages << " |\n";
   }
+  if (report.pooled) {
+    md << "\n## Pooled over target tasks\n\nML − EN across model sizes pooled over "
+       << join(report.pooled->tasks, ", ")
+       << ": each (size, regime) cell is the mean over the tasks of each task's cell mean (every "
+          "task weighs the same, as XTREME-R averages its tasks; headline metrics x100). Per "
+          "resample each task's languages and test examples are drawn apart, and the seeds once "
+          "per cell for every task, since one intermediate run per model, regime and seed serves "
+          "every target task. A language's effect shared by two tasks is drawn apart in each, so "
+          "that part of the interval errs narrow. A group is pooled over the tasks that have its "
+          "languages.\n\n";
+    write_transfer(md, *report.pooled);
+  }
   for (const TaskSection& task : report.tasks) {
     md << "\n## " << task.task << " (" << task.headline_metric << ", x100)\n\n";
     for (const TransferTable& table : report.transfer)
@@ -932,11 +1034,14 @@ std::string report_csv(const Report& report) {
 std::string transfer_csv(const Report& report) {
   std::ostringstream csv;
   csv << "task,group,n_languages,few_languages,statistic,model,value,ci_low,ci_high,per_example\n";
-  for (const TransferTable& table : report.transfer)
-    for (const TransferGroup& group : table.groups) {
+  std::vector<const TransferTable*> tables;
+  for (const TransferTable& table : report.transfer) tables.push_back(&table);
+  if (report.pooled) tables.push_back(&*report.pooled);
+  for (const TransferTable* table : tables)
+    for (const TransferGroup& group : table->groups) {
       if (!group.result) continue;
       const InteractionResult& r = *group.result;
-      const std::string prefix = csv_field(table.task) + ',' + csv_field(group.group) + ',' +
+      const std::string prefix = csv_field(table->task) + ',' + csv_field(group.group) + ',' +
                                  std::to_string(group.languages.size()) + ',' +
                                  (group.few_languages ? "true" : "false") + ',';
       const std::string suffix = std::string(",") + (r.per_example ? "true" : "false") + "\n";

@@ -139,6 +139,7 @@ struct TransferTable {
   // also trained on (e.g. mnli for xnli): the intermediate stage then saw the target task.
   std::vector<std::string> also_intermediate;
   std::vector<std::string> notes;  // languages left out, fewer than two sizes
+  std::vector<std::string> tasks;  // pooled: the target tasks pooled over
 };
 
 // The baseline regime's zero-shot score beside the published mT5 one (published_scores.h).
@@ -161,6 +162,10 @@ struct Report {
   std::vector<TaskSection> tasks;  // alphabetical
   std::vector<std::string> caveats;
   std::vector<TransferTable> transfer;  // per target task with both regimes, alphabetical
+  // The same groups pooled over the target tasks (task kPooledTasks; estimate_pooled_interaction)
+  // that are not also intermediate tasks, or over every target task where all are; nullopt with
+  // fewer than two target tasks with a result.
+  std::optional<TransferTable> pooled;
   // The languages of the multilingual regime's intermediate corpora; nullopt where the runs do
   // not say (no intermediate_corpora in run.json, or a corpus that cannot be read).
   std::optional<std::vector<std::string>> seen_languages;

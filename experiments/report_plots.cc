@@ -113,6 +113,14 @@ void add_gain_figure(const TaskSection& task, const std::string& what, const std
   plots.figures.push_back({stem, task.task + ": " + title + " against model size, per family"});
 }
 
+// A transfer table's task, or the tasks it pools.
+std::string title_of(const TransferTable& table) {
+  if (table.tasks.empty()) return table.task;
+  std::string tasks;
+  for (const std::string& task : table.tasks) tasks += (tasks.empty() ? "" : ", ") + task;
+  return "pooled over " + tasks;
+}
+
 // A forest plot of the interaction D(largest) - D(smallest) per group of the task's transfer
 // table (all, each family, seen and unseen), with its interval; false where no group has one.
 bool add_forest_plot(const TransferTable& table, const fs::path& dir, std::ostringstream& script,
@@ -140,7 +148,7 @@ bool add_forest_plot(const TransferTable& table, const fs::path& dir, std::ostri
   const int height = 140 + 30 * static_cast<int>(rows);
   script << "\nreset\nset termoption noenhanced\n"
          << "set title "
-         << quoted(table.task + ": (ML - EN)(" + large + ") - (ML - EN)(" + small + ")")
+         << quoted(title_of(table) + ": (ML - EN)(" + large + ") - (ML - EN)(" + small + ")")
          << "\nset xlabel 'interaction (points x100), percentile interval'\n"
          << "set yrange [" << number(static_cast<double>(rows) - 0.5) << ":-0.5]\n"
          << "set ytics scale 0\nset grid xtics\nunset key\n"
@@ -149,7 +157,7 @@ bool add_forest_plot(const TransferTable& table, const fs::path& dir, std::ostri
          << ".dat' using 2:0:3:4:ytic(1) skip 1 with xerrorbars pointtype 7 pointsize 1.2 "
             "linewidth 2\n"
          << png_replot(stem, 900, height);
-  plots.figures.push_back({stem, table.task + ": interaction of ML − EN between " + small +
+  plots.figures.push_back({stem, title_of(table) + ": interaction of ML − EN between " + small +
                                      " and " + large + " per family, with intervals"});
   return true;
 }
@@ -238,6 +246,7 @@ PlotSet write_plot_files(const Report& report, const std::string& dir) {
           [](const ReportRow& row) { return row.multilingual_minus_english; }, dir, script, plots);
     for (const ModelSection& model : task.models) add_heatmap(task, model, dir, script, plots);
   }
+  if (report.pooled) add_forest_plot(*report.pooled, dir, script, plots);
   plots.script = (fs::path(dir) / "plots.gp").string();
   write_text(plots.script, script.str());
   return plots;

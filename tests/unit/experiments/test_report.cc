@@ -447,9 +447,11 @@ class TransferRuns : public ReportRuns {
     writer.finish();
     return path.string();
   }
-  // English-only and multilingual runs of two sizes, two seeds each, on xnli: per language a
-  // base score b, English-only b + {0, 2} over the seeds, multilingual b + d + {0, 2}.
-  void add_grid(bool with_examples) {
+  // English-only and multilingual runs of two sizes, two seeds each, on `task` (trained on
+  // `training_task`'s corpus): per language a base score b, English-only b + {0, 2} over the
+  // seeds, multilingual b + d + {0, 2}, plus `base_shift` at mt5-base.
+  void add_grid(bool with_examples, const std::string& task = "xnli",
+                const std::string& training_task = "mnli", double base_shift = 0) {
     const std::map<std::string, double> base = {
         {"en", 85}, {"de", 70}, {"fr", 68}, {"ar", 60}, {"sw", 50}};
     const std::map<std::string, std::map<std::string, double>> d = {
@@ -458,16 +460,17 @@ class TransferRuns : public ReportRuns {
     const std::vector<std::string> english_mix = {corpus("mnli", "en")};
     const std::vector<std::string> multilingual_mix = {corpus("mnli", "en"), corpus("xnli", "de"),
                                                        corpus("xnli", "ar")};
-    const std::vector<std::string> target = {corpus("mnli", "en")};
+    const std::vector<std::string> target = {corpus(training_task, "en")};
     for (const std::string model : {"mt5-small", "mt5-base"})
       for (const std::string regime : {"english", "multilingual"})
         for (int seed : {1, 2}) {
-          const std::string id = model + "-" + regime + "-" + std::to_string(seed);
+          const std::string id = task + "-" + model + "-" + regime + "-" + std::to_string(seed);
+          const double shift = model == "mt5-base" ? base_shift : 0;
           std::map<std::string, double> scores;
           for (const auto& [lang, b] : base)
             scores[lang] =
-                b + 2 * (seed - 1) + (regime == "multilingual" ? d.at(model).at(lang) : 0);
-          add_run(id, model, regime, seed, {{"xnli", scores}});
+                b + 2 * (seed - 1) + (regime == "multilingual" ? d.at(model).at(lang) + shift : 0);
+          add_run(id, model, regime, seed, {{task, scores}}, task);
           json run = json::parse(std::ifstream(dir_ / id / "run.json"));
           run["intermediate_corpora"] = regime == "english" ? english_mix : multilingual_mix;
           run["target_corpora"] = target;
@@ -477,7 +480,7 @@ class TransferRuns : public ReportRuns {
           for (const auto& [lang, score] : scores) {
             std::ostringstream tsv;
             tsv << "id\tscore\nq1\t" << score - 10 << "\nq2\t" << score + 10 << "\n";
-            write(dir_ / id / "eval" / "xnli" / (lang + ".examples.tsv"), tsv.str());
+            write(dir_ / id / "eval" / task / (lang + ".examples.tsv"), tsv.str());
           }
         }
   }
@@ -599,6 +602,65 @@ TEST_F(TransferRuns, OneSizeNoMixAndNoMarker) {
   const std::string md = report_markdown(report);
   EXPECT_THAT(md, HasSubstr("which languages the multilingual intermediate mix contained is "
                             "unknown"));
+}
+
+TEST_F(TransferRuns, PooledOverTheTasksThatAreNotAlsoIntermediate) {
+  // xnli trains on mnli, an intermediate task: reported apart. pawsx and xcopa pool: D at
+  // mt5-small 2 in both (over ar, de, fr, sw), at mt5-base 5 + 2 and 5 + 4.
+  add_grid(false);
+  add_grid(false, "pawsx", "pawsx", 2);
+  add_grid(false, "xcopa", "copa", 4);
+  ReportOptions options;
+  options.bootstrap.resamples = 100;
+  const Report report = build(options);
+  ASSERT_EQ(report.transfer.size(), 3u);
+  ASSERT_TRUE(report.pooled.has_value());
+  const TransferTable& pooled = *report.pooled;
+  EXPECT_EQ(pooled.task, kPooledTasks);
+  EXPECT_THAT(pooled.tasks, ElementsAre("pawsx", "xcopa"));
+  EXPECT_THAT(pooled.notes, ElementsAre(HasSubstr("intermediate task: xnli")));
+  EXPECT_THAT(pooled.models, ElementsAre("mt5-small", "mt5-base"));
+  std::vector<std::string> groups;
+  for (const TransferGroup& group : pooled.groups) groups.push_back(group.group);
+  EXPECT_THAT(groups,
+              ElementsAre("all", "Afro-Asiatic", "Indo-European", "Niger-Congo", "seen", "unseen"));
+  const TransferGroup& all = group_of(pooled, "all");
+  ASSERT_TRUE(all.result.has_value()) << all.missing;
+  EXPECT_THAT(all.result->tasks, ElementsAre("pawsx", "xcopa"));
+  EXPECT_TRUE(
+      within_rounding({all.result->sizes[0].difference.value, all.result->sizes[1].difference.value,
+                       all.result->interaction.value},
+                      {2.0, 8.0, 6.0}, 64, kF64Epsilon, 100));
+  EXPECT_TRUE(all.result->interaction.ci.has_value());
+  const TransferGroup& ie = group_of(pooled, "Indo-European");
+  EXPECT_EQ(ie.languages, (std::vector<std::string>{"de", "fr"}));
+  EXPECT_TRUE(ie.few_languages);
+
+  const std::string md = report_markdown(report);
+  EXPECT_THAT(md, HasSubstr("## Pooled over target tasks\n\nML − EN across model sizes pooled "
+                            "over pawsx, xcopa:"));
+  EXPECT_THAT(md, HasSubstr("Note: left out, their training set also an intermediate task: xnli."));
+  EXPECT_THAT(transfer_csv(report),
+              HasSubstr("pooled,all,4,false,interaction,mt5-base-mt5-small,6.000000,"));
+  const PlotSet plots = write_plot_files(report, (dir_ / "plots").string());
+  std::vector<std::string> titles;
+  for (const Figure& figure : plots.figures)
+    if (figure.stem == "interaction-pooled") titles.push_back(figure.caption);
+  EXPECT_THAT(titles, ElementsAre(HasSubstr("pooled over pawsx, xcopa: interaction")));
+}
+
+TEST_F(TransferRuns, PooledWithTheMarkedTaskWhereTooFewOthers) {
+  add_grid(false);
+  add_grid(false, "pawsx", "pawsx", 2);
+  ReportOptions options;
+  options.bootstrap.resamples = 50;
+  const Report report = build(options);
+  ASSERT_TRUE(report.pooled.has_value());
+  EXPECT_THAT(report.pooled->tasks, ElementsAre("pawsx", "xnli"));
+  EXPECT_THAT(report.pooled->notes, ElementsAre(HasSubstr("too few others to pool apart): xnli")));
+  const TransferGroup& all = group_of(*report.pooled, "all");
+  ASSERT_TRUE(all.result.has_value()) << all.missing;
+  EXPECT_TRUE(within_rounding({all.result->interaction.value}, {4.0}, 64, kF64Epsilon, 100));
 }
 
 }  // namespace
