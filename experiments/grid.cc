@@ -33,8 +33,8 @@ const std::vector<std::string> kTrainKeys = {
     "save_every",    "dropout"};
 // eval_max_input_len is evaluation's truncation, apart from training's max_input_len in the
 // [target] sections that take both.
-const std::vector<std::string> kEvalKeys = {"data",  "split", "langs",      "eval_max_input_len",
-                                            "batch", "layer", "layer_depth"};
+const std::vector<std::string> kEvalKeys = {"data",  "split", "langs",       "eval_max_input_len",
+                                            "batch", "layer", "layer_depth", "length_normalize"};
 
 std::vector<std::string> joined_keys(std::vector<std::string> a,
                                      const std::vector<std::string>& b) {
@@ -318,6 +318,7 @@ EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections
     if (std::stod(e.layer_depth) > 1)
       v.fail(*k, "expected a relative depth in [0, 1], got '" + e.layer_depth + "'");
   }
+  if (const auto k = key("length_normalize")) e.length_normalize = v.boolean(*k);
   return e;
 }
 
@@ -654,6 +655,8 @@ std::vector<std::string> eval_args(const Grid& g, const EvalSettings& e, const s
   if (std::find(retrieval_tasks().begin(), retrieval_tasks().end(), task) !=
       retrieval_tasks().end())
     a.insert(a.end(), {"--layer", std::to_string(e.layer), "--layer-depth", e.layer_depth});
+  if (e.length_normalize && data::task_evaluation(task).mode == data::InferenceMode::kRankChoices)
+    a.push_back("--length-normalize");
   a.insert(a.end(), {"--device", g.launcher.device, "--tp", std::to_string(g.launcher.tp)});
   return a;
 }

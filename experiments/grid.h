@@ -50,6 +50,8 @@ struct EvalSettings {
   int64_t batch = 16;
   int64_t layer = -1;               // retrieval tasks' encoder layer (-1: by layer_depth)
   std::string layer_depth = "0.5";  // its relative depth when layer is -1, as written
+  // Tasks ranking each example's own choices (xcopa): log-likelihood per target token.
+  bool length_normalize = false;
 };
 
 struct TargetSettings {

@@ -381,6 +381,31 @@ TEST_F(GridFiles, EachStageKindHasTheArgumentsOfItsCommand) {
                           "--device", "cpu", "--tp", "1"));
 }
 
+TEST_F(GridFiles, LengthNormalizeReachesTheTasksThatRankTheirOwnChoices) {
+  const Grid g = parse_grid(write("tasks = xnli, xquad", "tasks = xnli, xquad, xcopa",
+                                  "\n[target.xcopa]\ncorpora = c/copa.h5\nsteps = 10\n"
+                                  "length_normalize = true\n"));
+  EXPECT_TRUE(g.target_of("xcopa").eval.length_normalize);
+  EXPECT_FALSE(g.target_of("xnli").eval.length_normalize);
+  const Plan plan = expand_grid(g);
+  const auto flagged = [&](const std::string& stage) {
+    const std::vector<std::string>& args = plan.stage(stage).args;
+    return std::find(args.begin(), args.end(), "--length-normalize") != args.end();
+  };
+  EXPECT_TRUE(flagged("eval/test-tiny-english-xcopa-s1"));
+  EXPECT_FALSE(flagged("eval/test-tiny-english-xnli-s1"));
+  // Set for every task, it still reaches only the tasks that rank each example's choices.
+  const Plan everywhere = expand_grid(parse_grid(
+      write("tasks = xnli, xquad", "tasks = xnli, xquad, xcopa",
+            "length_normalize = yes\n[target.xcopa]\ncorpora = c/copa.h5\nsteps = 10\n")));
+  const std::vector<std::string>& xnli = everywhere.stage("eval/test-tiny-english-xnli-s1").args;
+  EXPECT_EQ(std::find(xnli.begin(), xnli.end(), "--length-normalize"), xnli.end());
+  const std::vector<std::string>& xcopa = everywhere.stage("eval/test-tiny-english-xcopa-s1").args;
+  EXPECT_NE(std::find(xcopa.begin(), xcopa.end(), "--length-normalize"), xcopa.end());
+  expect_error("eval.length_normalize", "expected true or false, got 'maybe'", "", "",
+               "length_normalize = maybe\n");
+}
+
 TEST_F(GridFiles, TargetStagesMayMixInSpanCorruptionAtARatio) {
   // [target] mixes two span-corrupted corpora into every task at 1:100; xquad's own section
   // turns it off.
