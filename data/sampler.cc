@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "data/stable_hash.h"
+
 namespace stilts::data {
 namespace {
 
@@ -70,12 +72,7 @@ std::vector<uint64_t> epoch_permutation(uint64_t size, uint64_t seed, uint64_t s
 
 bool in_source_subset(std::string_view id, double fraction, uint64_t seed) {
   if (fraction >= 1) return true;
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a over the id's bytes
-  for (unsigned char c : id) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return uniform_at(seed, hash) < fraction;
+  return uniform_at(seed, stable_hash(id)) < fraction;
 }
 
 std::map<std::string, double> parse_task_weights(const std::string& text) {

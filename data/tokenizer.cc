@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "data/stable_hash.h"
+
 namespace stilts::data {
 namespace {
 
@@ -37,13 +39,8 @@ std::string read_file(const std::string& path) {
 }
 
 std::string fnv1a_64_hex(std::string_view bytes) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(stable_hash(bytes)));
   return hex;
 }
 

@@ -5,20 +5,11 @@
 #include <random>
 #include <stdexcept>
 
+#include "data/stable_hash.h"
+
 namespace stilts::experiments {
 
 namespace {
-
-// FNV-1a: a hash that is the same on every platform and standard library (std::hash is not), so
-// a report's intervals depend on --seed and the statistic alone.
-uint64_t stable_hash(const std::string& text) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 double resampled_mean(const std::vector<double>& values, IndexDraw& draw) {
   double sum = 0.0;
@@ -29,7 +20,7 @@ double resampled_mean(const std::vector<double>& values, IndexDraw& draw) {
 }  // namespace
 
 IndexDraw::IndexDraw(const BootstrapOptions& options, const std::string& key) {
-  const uint64_t h = stable_hash(key);
+  const uint64_t h = data::stable_hash(key);
   std::seed_seq seq{static_cast<uint32_t>(options.seed), static_cast<uint32_t>(options.seed >> 32),
                     static_cast<uint32_t>(h), static_cast<uint32_t>(h >> 32)};
   engine_.seed(seq);
