@@ -703,11 +703,9 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
     // Per-example scores for the tasks whose headline is a mean over examples (scorer.h).
     const fs::path examples_path = out / task_name / (language + ".examples.tsv");
     fs::remove(examples_path);
-    if (const auto examples = score_examples(
-            task_name, language, (scratch.path / "predictions" / task_name / file).string(),
-            (scratch.path / "labels" / task_name / file).string())) {
+    if (scored->example_scores) {
       std::string text = "id\tscore\n";
-      for (const ExampleScore& e : *examples)
+      for (const ExampleScore& e : *scored->example_scores)
         text += tsv_field(e.id) + "\t" + format_example_score(e.score) + "\n";
       write_file(examples_path, text);
       result["examples_file"] = examples_path.string();

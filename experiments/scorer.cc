@@ -120,11 +120,16 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
     return guarded_metric(prediction_file, label_file, metric);
   };
   const data::Evaluation& evaluation = data::task_evaluation(task);
+  std::vector<ExampleScore> per_example;
   switch (evaluation.metric) {
     case data::Metric::kAccuracy: {
       const auto [predictions, labels] = read_label_pair(evaluation, prediction_file, label_file);
       scored.examples = labels.size();
       set_metric(scored, "accuracy", guard([&] { return metrics::accuracy(labels, predictions); }));
+      for (std::size_t i = 0; i < labels.size(); ++i)
+        per_example.push_back({std::to_string(i), guard([&] {
+                                 return metrics::accuracy({labels[i]}, {predictions[i]});
+                               })});
       break;
     }
     case data::Metric::kSeqeval: {
@@ -162,6 +167,14 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
       scored.unanswered = qa.missing_ids.size();
       set_metric(scored, "exact_match", qa.exact_match);
       set_metric(scored, "f1", qa.f1);
+      for (const metrics::QaQuestion& question : questions) {
+        const metrics::QaScores one = guard([&] {
+          return evaluation.metric == data::Metric::kMlqa
+                     ? metrics::mlqa_evaluate({question}, predictions, language)
+                     : metrics::squad_evaluate({question}, predictions);
+        });
+        per_example.push_back({question.id, (one.exact_match + one.f1) / 2});
+      }
       break;
     }
     case data::Metric::kMewslixMap: {
@@ -176,6 +189,16 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
       scored.examples = examples.size();
       scored.unanswered = mewslix.unpredicted;
       set_metric(scored, "map@20", mewslix.map_at_k);
+      static const std::vector<std::string> kNone;
+      for (const auto& [id, labels] : gold) {
+        if (labels.empty())
+          throw std::runtime_error(label_file + ": example " + id + " has an empty gold list");
+        const auto it = ranked.find(id);
+        per_example.push_back(
+            {id, 100 * metrics::reciprocal_rank_at_k(python_text::strip(labels.front()),
+                                                     it == ranked.end() ? kNone : it->second,
+                                                     kRetrievalTopK)});
+      }
       break;
     }
     case data::Metric::kLareqaMap: {
@@ -186,85 +209,26 @@ ScoredLanguage score_language(const std::string& task, const std::string& langua
       set_metric(scored, "map@20", guard([&] {
                    return metrics::mean_average_precision_at_k(queries, kRetrievalTopK);
                  }));
+      std::size_t i = 0;
+      for (const auto& entry : gold) {
+        const metrics::RankedQuery& query = queries[i++];
+        per_example.push_back(
+            {entry.first,
+             100 * metrics::average_precision_at_k(query.targets, query.ranked, kRetrievalTopK)});
+      }
       lareqa_pool.insert(lareqa_pool.end(), queries.begin(), queries.end());
       break;
     }
   }
+  // The corpus-level metrics (seqeval's chunk F1, BUCC's F1) have no score per example.
+  if (evaluation.metric != data::Metric::kSeqeval && evaluation.metric != data::Metric::kBuccF1)
+    scored.example_scores = std::move(per_example);
   if (metrics::is_qa_task(task))
     scored.headline = (scored.scores.metrics["exact_match"] + scored.scores.metrics["f1"]) / 2;
   else
     scored.headline = scored.scores.metrics.at(metrics::headline_metric(task));
   return scored;
 }
-
-}  // namespace
-
-std::optional<std::vector<ExampleScore>> score_examples(const std::string& task,
-                                                        const std::string& language,
-                                                        const std::string& prediction_file,
-                                                        const std::string& label_file) {
-  const auto guard = [&](auto&& metric) {
-    return guarded_metric(prediction_file, label_file, metric);
-  };
-  const data::Evaluation& evaluation = data::task_evaluation(task);
-  std::vector<ExampleScore> out;
-  switch (evaluation.metric) {
-    case data::Metric::kSeqeval:
-    case data::Metric::kBuccF1:
-      return std::nullopt;
-    case data::Metric::kAccuracy: {
-      const auto [predictions, labels] = read_label_pair(evaluation, prediction_file, label_file);
-      for (std::size_t i = 0; i < labels.size(); ++i)
-        out.push_back({std::to_string(i),
-                       guard([&] { return metrics::accuracy({labels[i]}, {predictions[i]}); })});
-      break;
-    }
-    case data::Metric::kSquad:
-    case data::Metric::kMlqa: {
-      const auto questions = read_squad_gold(label_file);
-      const auto predictions = read_qa_predictions(prediction_file);
-      for (const metrics::QaQuestion& question : questions) {
-        const metrics::QaScores qa = guard([&] {
-          return evaluation.metric == data::Metric::kMlqa
-                     ? metrics::mlqa_evaluate({question}, predictions, language)
-                     : metrics::squad_evaluate({question}, predictions);
-        });
-        out.push_back({question.id, (qa.exact_match + qa.f1) / 2});
-      }
-      break;
-    }
-    case data::Metric::kMewslixMap: {
-      const auto gold = read_ranked_ids(label_file);
-      const auto ranked = read_ranked_ids(prediction_file);
-      static const std::vector<std::string> kNone;
-      for (const auto& [id, labels] : gold) {
-        if (labels.empty())
-          throw std::runtime_error(label_file + ": example " + id + " has an empty gold list");
-        const auto it = ranked.find(id);
-        out.push_back({id, 100 * metrics::reciprocal_rank_at_k(
-                                     python_text::strip(labels.front()),
-                                     it == ranked.end() ? kNone : it->second, kRetrievalTopK)});
-      }
-      break;
-    }
-    case data::Metric::kLareqaMap: {
-      const auto gold = read_ranked_ids(label_file);
-      const auto ranked = read_ranked_ids(prediction_file);
-      std::size_t unanswered = 0;
-      const std::vector<metrics::RankedQuery> queries = lareqa_queries(gold, ranked, unanswered);
-      std::size_t i = 0;
-      for (const auto& entry : gold) {
-        const metrics::RankedQuery& query = queries[i++];
-        out.push_back({entry.first, 100 * metrics::average_precision_at_k(
-                                              query.targets, query.ranked, kRetrievalTopK)});
-      }
-      break;
-    }
-  }
-  return out;
-}
-
-namespace {
 
 // The `test-<lang>.<ext>` files of a folder, by language; everything else is noted and skipped.
 std::map<std::string, std::string> language_files(const fs::path& folder, const std::string& task,

@@ -43,6 +43,12 @@ std::string benchmark_choices();
 // get_suffix() gives it: "json" (QA, mewslix; lareqa here), "jsonl" (xcopa) or "tsv".
 std::string task_file_extension(std::string_view task);
 
+// One test example's score (percent), its share of the language's headline score.
+struct ExampleScore {
+  std::string id;
+  double score = 0.0;
+};
+
 struct ScoredLanguage {
   metrics::LanguageScores scores;  // language code and metric -> percent
   double headline = 0.0;           // (exact_match + f1) / 2 for QA, else the task's metric
@@ -50,6 +56,17 @@ struct ScoredLanguage {
   std::string label_file;
   std::size_t examples = 0;    // gold examples (sentences for tagging, pairs for BUCC)
   std::size_t unanswered = 0;  // QA, Mewsli-X, LAReQA: gold ids without a prediction (score 0)
+  // One score per example, in the label file's order, for the tasks whose headline is a mean
+  // over test examples, so that the scores' mean is the headline: accuracy (xnli, pawsx, xcopa,
+  // tatoeba, udhr-*: 100 or 0 per example, id its 0-based position in the file); QA (xquad,
+  // mlqa, tydiqa: per question (EM + F1) / 2, each the maximum over the gold answers under the
+  // task's SQuAD or MLQA rules, 0 for an unanswered question, id the question id); Mewsli-X (the
+  // mention's reciprocal rank within the top 20, id the mention id) and LAReQA (the question's
+  // average precision at 20, id the question id; the language's value, whereas the task's
+  // headline pools every language's questions). nullopt for the corpus-level metrics, whose
+  // score is no mean over examples: seqeval's chunk F1 (udpos, panx: spans are counted over the
+  // whole file) and BUCC's F1 (pairs mined over the whole corpus).
+  std::optional<std::vector<ExampleScore>> example_scores;
 };
 
 struct ScoredTask {
@@ -74,28 +91,6 @@ struct ScoreReport {
 // predictions and labels (naming both files), or when a folder does not exist.
 ScoreReport score_folders(const std::string& predictions_dir, const std::string& labels_dir,
                           metrics::Benchmark benchmark);
-
-// One test example's score (percent), its share of the language's headline score.
-struct ExampleScore {
-  std::string id;
-  double score = 0.0;
-};
-
-// The per-example scores of one (task, language) pair of files, in the label file's order, for
-// the tasks whose headline is a mean over test examples, so that the scores' mean is the
-// headline of score_folders: accuracy (xnli, pawsx, xcopa, tatoeba, udhr-*: 100 or 0 per
-// example, id its 0-based position in the file); QA (xquad, mlqa, tydiqa: per question
-// (EM + F1) / 2, each the maximum over the gold answers under the task's SQuAD or MLQA rules, 0
-// for an unanswered question, id the question id); Mewsli-X (the mention's reciprocal rank
-// within the top 20, id the mention id) and LAReQA (the question's average precision at 20, id
-// the question id; the language's value, whereas the task's headline pools every language's
-// questions). nullopt for the corpus-level metrics, whose score is no mean over examples:
-// seqeval's chunk F1 (udpos, panx: spans are counted over the whole file) and BUCC's F1 (pairs
-// mined over the whole corpus). Throws as score_folders does for malformed or unequal files.
-std::optional<std::vector<ExampleScore>> score_examples(const std::string& task,
-                                                        const std::string& language,
-                                                        const std::string& prediction_file,
-                                                        const std::string& label_file);
 
 // Per task one line per language and the mean, then the groups, all_task and the notes.
 std::string text_report(const ScoreReport& report);

@@ -221,9 +221,7 @@ TEST_F(ScorerTest, PerExampleScoresAverageToTheHeadline) {
   prediction("bucc2018", "de", "de-1\ten-1\n");
   const ScoreReport report = score_folders(predictions_, labels_, Benchmark::kXtremeR);
   const auto examples = [&](const std::string& task, const std::string& language) {
-    const std::string file = "test-" + language + "." + task_file_extension(task);
-    return score_examples(task, language, predictions_ + "/" + task + "/" + file,
-                          labels_ + "/" + task + "/" + file);
+    return language_of(task_of(report, task), language).example_scores;
   };
   const auto check = [&](const std::string& task, const std::string& language,
                          const std::vector<std::string>& ids, const std::vector<double>& scores) {
@@ -248,7 +246,8 @@ TEST_F(ScorerTest, PerExampleScoresAverageToTheHeadline) {
   check("lareqa", "en", {"q1", "q2"}, {250.0 / 3, 0});
   // Corpus-level metrics have no per-example scores.
   EXPECT_FALSE(examples("panx", "ja").has_value());
-  EXPECT_FALSE(examples("bucc2018", "de").has_value());
+  const ScoreReport xtreme = score_folders(predictions_, labels_, Benchmark::kXtreme);
+  EXPECT_FALSE(language_of(task_of(xtreme, "bucc2018"), "de").example_scores.has_value());
 }
 
 TEST_F(ScorerTest, GroupsFromCompleteTasksOnly) {
