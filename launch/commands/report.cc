@@ -3,9 +3,9 @@
 // over seeds, Markdown, CSV and gnuplot figures (experiments/report.h, report_plots.h).
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
+#include "core/checkpoint/file_io.h"
 #include "experiments/report.h"
 #include "experiments/report_plots.h"
 #include "launch/commands/commands.h"
@@ -15,10 +15,10 @@ namespace stilts::launch {
 
 namespace {
 
+// Written whole or not at all, so a report interrupted or failing halfway never leaves a
+// truncated file that reads as a finished one.
 void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path.string());
+  checkpoint_io::write_text_atomically(path.string(), text);
 }
 
 }  // namespace
