@@ -17,6 +17,7 @@ packages=(
   python3-torch python3-numpy           # the independent PyTorch reference and benchmark
   python3-yaml                          # tests/e2e/validate_mpijob.py reads the MPIJob manifests
   gnuplot-nox                           # stilts report's figures (PNG and SVG)
+  libcmark-gfm-dev libcmark-gfm-extensions-dev  # report.html: Markdown with GFM tables
 )
 
 missing=()

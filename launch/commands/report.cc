@@ -1,12 +1,14 @@
 // stilts report: the runs of an experiment grid (RUNS_DIR/<run-id>/run.json and eval/<task>/)
 // aggregated per task, model size, language family and regime, with gains, bootstrap intervals
-// over seeds, Markdown, CSV and gnuplot figures (experiments/report.h, report_plots.h).
+// over seeds, Markdown, CSV, gnuplot figures and one HTML page with all of them
+// (experiments/report.h, report_plots.h, report_html.h).
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
 #include "core/checkpoint/file_io.h"
 #include "experiments/report.h"
+#include "experiments/report_html.h"
 #include "experiments/report_plots.h"
 #include "launch/commands/commands.h"
 #include "launch/options.h"
@@ -75,8 +77,9 @@ int run_report(int argc, char** argv) {
   const experiments::PlotSet plots =
       experiments::write_plot_files(report, (out / "plots").string());
   experiments::run_gnuplot(gnuplot, plots.script);
-  write_file(out / "report.md",
-             experiments::report_markdown(report) + experiments::plots_markdown(plots, "plots"));
+  const std::string markdown = experiments::report_markdown(report);
+  write_file(out / "report.md", markdown + experiments::plots_markdown(plots, "plots"));
+  write_file(out / "report.html", experiments::report_html(markdown, plots));
 
   std::printf("%zu runs, %zu tasks\n", report.loaded.runs.size(), report.tasks.size());
   for (const experiments::TaskSection& task : report.tasks)
@@ -91,6 +94,8 @@ int run_report(int argc, char** argv) {
   std::printf("wrote %s, %s, %s and %zu figures (PNG and SVG) under %s\n",
               (out / "report.md").c_str(), (out / "report.csv").c_str(),
               (out / "transfer.csv").c_str(), plots.figures.size(), (out / "plots").c_str());
+  std::printf("wrote %s: every table and figure in one page to browse offline\n",
+              (out / "report.html").c_str());
   return 0;
 }
 
