@@ -18,7 +18,16 @@ packages=(
   python3-yaml                          # tests/e2e/validate_mpijob.py reads the MPIJob manifests
   gnuplot-nox                           # stilts report's figures (PNG and SVG)
   libcmark-gfm-dev libcmark-gfm-extensions-dev  # report.html: Markdown with GFM tables
+  python3-pil                           # tests/e2e/report_html.sh reads the screenshot's pixels
 )
+# tests/e2e/report_html.sh opens report.html in headless Chromium. Ubuntu (the base of
+# launch/Dockerfile's image, which runs no tests) packages it only as a snap, which apt cannot
+# install in a container; the test says how to get it where it is missing.
+. /etc/os-release
+case " ${ID:-} ${ID_LIKE:-} " in
+  *" ubuntu "*) ;;
+  *) packages+=(chromium) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,8 @@
 # with Tatoeba evaluated after the intermediate stage, a folder without run.json and eval's
 # predictions/ beside the task folders. Checks the Markdown, the CSV's numbers, a PNG and an SVG
 # of every figure, the same report for the same --seed, and the refusals: a bad run.json field,
-# an unreadable summary, gnuplot missing, a bad option.
+# an unreadable summary, gnuplot missing, a bad option. tests/e2e/report_html.sh opens the
+# report.html written here in a browser.
 source "$(dirname "$0")/lib.sh"
 
 RUNS="$WORK/runs"
@@ -46,9 +47,11 @@ mkdir -p "$RUNS/scratch"
 "$STILTS" report "$RUNS" --bootstrap 200 >"$WORK/out.txt" 2>"$WORK/err.txt" ||
   fail "stilts report failed: $(cat "$WORK/err.txt")"
 cat "$WORK/out.txt"
+grep -q "^wrote $RUNS/report/report.html: " "$WORK/out.txt" ||
+  fail "stilts report names no report.html"
 grep -q "note: .*scratch: no run.json, left out" "$WORK/err.txt" || fail "no note for scratch/"
 OUT=$RUNS/report
-for f in report.md report.csv plots/plots.gp; do
+for f in report.md report.csv report.html plots/plots.gp; do
   [ -s "$OUT/$f" ] || fail "$OUT/$f missing or empty"
 done
 # Per task: gains of english and multilingual and their difference (for the target task xnli,
