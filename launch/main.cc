@@ -35,7 +35,7 @@ constexpr Command kCommands[] = {
     {"eval", stilts::launch::run_eval,
      "run a model on a task's files per language: predictions, scores, per-family summary"},
     {"report", stilts::launch::run_report,
-     "runs of a grid -> tables per model and family, gains, bootstrap intervals, plots"},
+     "runs of a grid -> tables per model and family, gains, bootstrap intervals, plots, HTML page"},
     {"experiment", stilts::launch::run_experiment,
      "run a grid: model x regime x target task x seed, each stage resumable (--dry-run lists)"},
 };

@@ -95,5 +95,5 @@ what its report looks like; they say nothing about how mT5 behaves."
 step "done"
 cat "$work/runs/report/report.md"
 echo
-echo "report: $work/runs/report/ (report.md, report.csv, plots/*.png and *.svg)"
+echo "report: $work/runs/report/ (report.html, report.md, report.csv, plots/*.png and *.svg)"
 echo "wall time: $(($(date +%s) - start)) s"
