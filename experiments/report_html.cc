@@ -42,7 +42,7 @@ tbody tr:nth-child(even) { background: #f6f8fa; }
 figure { margin: 1.5em 0; }
 figure svg { width: 100%; max-width: 60rem; height: auto; }
 figcaption { font-style: italic; }
-section.checks { border: 1px solid #d0d7de; padding: 0 1.5rem .5rem; }
+section.checks { border: 1px solid #d0d7de; padding: 0 1.5rem .5rem; margin: 1em 0; }
 .verdict { font-weight: bold; color: #fff; padding: 0 .4em; border-radius: 3px; }
 .verdict.pass { background: #1a7f37; }
 .verdict.fail { background: #cf222e; }
