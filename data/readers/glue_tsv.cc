@@ -1,7 +1,5 @@
 #include "data/readers/glue_tsv.h"
 
-#include <algorithm>
-
 #include "data/readers/text_file.h"
 
 namespace stilts::data {
@@ -19,69 +17,45 @@ struct GlueTask {
   std::vector<std::string> label_words;   // by the label column's 0, 1
 };
 
-std::string join_names(const std::vector<std::string>& names) {
-  std::string joined;
-  for (const std::string& name : names) joined += (joined.empty() ? "" : ", ") + name;
-  return joined;
-}
-
 std::vector<Example> read_glue_tsv(const std::string& path, const GlueTask& task,
                                    const ReadOptions& options, ReadSummary& summary) {
   const std::string language = resolve_language(path, "", options);
   std::string split = options.split;
   for (const char* name : {"train", "dev", "test"})
     if (base_name(path) == std::string(name) + ".tsv") split = name;
-  const std::vector<std::string> lines = read_lines(path);
-  if (lines.empty()) throw RecordError(path, "1", "missing the header line");
-  const std::vector<std::string> header = split_tabs(lines[0]);
-
-  // The header decides where every column is; without it no row can be read.
-  auto column = [&](const std::string& name) -> size_t {
-    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
-  };
+  const HeaderedTsv file(path);
   std::vector<std::string> needed = task.text_columns;
   const std::string& label_column = task.label_column;
-  const bool labeled = column(label_column) < header.size();
+  const bool labeled = file.has(label_column);
   if (!labeled && !labels_optional(split))
     throw RecordError(path, "1", "the header has no label column and the split is not test");
   const std::string id_column = labeled ? task.id_column : task.test_id_column;
   if (!id_column.empty()) needed.push_back(id_column);
   if (labeled) needed.push_back(label_column);
-  for (const std::string& name : needed)
-    if (column(name) == header.size())
-      throw RecordError(path, "1",
-                        "the header lacks column '" + name + "', expected " + join_names(needed));
+  file.require(needed);
 
   std::vector<Example> examples;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    guarded(options, summary, [&] {
-      const std::string where = std::to_string(i + 1);
-      const std::vector<std::string> columns = split_tabs(lines[i]);
-      if (columns.size() != header.size())
-        throw RecordError(path, where,
-                          "expected " + std::to_string(header.size()) + " tab-separated columns (" +
-                              join_names(header) + "), got " + std::to_string(columns.size()));
-      Example example;
-      example.id =
-          id_column.empty() ? split + "-" + std::to_string(i - 1) : columns[column(id_column)];
-      example.language = language;
-      example.input = task.benchmark;
-      for (const std::string& name : task.text_columns)
-        example.input += " " + name + ": " + columns[column(name)];
-      example.gold["labeled"] = labeled;
-      if (labeled) {
-        const std::string& label = columns[column(label_column)];
-        if (label != "0" && label != "1")
-          throw RecordError(path, where,
-                            "bad " + label_column + " '" + label + "', expected 0 or 1");
-        const size_t index = label == "1" ? 1 : 0;
-        example.target = task.label_words[index];
-        example.gold["label"] = task.label_words[index];
-        example.gold["label_index"] = index;
-      }
-      examples.push_back(std::move(example));
-    });
-  }
+  file.for_each_row(options, summary, [&](int64_t line, const std::vector<std::string>& columns) {
+    Example example;
+    example.id =
+        id_column.empty() ? split + "-" + std::to_string(line - 2) : columns[file.index(id_column)];
+    example.language = language;
+    example.input = task.benchmark;
+    for (const std::string& name : task.text_columns)
+      example.input += " " + name + ": " + columns[file.index(name)];
+    example.gold["labeled"] = labeled;
+    if (labeled) {
+      const std::string& label = columns[file.index(label_column)];
+      if (label != "0" && label != "1")
+        throw RecordError(path, std::to_string(line),
+                          "bad " + label_column + " '" + label + "', expected 0 or 1");
+      const size_t index = label == "1" ? 1 : 0;
+      example.target = task.label_words[index];
+      example.gold["label"] = task.label_words[index];
+      example.gold["label_index"] = index;
+    }
+    examples.push_back(std::move(example));
+  });
   summary.examples += static_cast<int64_t>(examples.size());
   return examples;
 }

@@ -24,16 +24,20 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> columns;
+std::vector<std::string> split_on(const std::string& text, char separator) {
+  std::vector<std::string> fields;
   size_t start = 0;
   while (true) {
-    const size_t tab = line.find('\t', start);
-    columns.push_back(line.substr(start, tab - start));
-    if (tab == std::string::npos) break;
-    start = tab + 1;
+    const size_t at = text.find(separator, start);
+    fields.push_back(text.substr(start, at - start));
+    if (at == std::string::npos) break;
+    start = at + 1;
   }
-  return columns;
+  return fields;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  return split_on(line, '\t');
 }
 
 namespace {
@@ -88,6 +92,54 @@ void for_each_tsv_row(
     guarded(options, summary, [&] {
       row(line_number, quoting == Quoting::csv ? split_csv_tabs(path, line_number, lines[i])
                                                : split_tabs(lines[i]));
+    });
+  }
+}
+
+namespace {
+
+std::string comma_list(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const std::string& name : names) joined += (joined.empty() ? "" : ", ") + name;
+  return joined;
+}
+
+}  // namespace
+
+HeaderedTsv::HeaderedTsv(const std::string& path) : path_(path), lines_(read_lines(path)) {
+  if (lines_.empty()) throw RecordError(path_, "1", "missing the header line");
+  header_ = split_tabs(lines_[0]);
+}
+
+bool HeaderedTsv::has(std::string_view column) const {
+  return std::find(header_.begin(), header_.end(), column) != header_.end();
+}
+
+size_t HeaderedTsv::index(std::string_view column) const {
+  return static_cast<size_t>(std::find(header_.begin(), header_.end(), column) - header_.begin());
+}
+
+void HeaderedTsv::require(const std::vector<std::string>& columns) const {
+  for (const std::string& column : columns)
+    if (!has(column))
+      throw RecordError(
+          path_, "1", "the header lacks column '" + column + "', expected " + comma_list(columns));
+}
+
+void HeaderedTsv::for_each_row(
+    const ReadOptions& options, ReadSummary& summary,
+    const std::function<void(int64_t line_number, const std::vector<std::string>& columns)>& row)
+    const {
+  for (size_t i = 1; i < lines_.size(); ++i) {
+    const auto line_number = static_cast<int64_t>(i + 1);
+    guarded(options, summary, [&] {
+      const std::vector<std::string> columns = split_tabs(lines_[i]);
+      if (columns.size() != header_.size())
+        throw RecordError(path_, std::to_string(line_number),
+                          "expected " + std::to_string(header_.size()) +
+                              " tab-separated columns (" + comma_list(header_) + "), got " +
+                              std::to_string(columns.size()));
+      row(line_number, columns);
     });
   }
 }

@@ -20,6 +20,8 @@ namespace stilts::data {
 // the path when the file cannot be opened.
 std::vector<std::string> read_lines(const std::string& path);
 
+// The fields between the separators, empty ones included.
+std::vector<std::string> split_on(const std::string& text, char separator);
 std::vector<std::string> split_tabs(const std::string& line);
 
 // How a TSV file quotes its fields: not at all (the tagging files are written verbatim) or as
@@ -31,6 +33,32 @@ enum class Quoting { none, csv };
 void for_each_tsv_row(
     const std::string& path, Quoting quoting, const ReadOptions& options, ReadSummary& summary,
     const std::function<void(int64_t line_number, const std::vector<std::string>& columns)>& row);
+
+// A TSV file whose first line names its columns, read unquoted (Python's csv.QUOTE_NONE, as the
+// GLUE, XNLI-1.0 and PAWS-X releases are read). The header decides where every column is, so an
+// empty file is a RecordError at line 1 that always throws, as is a header lacking a column the
+// reader needs (require).
+class HeaderedTsv {
+ public:
+  explicit HeaderedTsv(const std::string& path);
+
+  bool has(std::string_view column) const;
+  // The position of `column`, which the header must have (require it first).
+  size_t index(std::string_view column) const;
+  // "the header lacks column 'X', expected A, B" for the first of `columns` it lacks.
+  void require(const std::vector<std::string>& columns) const;
+  // Calls `row(line_number, columns)` for every line after the header, 1-based; a line with
+  // another column count than the header's, or a RecordError from `row`, is handled per
+  // ReadOptions.
+  void for_each_row(const ReadOptions& options, ReadSummary& summary,
+                    const std::function<void(int64_t line_number,
+                                             const std::vector<std::string>& columns)>& row) const;
+
+ private:
+  std::string path_;
+  std::vector<std::string> lines_;
+  std::vector<std::string> header_;
+};
 
 // Parses a whole JSON file; a syntax error becomes a RecordError naming the line and byte.
 nlohmann::json read_json_file(const std::string& path);
