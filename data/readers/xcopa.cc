@@ -1,12 +1,34 @@
 #include "data/readers/xcopa.h"
 
+#include <optional>
+
 #include "data/readers/text_file.h"
 
 namespace stilts::data {
 
+namespace {
+
+// XCOPA's release names its files {split}.{lang}.jsonl and keeps every label.
+std::optional<SplitFile> release_file(const std::string& path, const ReadOptions& options) {
+  const std::string name = base_name(path);
+  const size_t dot = name.find('.');
+  const size_t extension = name.rfind(".jsonl");
+  if (dot == std::string::npos || extension == std::string::npos || extension <= dot + 1 ||
+      extension + 6 != name.size())
+    return std::nullopt;
+  const std::string split = name.substr(0, dot);
+  if (split != "val" && split != "test") return std::nullopt;
+  const std::string language =
+      resolve_language(path, name.substr(dot + 1, extension - dot - 1), options);
+  return SplitFile{language, split, split + "-" + language, false};
+}
+
+}  // namespace
+
 std::vector<Example> read_xcopa(const std::string& path, const ReadOptions& options,
                                 ReadSummary& summary) {
-  const SplitFile file = resolve_split_file(path, "jsonl", options);
+  const std::optional<SplitFile> release = release_file(path, options);
+  const SplitFile file = release ? *release : resolve_split_file(path, "jsonl", options);
 
   std::vector<Example> examples;
   for_each_jsonl_record(path, options, summary, [&](const auto& record, const JsonPlace& place) {

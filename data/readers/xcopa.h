@@ -1,6 +1,8 @@
 // XCOPA (and English COPA) as XTREME ships them: xcopa/{train,val,test}-{lang}.jsonl, one
 // JSON object per line {premise, choice1, choice2, question: cause|effect, label: 0|1, idx}.
-// XTREME forces test labels to 0, so test examples are read as unlabeled.
+// XTREME forces test labels to 0, so test examples are read as unlabeled. XCOPA's own release,
+// cambridgeltl/xcopa data/{lang}/{val,test}.{lang}.jsonl, has the same records with the real
+// test labels: files named {split}.{lang}.jsonl are read as labeled, with XTREME's ids.
 #pragma once
 
 #include <string>

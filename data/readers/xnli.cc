@@ -17,6 +17,27 @@ std::string quoted_list(const std::vector<std::string>& values) {
 
 }  // namespace
 
+Example sentence_pair_example(const SentencePairTask& task, const std::string& first,
+                              const std::string& second, const std::string* label,
+                              const std::string& path, const std::string& where) {
+  Example example;
+  example.input = task.before_first + first + task.before_second + second;
+  example.gold["labeled"] = label != nullptr;
+  if (label == nullptr) return example;
+  size_t index = 0;
+  while (index < task.file_labels.size() && task.file_labels[index] != *label) ++index;
+  for (const auto& [value, synonym_index] : task.label_synonyms)
+    if (value == *label) index = synonym_index;
+  if (index == task.file_labels.size())
+    throw RecordError(
+        path, where,
+        "bad label '" + *label + "', expected one of " + quoted_list(task.file_labels));
+  example.target = task.label_words[index];
+  example.gold["label"] = task.label_words[index];
+  example.gold["label_index"] = index;
+  return example;
+}
+
 std::vector<Example> read_sentence_pair_tsv(const std::string& path, const SentencePairTask& task,
                                             const ReadOptions& options, ReadSummary& summary) {
   const SplitFile file = resolve_split_file(path, "tsv", options);
@@ -31,25 +52,11 @@ std::vector<Example> read_sentence_pair_tsv(const std::string& path, const Sente
                             " tab-separated columns (sentence1, sentence2" +
                             (file.labels_optional ? "[, label]" : ", label") + "), got " +
                             std::to_string(columns.size()));
-    Example example;
+    Example example = sentence_pair_example(
+        task, columns[0], columns[1], columns.size() == 3 ? &columns[2] : nullptr, path, where);
     example.id =
         file.stem + "-" + std::to_string(line - 1);  // the row, as XTREME's gold files count
     example.language = file.language;
-    example.input = task.before_first + columns[0] + task.before_second + columns[1];
-    example.gold["labeled"] = columns.size() == 3;
-    if (columns.size() == 3) {
-      size_t index = 0;
-      while (index < task.file_labels.size() && task.file_labels[index] != columns[2]) ++index;
-      for (const auto& [value, synonym_index] : task.label_synonyms)
-        if (value == columns[2]) index = synonym_index;
-      if (index == task.file_labels.size())
-        throw RecordError(
-            path, where,
-            "bad label '" + columns[2] + "', expected one of " + quoted_list(task.file_labels));
-      example.target = task.label_words[index];
-      example.gold["label"] = task.label_words[index];
-      example.gold["label_index"] = index;
-    }
     examples.push_back(std::move(example));
   });
   summary.examples += static_cast<int64_t>(examples.size());

@@ -26,6 +26,13 @@ struct SentencePairTask {
   std::vector<std::pair<std::string, size_t>> label_synonyms = {};
 };
 
+// The example of one pair, labeled when `label` is given: input from the template, target and
+// gold {labeled, label, label_index} from the label (a value the task does not know is a
+// RecordError at path:where); id and language are left to the caller.
+Example sentence_pair_example(const SentencePairTask& task, const std::string& first,
+                              const std::string& second, const std::string* label,
+                              const std::string& path, const std::string& where);
+
 std::vector<Example> read_sentence_pair_tsv(const std::string& path, const SentencePairTask& task,
                                             const ReadOptions& options, ReadSummary& summary);
 

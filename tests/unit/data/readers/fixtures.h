@@ -11,6 +11,15 @@ inline std::string fixture(const std::string& relative) {
   return std::string(STILTS_FIXTURES) + "/xtreme/" + relative;
 }
 
+// The labeled originals, laid out as their releases unpack under download/<task>/original/, and
+// malformed copies under malformed/.
+inline std::string originals() {
+  return std::string(STILTS_FIXTURES) + "/originals";
+}
+inline std::string original(const std::string& relative) {
+  return originals() + "/" + relative;
+}
+
 using stilts::testing::error_of;
 
 }  // namespace stilts::data::testing
