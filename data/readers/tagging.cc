@@ -35,11 +35,12 @@ std::string join(const std::vector<std::string>& words) {
   return joined;
 }
 
-}  // namespace
+// XTREME's "token<TAB>tag" lines, or the PAN-X release's "{lang}:token<TAB>tag".
+enum class TokenColumn { plain, language_prefixed };
 
-std::vector<Example> read_tagging(const std::string& path, const TaggingTask& task,
-                                  const ReadOptions& options, ReadSummary& summary) {
-  const SplitFile file = resolve_split_file(path, "tsv", options);
+std::vector<Example> read_sentences(const std::string& path, const TaggingTask& task,
+                                    const SplitFile& file, TokenColumn token_column,
+                                    const ReadOptions& options, ReadSummary& summary) {
   const std::vector<std::string> lines = read_lines(path);
 
   std::vector<Example> examples;
@@ -52,16 +53,21 @@ std::vector<Example> read_tagging(const std::string& path, const TaggingTask& ta
       const std::vector<std::string> columns = split_tabs(lines[i]);
       if (columns.size() > 2 || (columns.size() == 1 && !file.labels_optional))
         throw RecordError(path, where,
-                          "expected token<TAB>tag" +
-                              std::string(file.labels_optional ? " or a token" : "") + ", got " +
-                              std::to_string(columns.size()) + " columns");
-      if (columns[0].empty()) throw RecordError(path, where, "empty token");
-      tokens.push_back(columns[0]);
+                          std::string("expected ") +
+                              (token_column == TokenColumn::plain ? "" : "{lang}:") +
+                              "token<TAB>tag" + (file.labels_optional ? " or a token" : "") +
+                              ", got " + std::to_string(columns.size()) + " columns");
+      std::string token = columns[0];
+      if (token_column == TokenColumn::language_prefixed) {
+        const size_t colon = token.find(':');
+        if (colon == std::string::npos)
+          throw RecordError(path, where, "expected {lang}:token, got '" + token + "'");
+        token.erase(0, colon + 1);
+      }
+      if (token.empty()) throw RecordError(path, where, "empty token");
+      tokens.push_back(token);
       if (columns.size() == 1) continue;
-      if (task.tags.empty()
-              ? columns[1].empty()
-              : std::find(task.tags.begin(), task.tags.end(), columns[1]) == task.tags.end())
-        throw RecordError(path, where, "bad tag '" + columns[1] + "' for " + task.prefix);
+      check_tag(task, columns[1], path, where);
       tags.push_back(columns[1]);
     }
     if (!tags.empty() && tags.size() != tokens.size())
@@ -70,15 +76,8 @@ std::vector<Example> read_tagging(const std::string& path, const TaggingTask& ta
                             std::to_string(first + 1) + "-" + std::to_string(end) + ": " +
                             std::to_string(tokens.size()) + " tokens, " +
                             std::to_string(tags.size()) + " tags");
-    Example example;
-    example.id = file.stem + "-" + std::to_string(sentence);
-    example.language = file.language;
-    example.input = task.prefix + ": " + join(tokens);
-    example.target = join(tags);
-    example.gold["labeled"] = !tags.empty();
-    example.gold["tokens"] = tokens;
-    example.gold["tags"] = tags;
-    examples.push_back(std::move(example));
+    examples.push_back(tagging_example(task, file.stem + "-" + std::to_string(sentence),
+                                       file.language, std::move(tokens), std::move(tags)));
   };
 
   size_t first = 0;
@@ -92,6 +91,45 @@ std::vector<Example> read_tagging(const std::string& path, const TaggingTask& ta
   }
   summary.examples += static_cast<int64_t>(examples.size());
   return examples;
+}
+
+}  // namespace
+
+void check_tag(const TaggingTask& task, const std::string& tag, const std::string& path,
+               const std::string& where) {
+  if (task.tags.empty() ? tag.empty()
+                        : std::find(task.tags.begin(), task.tags.end(), tag) == task.tags.end())
+    throw RecordError(path, where, "bad tag '" + tag + "' for " + task.prefix);
+}
+
+Example tagging_example(const TaggingTask& task, std::string id, std::string language,
+                        std::vector<std::string> tokens, std::vector<std::string> tags) {
+  Example example;
+  example.id = std::move(id);
+  example.language = std::move(language);
+  example.input = task.prefix + ": " + join(tokens);
+  example.target = join(tags);
+  example.gold["labeled"] = !tags.empty();
+  example.gold["tokens"] = std::move(tokens);
+  example.gold["tags"] = std::move(tags);
+  return example;
+}
+
+std::vector<Example> read_tagging(const std::string& path, const TaggingTask& task,
+                                  const ReadOptions& options, ReadSummary& summary) {
+  return read_sentences(path, task, resolve_split_file(path, "tsv", options), TokenColumn::plain,
+                        options, summary);
+}
+
+std::vector<Example> read_panx_release(const std::string& path, const ReadOptions& options,
+                                       ReadSummary& summary) {
+  const std::string name = base_name(path);
+  const std::string split =
+      name == "train" || name == "dev" || name == "test" ? name : options.split;
+  const std::string language = resolve_language(path, "", options);
+  return read_sentences(path, panx_task(),
+                        SplitFile{language, split, split + "-" + language, false},
+                        TokenColumn::language_prefixed, options, summary);
 }
 
 }  // namespace stilts::data

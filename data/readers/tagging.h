@@ -27,4 +27,21 @@ const TaggingTask& ccg_task();    // CCG supertags, an open set
 std::vector<Example> read_tagging(const std::string& path, const TaggingTask& task,
                                   const ReadOptions& options, ReadSummary& summary);
 
+// PAN-X's own release, which keeps the test tags XTREME's copy drops: the WikiANN splits of
+// Rahimi et al. (2019) in AmazonPhotos.zip, where {lang}.tar.gz holds the files dev, test and
+// train. One "{lang}:token<TAB>tag" line per token, a blank line between sentences; the prefix
+// up to the first ':' is dropped, as XTREME's panx_preprocess does. Tags are required. The
+// split is the file's name, else ReadOptions::split; the language comes from ReadOptions; ids
+// are XTREME's, {split}-{lang}-{sentence}.
+std::vector<Example> read_panx_release(const std::string& path, const ReadOptions& options,
+                                       ReadSummary& summary);
+
+// What the readers of other tagging formats share with these: a tag outside the task's set is a
+// RecordError at path:where, and a sentence becomes its example (target = the tags joined by
+// spaces, empty when unlabeled; gold {labeled, tokens, tags}).
+void check_tag(const TaggingTask& task, const std::string& tag, const std::string& path,
+               const std::string& where);
+Example tagging_example(const TaggingTask& task, std::string id, std::string language,
+                        std::vector<std::string> tokens, std::vector<std::string> tags);
+
 }  // namespace stilts::data

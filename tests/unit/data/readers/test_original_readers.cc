@@ -2,7 +2,9 @@
 // (docs/TASKS.md), on fixtures laid out as the releases unpack under download/<task>/original/.
 #include <gtest/gtest.h>
 
+#include "data/readers/conllu.h"
 #include "data/readers/sentence_pair_release.h"
+#include "data/readers/tagging.h"
 #include "data/readers/xcopa.h"
 #include "tests/unit/data/readers/fixtures.h"
 
@@ -19,9 +21,31 @@ ReadOptions with_language(const std::string& language) {
   return options;
 }
 
+ReadOptions with_split(const std::string& split) {
+  ReadOptions options;
+  options.split = split;
+  return options;
+}
+
 ReadOptions skipping(ReadOptions options) {
   options.skip_bad_records = true;
   return options;
+}
+
+// Tokens and tags of tagging examples, one "token/TAG ..." string per example.
+std::vector<std::string> tagged(const std::vector<Example>& examples) {
+  std::vector<std::string> sentences;
+  for (const Example& e : examples) {
+    std::string sentence;
+    for (size_t i = 0; i < e.gold.at("tokens").size(); ++i) {
+      if (i > 0) sentence += ' ';
+      sentence += e.gold.at("tokens")[i].get<std::string>();
+      sentence += '/';
+      sentence += e.gold.at("tags")[i].get<std::string>();
+    }
+    sentences.push_back(sentence);
+  }
+  return sentences;
 }
 
 const std::string kXnli = original("xnli/original/XNLI-1.0/xnli.test.tsv");
@@ -124,6 +148,117 @@ TEST(XcopaReleaseReader, TestLabelsAreReal) {
                                     {"question", "effect"},
                                     {"choices", {"Ma leidsin relva.", "Ma leidsin pileti tüki."}},
                                     {"label", 1}}));
+}
+
+TEST(ConlluReader, FolderOfTreebanksInNameOrder) {
+  ReadSummary summary;
+  const auto examples =
+      read_udpos_conllu(original("udpos/original/en"), with_split("test"), summary);
+  // en_ewt, then en_gum, whose text-less sentence and "Yes _" are dropped as XTREME drops them.
+  EXPECT_EQ(tagged(examples),
+            (std::vector<std::string>{
+                "I/PRON 'm/AUX gonna/VERB go/VERB ./PUNCT",
+                "Sue/PROPN likes/VERB coffee/NOUN and/CCONJ Bill/PROPN tea/NOUN ./PUNCT",
+                "Use/VERB _/SYM here/ADV ./PUNCT", "Hello/INTJ there/ADV ./PUNCT"}));
+  ASSERT_EQ(examples.size(), 4u);
+  EXPECT_EQ(summary.examples, 4);
+  EXPECT_EQ(examples[0].id, "test-en-0");
+  EXPECT_EQ(examples[0].language, "en");
+  EXPECT_EQ(examples[0].input, "udpos: I 'm gonna go .");
+  EXPECT_EQ(examples[0].target, "PRON AUX VERB VERB PUNCT");
+  EXPECT_EQ(examples[0].gold["labeled"], true);
+  EXPECT_EQ(examples[3].id, "test-en-3");
+
+  const auto dev = read_udpos_conllu(original("udpos/original/en"), with_split("dev"), summary);
+  EXPECT_EQ(tagged(dev), std::vector<std::string>{"Dev/NOUN"});
+  EXPECT_EQ(dev[0].id, "dev-en-0");
+}
+
+TEST(ConlluReader, MultiwordTokenTakesItsHeadsTag) {
+  ReadSummary summary;
+  // del, al: "de" and "el" tie as children of the noun, and Spanish ranks ADP before DET;
+  // Dámelo: the verb heads its clitics.
+  EXPECT_EQ(
+      tagged(read_udpos_conllu(original("udpos/original/es/es_gsd-ud-test.conllu"), {}, summary)),
+      (std::vector<std::string>{"Vino/VERB del/ADP mercado/NOUN al/ADP mediodía/NOUN ./PUNCT",
+                                "Dámelo/VERB ./PUNCT"}));
+  // zum: a tie that the default ranking gives to ADP, then DEPS giving "zu" a second head, so
+  // that "dem" alone has the fewest ancestors.
+  EXPECT_EQ(
+      tagged(read_udpos_conllu(original("udpos/original/de/de_gsd-ud-test.conllu"), {}, summary)),
+      (std::vector<std::string>{"Er/PRON geht/VERB zum/ADP Bahnhof/NOUN ./PUNCT",
+                                "Er/PRON geht/VERB zum/DET Bahnhof/NOUN ./PUNCT"}));
+}
+
+TEST(ConlluReader, SpacesAndZeroWidthNonJoinersLeaveForms) {
+  ReadSummary summary;
+  EXPECT_EQ(tagged(read_udpos_conllu(original("udpos/original/fa/fa_seraji-ud-test.conllu"), {},
+                                     summary)),
+            std::vector<std::string>{"من/PRON میروم/VERB ./PUNCT"});
+  const auto vietnamese =
+      read_udpos_conllu(original("udpos/original/vi/vi_vtb-ud-test.conllu"), {}, summary);
+  EXPECT_EQ(tagged(vietnamese), std::vector<std::string>{"HàNội/PROPN đẹp/ADJ ./PUNCT"});
+  EXPECT_EQ(vietnamese[0].id, "test-vi-0");
+}
+
+TEST(ConlluReader, FolderNeedsASplitAndItsFiles) {
+  ReadSummary summary;
+  const std::string folder = original("udpos/original/de");
+  EXPECT_EQ(error_of([&] { read_udpos_conllu(folder, {}, summary); }),
+            folder +
+                ": a folder of treebanks is read for one split, and ReadOptions::split is "
+                "empty");
+  EXPECT_EQ(error_of([&] { read_udpos_conllu(folder, with_split("dev"), summary); }),
+            folder + ": no *-ud-dev.conllu file");
+}
+
+TEST(ConlluReader, MalformedSentencesNameTheLine) {
+  const std::string path = original("malformed/udpos/es/es_gsd-ud-test.conllu");
+  ReadSummary summary;
+  EXPECT_EQ(error_of([&] { read_udpos_conllu(path, {}, summary); }),
+            path + ":1: expected 10 tab-separated columns, got 9");
+  ReadSummary skipped;
+  const auto examples = read_udpos_conllu(path, skipping({}), skipped);
+  ASSERT_EQ(examples.size(), 1u);
+  EXPECT_EQ(examples[0].id, "test-es-2");  // bad sentences keep their places
+  EXPECT_EQ(examples[0].target, "ADV PUNCT");
+  EXPECT_EQ(skipped.skipped_reasons,
+            (std::vector<std::string>{
+                path + ":1: expected 10 tab-separated columns, got 9",
+                path + ":3: the words of multiword token 'xy' tie as its head and UPOS 'NOUN' is "
+                       "not in conllu_to_conll.py's precedence list",
+                path + ":12: word ID '3', expected 2",
+                path + ":15: the form '\u200c' is empty without spaces and U+200C",
+                path + ":18: bad tag 'PUNCTUATION' for udpos"}));
+}
+
+TEST(PanxReleaseReader, LanguagePrefixDropped) {
+  ReadSummary summary;
+  const auto examples =
+      read_panx_release(original("panx/original/sw/test"), with_language("sw"), summary);
+  EXPECT_EQ(tagged(examples),
+            (std::vector<std::string>{"Juma/B-PER anaishi/O Nairobi/B-LOC",
+                                      "Benki/B-ORG Kuu/I-ORG ya/I-ORG Kenya/I-ORG :/O"}));
+  ASSERT_EQ(examples.size(), 2u);
+  EXPECT_EQ(examples[0].id, "test-sw-0");
+  EXPECT_EQ(examples[0].language, "sw");
+  EXPECT_EQ(examples[0].input, "panx: Juma anaishi Nairobi");
+  EXPECT_EQ(examples[0].gold["labeled"], true);
+  EXPECT_EQ(examples[1].id, "test-sw-1");
+}
+
+TEST(PanxReleaseReader, MalformedLinesNameTheLine) {
+  const std::string path = original("malformed/panx/sw/test");
+  ReadSummary summary;
+  EXPECT_EQ(error_of([&] { read_panx_release(path, with_language("sw"), summary); }),
+            path + ":2: expected {lang}:token, got 'Juma'");
+  ReadSummary skipped;
+  const auto examples = read_panx_release(path, skipping(with_language("sw")), skipped);
+  EXPECT_EQ(tagged(examples), std::vector<std::string>{"Asante/O"});
+  EXPECT_EQ(examples[0].id, "test-sw-1");
+  EXPECT_EQ(skipped.skipped_reasons,
+            (std::vector<std::string>{path + ":2: expected {lang}:token, got 'Juma'",
+                                      path + ":6: bad tag 'B-CITY' for panx"}));
 }
 
 }  // namespace
