@@ -174,6 +174,20 @@ std::vector<Example> read_mewslix(const std::string& path, const ReadOptions& op
       example.gold["role"] = "pair";
       examples.push_back(std::move(example));
     });
+  } else if (name.rfind("wikinews_mentions-", 0) == 0) {
+    // The release's one file for every language: the mentions of the options' language, whose
+    // entity_id the release keeps.
+    const std::string language = resolve_language(path, "", options);
+    for_each_jsonl_record(path, options, summary, [&](const json& record, const JsonPlace& at) {
+      const json& record_context = json_field(record, "context", json::value_t::object, at);
+      if (json_string(record_context, "language", at["context"]) != language) return;
+      const Context context = read_context(record, at);
+      const json& mentions = json_array(record, "mentions", at);
+      for (size_t i = 0; i < mentions.size(); ++i)
+        examples.push_back(query_example(
+            read_mention(mentions[i], context.text, context.sentences, true, at["mentions"][i]),
+            language));
+    });
   } else {
     const auto parsed = parse_split_language_name(path, "jsonl");
     const std::string language = resolve_language(path, parsed ? parsed->language : "", options);

@@ -2,6 +2,10 @@
 // - wikinews_mentions/{dev,test}-{lang}.jsonl: {context: {text, sentence_spans, language, ...},
 //   mentions: [{example_id, mention_span: {start, end, text}, entity_id}]}, one query per
 //   mention (gold {role: query, entity_id});
+// - wikinews_mentions-{dev,test}.jsonl: the same records for every language in one file, as
+//   google-research's get-mewsli-x.sh writes them, with the test entity_ids XTREME's split blanks;
+//   read for ReadOptions::language (which must be given), the records whose context.language it
+//   is, entity_id required;
 // - candidate_set_entities.jsonl: {entity_id, title, description, sentence_spans,
 //   description_language, description_url}, one candidate per entity (id = the QID);
 // - wikipedia_pairs-{train,dev}.jsonl: {contextual_mention: {context, mention}, entity}, the

@@ -64,8 +64,11 @@ json answers_json(const std::vector<SquadAnswer>& answers) {
   return {{"text", texts}, {"answer_start", starts}};
 }
 
+// TyDi QA's own GoldP files: tydiqa-goldp-v1.1-{train,dev}.json and the dev archive's
+// tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{language name}.json.
 bool is_tydiqa_release(const std::string& path) {
-  return base_name(path).rfind("tydiqa-goldp-v1.1-", 0) == 0;
+  const std::string name = base_name(path);
+  return name.rfind("tydiqa-goldp-v1.1-", 0) == 0 || name.rfind("tydiqa-goldp-dev-", 0) == 0;
 }
 
 // The language name TyDi QA puts before the first '-' of every question id.

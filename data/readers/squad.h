@@ -58,7 +58,9 @@ void for_each_squad_paragraph(const std::string& path, const ReadOptions& option
 std::string qa_language_from_name(const std::string& path);
 
 // TyDi QA's own GoldP release, tydiqa-goldp-v1.1-{train,dev}.json, holds every language in one
-// file; each question's language is then the one its id starts with ("swahili-123-0" -> sw).
+// file; each question's language is then the one its id starts with ("swahili-123-0" -> sw). So
+// do the per-language files of its dev archive, tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{name}.json
+// (name: arabic, bengali, ...), which keep the answers XTREME's copy of them blanks.
 //
 // "question: {q} context: {c}" -> the first answer's text; gold holds the question id, the
 // context and all answers (texts and code-point starts). SQuAD 2.0 files also give gold

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "data/readers/conllu.h"
+#include "data/readers/mewslix.h"
 #include "data/readers/sentence_pair_release.h"
 #include "data/readers/tagging.h"
 #include "data/readers/xcopa.h"
+#include "data/tasks.h"
 #include "tests/unit/data/readers/fixtures.h"
 
 namespace stilts::data {
@@ -259,6 +261,54 @@ TEST(PanxReleaseReader, MalformedLinesNameTheLine) {
   EXPECT_EQ(skipped.skipped_reasons,
             (std::vector<std::string>{path + ":2: expected {lang}:token, got 'Juma'",
                                       path + ":6: bad tag 'B-CITY' for panx"}));
+}
+
+TEST(QaOriginalReaders, AnswersKept) {
+  ReadSummary summary;
+  const auto xquad = read_task("xquad", original("xquad/original/xquad.de.json"), {}, summary);
+  ASSERT_EQ(xquad.size(), 2u);
+  EXPECT_EQ(xquad[0].language, "de");
+  EXPECT_EQ(xquad[0].target, "Berlin");
+  EXPECT_EQ(xquad[1].gold["answers"],
+            json({{"text", {"Köln", "durch Köln"}}, {"answer_start", {23, 17}}}));
+  const auto mlqa = read_task(
+      "mlqa", original("mlqa/original/MLQA_V1/test/test-context-hi-question-hi.json"), {}, summary);
+  ASSERT_EQ(mlqa.size(), 1u);
+  EXPECT_EQ(mlqa[0].language, "hi");
+  EXPECT_EQ(mlqa[0].target, "दिल्ली");
+  // TyDi QA's per-language dev files: the language is the one the question id starts with.
+  const auto tydiqa = read_task(
+      "tydiqa", original("tydiqa/original/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-swahili.json"), {},
+      summary);
+  ASSERT_EQ(tydiqa.size(), 1u);
+  EXPECT_EQ(tydiqa[0].id, "swahili--2229419735236429397-0");
+  EXPECT_EQ(tydiqa[0].language, "sw");
+  EXPECT_EQ(tydiqa[0].target, "Nairobi");
+  EXPECT_EQ(tydiqa[0].gold["labeled"], true);
+}
+
+TEST(MewslixReleaseReader, MentionsOfOneLanguageWithTheirEntities) {
+  const std::string path = original("mewslix/original/wikinews_mentions-test.jsonl");
+  ReadSummary summary;
+  const auto persian = read_mewslix(path, with_language("fa"), summary);
+  ASSERT_EQ(persian.size(), 3u);
+  EXPECT_EQ(persian[0].id, "fa-1");
+  EXPECT_EQ(persian[0].language, "fa");
+  EXPECT_EQ(persian[0].input, "تهران: { تهران } پایتخت ایران است.");
+  EXPECT_EQ(persian[0].gold, json({{"role", "query"}, {"labeled", true}, {"entity_id", "Q3616"}}));
+  EXPECT_EQ(persian[1].gold["entity_id"], "Q794");
+  EXPECT_EQ(persian[2].id, "fa-3");
+  const auto arabic = read_mewslix(path, with_language("ar"), summary);
+  ASSERT_EQ(arabic.size(), 1u);
+  EXPECT_EQ(arabic[0].gold["entity_id"], "Q85");
+  EXPECT_EQ(error_of([&] { read_mewslix(path, {}, summary); }),
+            path + ": the file name does not give the language and options.language is empty");
+
+  const std::string bad = original("malformed/mewslix/wikinews_mentions-test.jsonl");
+  EXPECT_EQ(error_of([&] { read_mewslix(bad, with_language("fa"), summary); }),
+            bad + ":2:mentions[0].entity_id: missing, expected a string");
+  EXPECT_EQ(error_of([&] { read_mewslix(bad, with_language("ar"), summary); }),
+            bad + ":1:mentions[0].entity_id: expected a QID");
 }
 
 }  // namespace
