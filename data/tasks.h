@@ -84,6 +84,14 @@ struct Evaluation {
   // three-letter code of LASER's Tatoeba files (tatoeba_laser_code).
   std::string layout;
   std::string dev_name = "dev";
+  // What the test split reads where XTREME's test file has no labels: the labeled original, as
+  // experiments/data/download.sh keeps it under <task>/original/ (docs/TASKS.md), in layout's
+  // placeholders and {tydiqa}, TyDi QA's name of the language (tydiqa_language_name). It may
+  // name a folder where one language spans several files (UD-POS's treebanks). Empty: test
+  // reads `layout` as dev does.
+  std::string test_layout = {};
+  // The reader of test_layout's format where the task's own does not read it.
+  Reader test_read = nullptr;
   // The benchmarks that score the task, with its languages in each; stilts eval scores its
   // results with the first (XTREME-R where both have the task).
   std::vector<BenchmarkLanguages> benchmarks;
@@ -123,9 +131,9 @@ struct TaskSpec {
   std::optional<Evaluation> evaluation = std::nullopt;
 };
 
-// The evaluation layout of `task` for (split, language) under data_dir. Throws
-// std::invalid_argument for a task without evaluation, a split other than test or dev, and
-// (naming the task) a {udhr} language without a declaration.
+// The evaluation layout of `task` for (split, language) under data_dir: test_layout for test
+// where the task has one. Throws std::invalid_argument for a task without evaluation, a split
+// other than test or dev, and (naming the task) a {udhr} language without a declaration.
 std::string data_file(const TaskSpec& task, const std::string& data_dir, const std::string& split,
                       const std::string& language);
 
@@ -155,5 +163,10 @@ std::string eval_task_help();
 // default_language. Throws as task_spec for an unknown task.
 std::vector<Example> read_task(const std::string& task, const std::string& path,
                                const ReadOptions& options, ReadSummary& summary);
+
+// Reads the data_file of an evaluated task for ReadOptions::split: with test_read for test where
+// the task has one, else as read_task.
+std::vector<Example> read_evaluation_file(const TaskSpec& task, const std::string& path,
+                                          const ReadOptions& options, ReadSummary& summary);
 
 }  // namespace stilts::data

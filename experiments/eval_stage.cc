@@ -79,8 +79,8 @@ json read_json(const fs::path& path) {
 void require_labeled(const data::Example& example, const std::string& path) {
   if (!example.gold.value("labeled", false))
     throw std::runtime_error(path + ": example " + example.id +
-                             " has no gold label (XTREME's preprocessing removes test labels: "
-                             "evaluate with --split dev, or keep the original labeled files)");
+                             " has no gold label (XTREME's preprocessing removes test labels; "
+                             "--split test reads the labeled originals, docs/TASKS.md)");
 }
 
 // The ids the tokenizer can decode (a model's vocabulary may have padding rows past its pieces).
@@ -133,6 +133,36 @@ std::string task_data_path(const std::string& data_dir, const std::string& task,
                            const std::string& split, const std::string& language) {
   check_eval_task(task);
   return data::data_file(data::task_spec(task), data_dir, split, language);
+}
+
+namespace {
+
+// Whether the split reads the task's labeled original rather than XTREME's layout.
+bool reads_original(const std::string& task, const std::string& split) {
+  return split == "test" && !data::task_evaluation(task).test_layout.empty();
+}
+
+}  // namespace
+
+std::string missing_file_reason(const std::string& task, const std::string& split,
+                                const std::string& path) {
+  if (reads_original(task, split))
+    return "no labeled test original " + path +
+           " (experiments/data/download.sh fetches it; XTREME's test files have no labels)";
+  return "no " + split + " file " + path;
+}
+
+std::string no_data_file_error(const std::string& task, const std::string& split,
+                               const std::string& data_dir,
+                               const std::vector<std::string>& missing) {
+  if (reads_original(task, split))
+    return "missing data file " + joined(missing) + " (expected the labeled original of the " +
+           task + " test split for each language under " + data_dir +
+           ", which experiments/data/download.sh fetches: XTREME's test files have no labels; " +
+           "no language has one)";
+  return "missing data file " + joined(missing) + " (expected the " + task + " " + split +
+         " file of each language in XTREME's download layout under " + data_dir +
+         "; no language has one)";
 }
 
 int best_candidate(const std::vector<double>& log_likelihoods, const std::vector<size_t>& lengths,
@@ -351,10 +381,11 @@ Written retrieve_lareqa(Mt5Model& model, const data::Tokenizer& tokenizer,
 }
 
 // Mewsli-X: each mention against the entity descriptions of candidate_set_entities.jsonl; the
-// gold QIDs from wikinews_labels/{split}-{lang}.json.
+// gold QID is the mention's entity_id, which XTREME's wikinews_labels/{split}-{lang}.json repeats
+// (blanked for test, where the stage reads the labeled original instead).
 Written retrieve_mewslix(Mt5Model& model, const data::Tokenizer& tokenizer,
                          const std::vector<data::Example>& examples, const EvalOptions& options,
-                         const std::string& language, RetrievalContext& context) {
+                         RetrievalContext& context) {
   const fs::path root = fs::path(context.data_dir) / "mewslix";
   CandidatePool& pool = context.pool;
   if (!pool.ready) {
@@ -369,20 +400,12 @@ Written retrieve_mewslix(Mt5Model& model, const data::Tokenizer& tokenizer,
     pool.embeddings = embed_texts(model, tokenizer, texts, options, pool.truncated);
     pool.ready = true;
   }
-  const fs::path label_path = root / "wikinews_labels" / (options.split + "-" + language + ".json");
-  if (!fs::is_regular_file(label_path))
-    throw std::runtime_error("missing data file " + label_path.string() +
-                             " (expected the Mewsli-X labels {example_id: [QID]} of language " +
-                             language + " in XTREME's download layout)");
-  const json gold = read_json(label_path);
   std::vector<std::string> texts, ids;
   json labels = json::object();
   for (const data::Example& e : examples) {
     texts.push_back(e.input);
     ids.push_back(e.id);
-    if (!gold.is_object() || !gold.contains(e.id) || !gold.at(e.id).is_array())
-      throw std::runtime_error(label_path.string() + ": no label list for example " + e.id);
-    labels[e.id] = gold.at(e.id);
+    labels[e.id] = json::array({e.gold.at("entity_id")});
   }
   int64_t truncated = 0;
   const Tensor q = embed_texts(model, tokenizer, texts, options, truncated);
@@ -391,7 +414,6 @@ Written retrieve_mewslix(Mt5Model& model, const data::Tokenizer& tokenizer,
   w.labels = labels.dump(1) + "\n";
   w.notes["retrieval_layer"] = retrieval_layer(model, options);
   w.notes["candidates"] = pool.ids.size();
-  w.notes["label_file"] = label_path.string();
   if (truncated + pool.truncated > 0) w.notes["inputs_truncated"] = truncated + pool.truncated;
   return w;
 }
@@ -479,9 +501,8 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
                      const EvalOptions& options, const std::string& language,
                      RetrievalContext& context) {
   const data::Evaluation& task = *spec.evaluation;
-  if (task.mode != Mode::kMewslix)  // Mewsli-X's labels come from wikinews_labels/
-    for (const data::Example& e : examples)
-      if (e.gold.value("role", "query") == "query") require_labeled(e, path);
+  for (const data::Example& e : examples)
+    if (e.gold.value("role", "query") == "query") require_labeled(e, path);
   Written w;
   if (task.mode == Mode::kRetrieve)
     return retrieve(model, tokenizer, spec.name, examples, options, language);
@@ -489,7 +510,7 @@ Written run_language(Mt5Model& model, const data::Tokenizer& tokenizer, const da
     const auto begin = std::chrono::steady_clock::now();
     w = task.mode == Mode::kLareqa ? retrieve_lareqa(model, tokenizer, examples, options, context)
         : task.mode == Mode::kMewslix
-            ? retrieve_mewslix(model, tokenizer, examples, options, language, context)
+            ? retrieve_mewslix(model, tokenizer, examples, options, context)
             : mine_bucc(model, tokenizer, examples, options, language, context);
     if (options.progress) {
       const auto total = static_cast<int64_t>(examples.size());
@@ -623,15 +644,11 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
   std::vector<std::string> missing_files;
   for (const std::string& language : languages) {
     const std::string path = task_data_path(data_dir, task_name, options.split, language);
-    if (!fs::is_regular_file(path) &&
-        (options.force || !fs::exists(out / task_name / (language + ".json"))))
+    if (!fs::exists(path) && (options.force || !fs::exists(out / task_name / (language + ".json"))))
       missing_files.push_back(path);
   }
   if (!languages.empty() && missing_files.size() == languages.size())
-    throw std::runtime_error("missing data file " + joined(missing_files) + " (expected the " +
-                             task_name + " " + options.split +
-                             " file of each language in XTREME's download layout under " +
-                             data_dir + "; no language has one)");
+    throw std::runtime_error(no_data_file_error(task_name, options.split, data_dir, missing_files));
   for (const std::string& language : languages) {
     const fs::path result_path = out / task_name / (language + ".json");
     if (!options.force && fs::exists(result_path)) {
@@ -639,8 +656,9 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
       continue;
     }
     const std::string path = task_data_path(data_dir, task_name, options.split, language);
-    if (!fs::is_regular_file(path)) {
-      outcomes.push_back({language, false, json(), "no " + options.split + " file " + path});
+    if (!fs::exists(path)) {
+      outcomes.push_back(
+          {language, false, json(), missing_file_reason(task_name, options.split, path)});
       continue;
     }
     data::ReadOptions read_options;
@@ -648,7 +666,7 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
     read_options.split = options.split;
     data::ReadSummary read_summary;
     const std::vector<data::Example> examples =
-        data::read_task(task_name, path, read_options, read_summary);
+        data::read_evaluation_file(task, path, read_options, read_summary);
     if (examples.empty()) throw std::runtime_error(path + ": no examples");
     const auto start = std::chrono::steady_clock::now();
     const Written w =

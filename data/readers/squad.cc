@@ -71,14 +71,19 @@ bool is_tydiqa_release(const std::string& path) {
   return name.rfind("tydiqa-goldp-v1.1-", 0) == 0 || name.rfind("tydiqa-goldp-dev-", 0) == 0;
 }
 
-// The language name TyDi QA puts before the first '-' of every question id.
-std::string tydiqa_question_language(const SquadQuestion& question) {
+// The names TyDi QA gives its languages, in question ids and file names.
+const std::vector<std::pair<std::string, std::string>>& tydiqa_names() {
   static const std::vector<std::pair<std::string, std::string>> names = {
       {"arabic", "ar"},     {"bengali", "bn"},  {"english", "en"}, {"finnish", "fi"},
       {"indonesian", "id"}, {"japanese", "ja"}, {"korean", "ko"},  {"russian", "ru"},
       {"swahili", "sw"},    {"telugu", "te"},   {"thai", "th"}};
+  return names;
+}
+
+// The language name TyDi QA puts before the first '-' of every question id.
+std::string tydiqa_question_language(const SquadQuestion& question) {
   const std::string name = question.id.substr(0, question.id.find('-'));
-  for (const auto& [language_name, code] : names)
+  for (const auto& [language_name, code] : tydiqa_names())
     if (name == language_name) return code;
   question.place["id"].fail("question id '" + question.id +
                             "' does not start with a TyDi QA language name");
@@ -116,6 +121,12 @@ void for_each_squad_paragraph(const std::string& path, const ReadOptions& option
       });
     }
   }
+}
+
+std::string_view tydiqa_language_name(std::string_view language) {
+  for (const auto& [name, code] : tydiqa_names())
+    if (code == language) return name;
+  throw std::invalid_argument("tydiqa: no TyDi QA language '" + std::string(language) + "'");
 }
 
 std::string qa_language_from_name(const std::string& path) {

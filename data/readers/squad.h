@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,10 +58,14 @@ void for_each_squad_paragraph(const std::string& path, const ReadOptions& option
 // {squad,tydiqa}.translate.train.en-{l}.json; empty when the name does not say.
 std::string qa_language_from_name(const std::string& path);
 
+// The name TyDi QA gives a language in its ids and file names ("ar" -> "arabic"); throws
+// std::invalid_argument for a language TyDi QA does not have.
+std::string_view tydiqa_language_name(std::string_view language);
+
 // TyDi QA's own GoldP release, tydiqa-goldp-v1.1-{train,dev}.json, holds every language in one
 // file; each question's language is then the one its id starts with ("swahili-123-0" -> sw). So
 // do the per-language files of its dev archive, tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{name}.json
-// (name: arabic, bengali, ...), which keep the answers XTREME's copy of them blanks.
+// (name as tydiqa_language_name), which keep the answers XTREME's copy of them blanks.
 //
 // "question: {q} context: {c}" -> the first answer's text; gold holds the question id, the
 // context and all answers (texts and code-point starts). SQuAD 2.0 files also give gold

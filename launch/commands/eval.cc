@@ -42,8 +42,9 @@ po::options_description eval_options(EvalCommand& c) {
       "langs", po::value(&c.languages)->default_value("all"),
       "all (the task's languages) or comma-separated codes")(
       "split", po::value(&c.options.split)->default_value("test"),
-      "test or dev (XTREME's test files have no labels; dev has); a language without the "
-      "split's file is skipped and counted in the summary")(
+      "test or dev: test reads each task's labeled original where XTREME's test files have no "
+      "labels (docs/TASKS.md), dev XTREME's files; a language without the split's file is "
+      "skipped and counted in the summary")(
       "out", po::value(&c.out)->default_value("results/eval"),
       "results folder: <task>/<lang>.json, <task>/summary.{json,md}, predictions/, labels/")(
       "force", po::bool_switch(&c.options.force),
@@ -129,18 +130,14 @@ int evaluate(EvalCommand& c, Communicator& world) {
   std::vector<std::string> missing_files;
   for (const std::string& language : languages) {
     const std::string path = experiments::task_data_path(data_dir, task, options.split, language);
-    if (!std::filesystem::is_regular_file(path) &&
+    if (!std::filesystem::exists(path) &&
         (options.force ||
          !std::filesystem::exists(std::filesystem::path(out_dir) / task / (language + ".json"))))
       missing_files.push_back(path);
   }
-  if (missing_files.size() == languages.size()) {
-    std::string files;
-    for (const std::string& f : missing_files) files += (files.empty() ? "" : ", ") + f;
-    throw std::runtime_error("missing data file " + files + " (expected the " + task + " " +
-                             options.split + " file of each language in XTREME's download " +
-                             "layout under " + data_dir + "; no language has one)");
-  }
+  if (missing_files.size() == languages.size())
+    throw std::runtime_error(
+        experiments::no_data_file_error(task, options.split, data_dir, missing_files));
 
   data::TokenizerOptions tokenizer_options;
   tokenizer_options.num_extra_ids = c.extra_ids;

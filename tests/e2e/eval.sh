@@ -3,9 +3,11 @@
 # scripts (Latin, Devanagari, Han, Arabic): XNLI (rank classification over the label words),
 # XCOPA (rank classification over each example's choices), XQuAD (greedy decoding of the answer)
 # and UD-POS (greedy decoding of the tags, aligned to the tokens); the retrieval tasks Tatoeba,
-# LAReQA (a pool over the XQuAD-R files), Mewsli-X (candidate entities, wikinews_labels) and
-# BUCC (a threshold chosen on dev, a missing dev file refused); a language without its
-# split's file skipped and counted; the UDHR demo's udhr-article
+# LAReQA (a pool over the XQuAD-R files), Mewsli-X (candidate entities, the mentions' entity
+# ids) and BUCC (a threshold chosen on dev, a missing dev file refused); a language without its
+# split's file skipped and counted; the test split on the labeled originals (XNLI-1.0's file of
+# every language, a folder of UD treebanks, Mewsli-X's release file), a missing one named with
+# where it comes from; the UDHR demo's udhr-article
 # (rank classification over the 31 article numbers) and udhr-align (each paragraph's English
 # one, a paragraph without one counted) on the reader's fixture declarations. Each run ends with a results
 # file per language whose scores `stilts score` reproduces from the written prediction and label
@@ -35,8 +37,20 @@ xnli = {
 }
 for lang, rows in xnli.items():
     tsv(f"{root}/xnli/dev-{lang}.tsv", rows)
-# A test file as XTREME ships it: no labels.
-tsv(f"{root}/xnli/test-en.tsv", [r[:2] for r in xnli["en"]])
+# XNLI-1.0's labeled test file, every language in one file with a header naming 19 columns.
+columns = ["language", "gold_label", "sentence1_binary_parse", "sentence2_binary_parse",
+           "sentence1_parse", "sentence2_parse", "sentence1", "sentence2", "promptID", "pairID",
+           "genre", "label1", "label2", "label3", "label4", "label5", "sentence1_tokenized",
+           "sentence2_tokenized", "match"]
+def xnli_row(lang, premise, hypothesis, label):
+    row = dict.fromkeys(columns, "")
+    row.update(language=lang, gold_label=label, sentence1=premise, sentence2=hypothesis)
+    return [row[c] for c in columns]
+os.makedirs(f"{root}/xnli/original/XNLI-1.0", exist_ok=True)
+with open(f"{root}/xnli/original/XNLI-1.0/xnli.test.tsv", "w", encoding="utf-8") as f:
+    for row in [columns] + [xnli_row("zh", *xnli["zh"][2]), xnli_row("en", *xnli["en"][0]),
+                            xnli_row("zh", *xnli["zh"][0]), xnli_row("en", *xnli["en"][1])]:
+        f.write("\t".join(row) + "\n")
 
 def squad(path, items):
     paragraphs = []
@@ -74,6 +88,18 @@ tags(f"{root}/udpos/dev-en.tsv", [[("The", "DET"), ("cat", "NOUN"), ("sleeps", "
                                   [("He", "PRON"), ("runs", "VERB")]])
 tags(f"{root}/udpos/dev-ar.tsv", [[("القطة", "NOUN"), ("تنام", "VERB")]])
 tags(f"{root}/panx/dev-ar.tsv", [[("محمد", "B-PER"), ("في", "O"), ("القاهرة", "B-LOC")]])
+# A UD treebank's test file, read from the language's folder of treebanks: "gonna" is one token
+# tagged as its head word "gon".
+os.makedirs(f"{root}/udpos/original/en", exist_ok=True)
+with open(f"{root}/udpos/original/en/en_ewt-ud-test.conllu", "w", encoding="utf-8") as f:
+    f.write("# text = I'm gonna go.\n")
+    for word in [("3-4", "gonna", "_", "_", "_"), ("1", "I", "PRON", "3", "nsubj"),
+                 ("2", "'m", "AUX", "3", "aux"), ("3", "gon", "VERB", "0", "root"),
+                 ("4", "na", "PART", "5", "mark"), ("5", "go", "VERB", "3", "xcomp")]:
+        i, form, upos, head, rel = word
+        deps = "_" if head == "_" else f"{head}:{rel}"
+        f.write("\t".join([i, form, "_", upos, "_", "_", head, rel, deps, "_"]) + "\n")
+    f.write("\n")
 tags(f"{root}/panx/dev-en.tsv", [[("Rick", "B-PER"), ("Astley", "I-PER"), ("sings", "O")]])
 
 tsv(f"{root}/pawsx/dev-en.tsv", [("The cat sleeps.", "The cat is asleep.", "1"),
@@ -95,6 +121,11 @@ squad(f"{root}/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json",
       [("猫在垫子上睡觉。", "猫在哪里睡觉？", "垫子上")])
 squad(f"{root}/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.ar.dev.json",
       [("القطة تنام على السجادة.", "أين تنام القطة؟", "على السجادة")])
+# XTREME's copy of TyDi QA's dev set, which also serves as its test set: answers blanked.
+with open(f"{root}/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.sw.dev.json", "w") as f:
+    json.dump({"version": "1.1", "data": [{"paragraphs": [{"context": "Paka analala.", "qas": [
+        {"id": "swahili-1-0", "question": "Nani analala?",
+         "answers": [{"answer_start": 0, "text": ""}]}]}]}]}, f)
 
 # LAReQA (XQuAD-R): shared question ids across languages, sentence_breaks per paragraph.
 def xquad_r(lang, paragraphs):
@@ -137,26 +168,24 @@ jsonl(f"{root}/mewslix/candidate_set_entities.jsonl", [
                              ("Q2", "Car", "A car is a motor vehicle with wheels."),
                              ("Q3", "Night", "Night is the time when the sun is down.")]])
 def mentions(lang, items):
-    records, labels = [], {}
+    records = []
     for i, (text, mention, qid) in enumerate(items):
         start = text.index(mention)
-        eid = f"{lang}-{i}"
         records.append({"context": {"text": text, "language": lang, "document_title": "d",
                                     "sentence_spans": [{"start": 0, "end": len(text)}]},
-                        "mentions": [{"example_id": eid, "entity_id": qid, "mention_span": {
-                            "start": start, "end": start + len(mention), "text": mention}}]})
-        labels[eid] = [qid]
+                        "mentions": [{"example_id": f"{lang}-{i}", "entity_id": qid,
+                                      "mention_span": {"start": start,
+                                                       "end": start + len(mention),
+                                                       "text": mention}}]})
     jsonl(f"{root}/mewslix/wikinews_mentions/dev-{lang}.jsonl", records)
-    # The test split as XTREME ships it: mentions without entity_id, labels apart.
-    for r in records:
-        r["mentions"] = [{k: v for k, v in m.items() if k != "entity_id"} for m in r["mentions"]]
-    jsonl(f"{root}/mewslix/wikinews_mentions/test-{lang}.jsonl", records)
-    os.makedirs(f"{root}/mewslix/wikinews_labels", exist_ok=True)
-    with open(f"{root}/mewslix/wikinews_labels/dev-{lang}.json", "w", encoding="utf-8") as f:
-        json.dump(labels, f)
-mentions("en", [("The cat sleeps on the mat.", "cat", "Q1"),
-                ("He bought a red car.", "car", "Q2"), ("She reads every night.", "night", "Q3")])
-mentions("ar", [("القطة تنام على السجادة.", "القطة", "Q1"), ("اشترى سيارة حمراء.", "سيارة", "Q2")])
+    return records
+english = mentions("en", [("The cat sleeps on the mat.", "cat", "Q1"),
+                          ("He bought a red car.", "car", "Q2"),
+                          ("She reads every night.", "night", "Q3")])
+arabic = mentions("ar", [("القطة تنام على السجادة.", "القطة", "Q1"),
+                         ("اشترى سيارة حمراء.", "سيارة", "Q2")])
+# The release's test file as get-mewsli-x.sh writes it: every language, entity ids kept.
+jsonl(f"{root}/mewslix/original/wikinews_mentions-test.jsonl", arabic + english[:2])
 
 # BUCC 2018: {xx}-en.{split}.{xx} and .en ("id<TAB>sentence"), {xx}-en.{split}.gold.
 def bucc(lang, split, sources, english, gold):
@@ -327,13 +356,11 @@ r = json.load(open(f"{out}/lareqa/en.json"))
 assert r["notes"]["candidates"] == 9 and r["notes"]["candidate_pool_languages"] == ["ar", "en", "zh"], r
 PY
 
-# Mewsli-X: each mention against the candidate entities, labels from wikinews_labels/.
+# Mewsli-X: each mention against the candidate entities, labels the mentions' entity ids.
 ev --task mewslix --langs en,ar --layer 1 >"$WORK/mewslix.txt" 2>&1 || fail "mewslix failed: $(cat "$WORK/mewslix.txt")"
 check mewslix en ar
 $PY -c 'import json,sys; p=json.load(open(sys.argv[1])); assert sorted(p)==["ar-0","ar-1"] and all(sorted(v)==["Q1","Q2","Q3"] for v in p.values()), p' \
   "$OUT/predictions/mewslix/test-ar.json" || fail "Mewsli-X predictions are not ranked QIDs"
-expect_error 1 "missing data file .*mewslix/wikinews_labels/test-en.json" -- \
-  any_split --task mewslix --langs en --split test --out "$WORK/mewslix-test" --layer 1
 
 # BUCC: the threshold chosen on dev, the mined pairs written as "src<TAB>trg".
 ev --task bucc2018 --langs de,zh --layer 1 >"$WORK/bucc.txt" 2>&1 || fail "bucc2018 failed: $(cat "$WORK/bucc.txt")"
@@ -346,6 +373,35 @@ grep -q '"threshold_file": ".*zh-en.dev.zh"' "$WORK/bucc-test/bucc2018/zh.json" 
   fail "the test threshold does not come from dev"
 expect_error 1 "missing dev file .*bucc2018/fr-en.dev.fr" -- \
   any_split --task bucc2018 --langs fr --split test --layer 1 --out "$WORK/bucc-fr"
+
+# The test split reads the labeled originals: XNLI-1.0's one file of every language, a
+# language's folder of UD treebanks, Mewsli-X's release file. A language without its original is
+# skipped with a reason that says where it comes from; no language having one is an error.
+DEV_OUT=$OUT
+OUT="$WORK/test-results"
+tst() { any_split --split test --out "$OUT" "$@"; }
+tst --task xnli --langs en,zh >"$WORK/xnli-test.txt" 2>&1 ||
+  fail "xnli on the test split failed: $(cat "$WORK/xnli-test.txt")"
+check xnli en zh
+grep -q '"data_file": ".*/xnli/original/XNLI-1.0/xnli.test.tsv"' "$OUT/xnli/zh.json" ||
+  fail "the XNLI test split does not read XNLI-1.0's file"
+[ "$(tr '\n' ' ' <"$OUT/labels/xnli/test-zh.tsv")" = "neutral entailment " ] ||
+  fail "the XNLI test labels are not zh's rows in the file's order"
+tst --task udpos --langs en,he --max-length 12 >"$WORK/udpos-test.txt" 2>/dev/null ||
+  fail "udpos on the test split failed"
+grep -q "udpos he: skipped, no labeled test original .*/udpos/original/he (experiments/data/download.sh fetches it" \
+  "$WORK/udpos-test.txt" || fail "the missing original is not named: $(cat "$WORK/udpos-test.txt")"
+check udpos en
+[ "$(cat "$OUT/labels/udpos/test-en.tsv")" = "$(printf 'PRON\nAUX\nVERB\nVERB')" ] ||
+  fail "the UD-POS test labels are not the treebank's, 'gonna' one token: $(cat "$OUT/labels/udpos/test-en.tsv")"
+tst --task mewslix --langs en,ar --layer 1 >"$WORK/mewslix-test.txt" 2>&1 ||
+  fail "mewslix on the test split failed: $(cat "$WORK/mewslix-test.txt")"
+check mewslix en ar
+$PY -c 'import json,sys; g=json.load(open(sys.argv[1])); assert g=={"en-0":["Q1"],"en-1":["Q2"]}, g' \
+  "$OUT/labels/mewslix/test-en.json" || fail "Mewsli-X test labels are not the release's entity ids"
+OUT=$DEV_OUT
+expect_error 1 "missing data file .*/pawsx/original/x-final/en/test_2k.tsv .*experiments/data/download.sh fetches" -- \
+  any_split --task pawsx --langs en --split test --out "$WORK/pawsx-test"
 
 # The UDHR tasks on the package layout, declaration/<code>.html: English and three others (the
 # Hindi fixture's article 3 has no English counterpart).
@@ -391,8 +447,8 @@ expect_error 2 "unknown task 'bucc'; supported: .*tatoeba, bucc2018, lareqa, mew
 expect_error 2 "'xx'.*--langs|--langs.*'xx'" -- ev --task xnli --langs en,xx
 expect_error 2 "xnli has no language 'ja'" -- ev --task xnli --langs ja
 expect_error 1 "missing data file .*download/xnli/dev-de.tsv" -- ev --task xnli --langs de
-expect_error 1 "test-en.tsv: example .* has no gold label" -- \
-  any_split --task xnli --langs en --split test --out "$WORK/test-split"
+expect_error 1 "tydiqa.goldp.sw.dev.json: example .* has no gold label" -- \
+  ev --task tydiqa --langs sw --max-length 4
 expect_error 2 "--split: 'train', expected test or dev" -- any_split --task xnli --split train
 
 # As one tensor-parallel replica under mpirun (test-small's shape, whose 4 heads split over 2

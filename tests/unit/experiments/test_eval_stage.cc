@@ -1,7 +1,8 @@
-// The evaluation stage's tables and aggregation (experiments/eval_stage.h): the XTREME file of
-// each (task, split, language), the refusal of unsupported tasks and languages, and the summary's
-// task mean and per-family means, and a language without its split's file skipped and counted
-// (on a random test-tiny model; the model runs are tested end to end in tests/e2e/eval.sh).
+// The evaluation stage's tables and aggregation (experiments/eval_stage.h): the XTREME file or
+// labeled original of each (task, split, language), the refusal of unsupported tasks and languages,
+// and the summary's task mean and per-family means, and a language without its split's file skipped
+// and counted (on a random test-tiny model; the model runs are tested end to end in
+// tests/e2e/eval.sh).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -96,18 +97,28 @@ TEST(EvalStage, RetrievalPoolsTheLayerAtARelativeDepthUnlessALayerIsGiven) {
   EXPECT_THAT(error_of([] { retrieval_layer_of(-1, -0.1, 8); }), HasSubstr("--layer-depth"));
 }
 
-TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
-  EXPECT_EQ(task_data_path("d", "xnli", "test", "hi"), "d/xnli/test-hi.tsv");
+// Dev in XTREME's layout; test in the labeled originals where XTREME's test files have no labels.
+TEST(EvalStage, PathsFollowTheXtremeLayoutAndTheLabeledOriginals) {
+  EXPECT_EQ(task_data_path("d", "xnli", "dev", "hi"), "d/xnli/dev-hi.tsv");
+  EXPECT_EQ(task_data_path("d", "xnli", "test", "hi"), "d/xnli/original/XNLI-1.0/xnli.test.tsv");
   EXPECT_EQ(task_data_path("d", "pawsx", "dev", "zh"), "d/pawsx/dev-zh.tsv");
+  EXPECT_EQ(task_data_path("d", "pawsx", "test", "zh"), "d/pawsx/original/x-final/zh/test_2k.tsv");
   EXPECT_EQ(task_data_path("d", "xcopa", "dev", "th"), "d/xcopa/val-th.jsonl");
-  EXPECT_EQ(task_data_path("d", "xcopa", "test", "th"), "d/xcopa/test-th.jsonl");
+  EXPECT_EQ(task_data_path("d", "xcopa", "test", "th"), "d/xcopa/original/data/th/test.th.jsonl");
   EXPECT_EQ(task_data_path("d", "udpos", "dev", "he"), "d/udpos/dev-he.tsv");
-  EXPECT_EQ(task_data_path("d", "panx", "test", "ar"), "d/panx/test-ar.tsv");
-  EXPECT_EQ(task_data_path("d", "xquad", "test", "ar"), "d/xquad/xquad.ar.json");
+  EXPECT_EQ(task_data_path("d", "udpos", "test", "he"), "d/udpos/original/he");
+  EXPECT_EQ(task_data_path("d", "panx", "dev", "ar"), "d/panx/dev-ar.tsv");
+  EXPECT_EQ(task_data_path("d", "panx", "test", "ar"), "d/panx/original/ar/test");
+  EXPECT_EQ(task_data_path("d", "xquad", "dev", "ar"), "d/xquad/xquad.ar.json");
+  EXPECT_EQ(task_data_path("d", "xquad", "test", "ar"), "d/xquad/original/xquad.ar.json");
   EXPECT_EQ(task_data_path("d", "mlqa", "dev", "zh"),
             "d/mlqa/MLQA_V1/dev/dev-context-zh-question-zh.json");
-  EXPECT_EQ(task_data_path("d", "tydiqa", "test", "te"),
+  EXPECT_EQ(task_data_path("d", "mlqa", "test", "zh"),
+            "d/mlqa/original/MLQA_V1/test/test-context-zh-question-zh.json");
+  EXPECT_EQ(task_data_path("d", "tydiqa", "dev", "te"),
             "d/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.te.dev.json");
+  EXPECT_EQ(task_data_path("d", "tydiqa", "test", "te"),
+            "d/tydiqa/original/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-telugu.json");
   EXPECT_EQ(task_data_path("d", "tatoeba", "test", "hi"), "d/tatoeba/v1/tatoeba.hin-eng.hin");
   EXPECT_EQ(task_data_path("d", "tatoeba", "dev", "zh"), "d/tatoeba/v1/tatoeba.cmn-eng.cmn");
   EXPECT_EQ(task_data_path("d", "bucc2018", "dev", "de"), "d/bucc2018/de-en.dev.de");
@@ -117,7 +128,7 @@ TEST(EvalStage, PathsFollowTheXtremeDownloadLayout) {
   EXPECT_EQ(task_data_path("d", "mewslix", "dev", "ja"),
             "d/mewslix/wikinews_mentions/dev-ja.jsonl");
   EXPECT_EQ(task_data_path("d", "mewslix", "test", "uk"),
-            "d/mewslix/wikinews_mentions/test-uk.jsonl");
+            "d/mewslix/original/wikinews_mentions-test.jsonl");
   EXPECT_THAT(error_of([] { task_data_path("d", "xnli", "train", "en"); }),
               HasSubstr("split 'train': expected test or dev"));
 }
@@ -289,6 +300,36 @@ TEST(EvalStage, SkipsALanguageWithoutItsSplitsFileAndCountsItInTheSummary) {
   });
   EXPECT_THAT(error, HasSubstr("missing data file " + (data / "udpos" / "dev-ar.tsv").string()));
   EXPECT_THAT(error, HasSubstr("dev-he.tsv"));
+
+  // The test split reads the labeled originals, here a folder of treebanks; a language without
+  // its original is skipped with a reason that names the file and where it comes from.
+  fs::create_directories(data / "udpos" / "original" / "en");
+  std::ofstream(data / "udpos" / "original" / "en" / "en_ewt-ud-test.conllu")
+      << "1\tThe\tthe\tDET\t_\t_\t2\tdet\t2:det\t_\n"
+         "2\tcat\tcat\tNOUN\t_\t_\t0\troot\t0:root\t_\n\n";
+  options.split = "test";
+  const std::string test_out = (dir / "test").string();
+  const std::vector<LanguageOutcome> test =
+      evaluate_task(model, tokenizer, "udpos", data.string(), languages, test_out, options);
+  ASSERT_EQ(test.size(), 2u);
+  EXPECT_EQ(test[0].result["examples"], 1);  // the one sentence
+  EXPECT_EQ(test[0].result["data_file"], (data / "udpos" / "original" / "en").string());
+  const std::string ar_original = (data / "udpos" / "original" / "ar").string();
+  EXPECT_EQ(test[1].missing, "no labeled test original " + ar_original +
+                                 " (experiments/data/download.sh fetches it; XTREME's test "
+                                 "files have no labels)");
+  EXPECT_EQ(missing_file_reason("udpos", "test", ar_original), test[1].missing);
+  EXPECT_EQ(error_of([&] {
+              evaluate_task(model, tokenizer, "udpos", data.string(), {"ar"}, test_out, options);
+            }),
+            no_data_file_error("udpos", "test", data.string(), {ar_original}));
+  EXPECT_EQ(no_data_file_error("udpos", "test", "d", {"d/udpos/original/ar"}),
+            "missing data file d/udpos/original/ar (expected the labeled original of the udpos "
+            "test split for each language under d, which experiments/data/download.sh fetches: "
+            "XTREME's test files have no labels; no language has one)");
+  EXPECT_EQ(no_data_file_error("bucc2018", "test", "d", {"d/bucc2018/de-en.test.de"}),
+            "missing data file d/bucc2018/de-en.test.de (expected the bucc2018 test file of each "
+            "language in XTREME's download layout under d; no language has one)");
 }
 
 }  // namespace

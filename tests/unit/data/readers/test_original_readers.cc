@@ -311,5 +311,56 @@ TEST(MewslixReleaseReader, MentionsOfOneLanguageWithTheirEntities) {
             bad + ":1:mentions[0].entity_id: expected a QID");
 }
 
+// The test split's file of every task with a labeled original, and what it reads.
+TEST(TaskTable, TestSplitReadsTheLabeledOriginals) {
+  struct Case {
+    const char* task;
+    const char* language;
+    const char* file;
+    size_t examples;
+  };
+  for (const Case& c : {
+           Case{"xnli", "de", "xnli/original/XNLI-1.0/xnli.test.tsv", 3},
+           Case{"pawsx", "de", "pawsx/original/x-final/de/test_2k.tsv", 3},
+           Case{"xcopa", "et", "xcopa/original/data/et/test.et.jsonl", 2},
+           Case{"udpos", "en", "udpos/original/en", 4},
+           Case{"panx", "sw", "panx/original/sw/test", 2},
+           Case{"xquad", "de", "xquad/original/xquad.de.json", 2},
+           Case{"mlqa", "hi", "mlqa/original/MLQA_V1/test/test-context-hi-question-hi.json", 1},
+           Case{"tydiqa", "sw",
+                "tydiqa/original/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-swahili.json", 1},
+           Case{"mewslix", "fa", "mewslix/original/wikinews_mentions-test.jsonl", 3},
+       }) {
+    const TaskSpec& task = task_spec(c.task);
+    const std::string path = data_file(task, testing::originals(), "test", c.language);
+    EXPECT_EQ(path, original(c.file)) << c.task;
+    ReadOptions options = with_language(c.language);
+    options.split = "test";
+    ReadSummary summary;
+    const auto examples = read_evaluation_file(task, path, options, summary);
+    EXPECT_EQ(examples.size(), c.examples) << c.task;
+    for (const Example& e : examples) {
+      EXPECT_EQ(e.gold.at("labeled"), true) << c.task << " " << e.id;
+      EXPECT_EQ(e.language, c.language) << c.task << " " << e.id;
+    }
+  }
+  // Dev stays on XTREME's files, read by the task's own reader.
+  EXPECT_EQ(data_file(task_spec("udpos"), "d", "dev", "he"), "d/udpos/dev-he.tsv");
+  EXPECT_EQ(data_file(task_spec("tydiqa"), "d", "dev", "sw"),
+            "d/tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.sw.dev.json");
+  ReadOptions dev = with_language("he");
+  dev.split = "dev";
+  ReadSummary summary;
+  EXPECT_EQ(
+      read_evaluation_file(task_spec("udpos"), testing::fixture("udpos/dev-he.tsv"), dev, summary)
+          .size(),
+      2u);
+  // Tasks whose test files XTREME keeps labeled, or whose test gold is not public, have none.
+  for (const char* task : {"tatoeba", "bucc2018", "lareqa", "udhr-article", "udhr-align"})
+    EXPECT_TRUE(task_spec(task).evaluation->test_layout.empty()) << task;
+  EXPECT_EQ(error_of([] { data_file(task_spec("tydiqa"), "d", "test", "zh"); }),
+            "tydiqa: no TyDi QA language 'zh'");
+}
+
 }  // namespace
 }  // namespace stilts::data

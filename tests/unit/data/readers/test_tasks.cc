@@ -103,11 +103,12 @@ TEST(TaskTable, EveryEvaluatedTaskHasItsLayoutAndLanguages) {
     const TaskSpec& task = task_spec(name);
     const Evaluation& evaluation = *task.evaluation;
     EXPECT_FALSE(evaluation.languages().empty()) << name;
-    for (const std::string& language : evaluation.languages()) {
-      const std::string path = data_file(task, "d", "dev", language);
-      EXPECT_EQ(path.find('{'), std::string::npos) << path;
-      EXPECT_EQ(path.rfind("d/", 0), 0u) << path;
-    }
+    for (const std::string& language : evaluation.languages())
+      for (const char* split : {"dev", "test"}) {
+        const std::string path = data_file(task, "d", split, language);
+        EXPECT_EQ(path.find('{'), std::string::npos) << path;
+        EXPECT_EQ(path.rfind("d/", 0), 0u) << path;
+      }
     if (evaluation.mode == InferenceMode::kRankLabels) {
       EXPECT_FALSE(evaluation.label_words.empty()) << name;
     }
@@ -124,8 +125,8 @@ TEST(TaskTable, HelpTextsListTheTable) {
   const std::string help = eval_task_help();
   EXPECT_THAT(help, HasSubstr("xnli, pawsx, xcopa, udpos, panx, xquad, mlqa, tydiqa, tatoeba, "
                               "bucc2018: threshold chosen on the dev split, lareqa: "));
-  EXPECT_THAT(help, HasSubstr("mewslix: candidates from candidate_set_entities.jsonl, labels "
-                              "from wikinews_labels/, udhr-article, udhr-align"));
+  EXPECT_THAT(help, HasSubstr("mewslix: candidates from candidate_set_entities.jsonl, "
+                              "udhr-article, udhr-align"));
 }
 
 }  // namespace
