@@ -171,6 +171,20 @@ double max_score(const InteractionInput& input) {
   return m;
 }
 
+// The least-squares slope of `d` (one value per size, in input order) against ln(parameters),
+// written out for the plain resamplings to compare with.
+double slope_over_log_parameters(const InteractionInput& input, const std::vector<double>& d) {
+  std::vector<double> x;
+  for (const SizeScores& size : input.sizes) x.push_back(std::log(size.parameters));
+  const double mx = mean_of(x), md = mean_of(d);
+  double sxy = 0.0, sxx = 0.0;
+  for (size_t s = 0; s < x.size(); ++s) {
+    sxy += (x[s] - mx) * (d[s] - md);
+    sxx += (x[s] - mx) * (x[s] - mx);
+  }
+  return sxy / sxx;
+}
+
 BootstrapOptions bootstrap(int64_t resamples, uint64_t seed = 0) {
   BootstrapOptions options;
   options.resamples = resamples;
@@ -300,15 +314,7 @@ TEST(InteractionEstimator, MatchesAPlainResamplingOfTheDocumentedDraws) {
       }
       interactions.push_back(d.back() - d.front());
       large_differences.push_back(d.back());
-      std::vector<double> x;
-      for (const SizeScores& size : input.sizes) x.push_back(std::log(size.parameters));
-      const double mx = mean_of(x), md = mean_of(d);
-      double sxy = 0.0, sxx = 0.0;
-      for (size_t s = 0; s < x.size(); ++s) {
-        sxy += (x[s] - mx) * (d[s] - md);
-        sxx += (x[s] - mx) * (x[s] - mx);
-      }
-      slopes.push_back(sxy / sxx);
+      slopes.push_back(slope_over_log_parameters(input, d));
     }
     const double scale = max_score(simulate(design, 11));
     const Interval interaction = percentile_interval(interactions, options);
@@ -710,15 +716,7 @@ TEST(PooledInteraction, MatchesAPlainResamplingOfTheDocumentedDraws) {
         d.push_back(cell[1] - cell[0]);
       }
       interactions.push_back(d.back() - d.front());
-      std::vector<double> x;
-      for (const SizeScores& size : a.sizes) x.push_back(std::log(size.parameters));
-      const double mx = mean_of(x), md = mean_of(d);
-      double sxy = 0.0, sxx = 0.0;
-      for (size_t s = 0; s < x.size(); ++s) {
-        sxy += (x[s] - mx) * (d[s] - md);
-        sxx += (x[s] - mx) * (x[s] - mx);
-      }
-      slopes.push_back(sxy / sxx);
+      slopes.push_back(slope_over_log_parameters(a, d));
     }
     const double scale = std::max(max_score(a), max_score(b));
     const Interval interaction = percentile_interval(interactions, options);
