@@ -1,5 +1,8 @@
 #include "data/languages.h"
 
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <stdexcept>
 
 namespace stilts::data {
@@ -61,16 +64,59 @@ const std::vector<Language>& xtreme_r_languages() {
   return languages;
 }
 
+namespace {
+
+struct ActiveTable {
+  std::string text;  // the file's bytes, which the Language views point into
+  std::vector<Language> languages;
+  std::string source;
+};
+
+ActiveTable*& active_table() {
+  static ActiveTable* table = nullptr;  // nullptr: the XTREME-R table
+  return table;
+}
+
+}  // namespace
+
+const std::vector<Language>& language_table() {
+  return active_table() ? active_table()->languages : xtreme_r_languages();
+}
+
+const std::string& language_table_source() {
+  static const std::string xtreme_r = "the 50 XTREME-R languages";
+  return active_table() ? active_table()->source : xtreme_r;
+}
+
+void use_language_table(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(path + ": cannot open the language table");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  auto table = std::make_unique<ActiveTable>();
+  table->text = std::move(bytes).str();
+  table->languages = parse_language_table(table->text, path);
+  table->source = "the language table " + path;
+  // The previous table is kept alive: views into it may still be held.
+  active_table() = table.release();
+}
+
+std::vector<std::string> language_codes() {
+  std::vector<std::string> codes;
+  for (const Language& language : language_table()) codes.emplace_back(language.code);
+  return codes;
+}
+
 const Language* find_language(std::string_view code) {
-  for (const Language& language : xtreme_r_languages())
+  for (const Language& language : language_table())
     if (language.code == code) return &language;
   return nullptr;
 }
 
 void check_language(const std::string& code, const std::string& where) {
   if (find_language(code) == nullptr)
-    throw std::invalid_argument(where + ": unknown language code '" + code +
-                                "' (expected one of the 50 XTREME-R codes)");
+    throw std::invalid_argument(where + ": unknown language code '" + code + "' (expected one of " +
+                                language_table_source() + ")");
 }
 
 }  // namespace stilts::data

@@ -15,11 +15,13 @@
 #include "data/readers/pawsx.h"
 #include "data/readers/sentence_pair_release.h"
 #include "data/readers/squad.h"
+#include "data/readers/synthetic.h"
 #include "data/readers/tagging.h"
 #include "data/readers/tatoeba.h"
 #include "data/readers/udhr.h"
 #include "data/readers/xcopa.h"
 #include "data/readers/xnli.h"
+#include "data/synthetic_study.h"
 
 namespace stilts::data {
 
@@ -52,6 +54,14 @@ std::vector<std::string> udhr_languages(bool with_english) {
   std::vector<std::string> out;
   for (const UdhrFile& file : udhr_xtreme_r_files())
     if (with_english || file.language != "en") out.emplace_back(file.language);
+  return out;
+}
+
+// The synthetic study's languages (data/synthetic_study.h), English included or not.
+std::vector<std::string> synthetic_codes(bool with_english) {
+  std::vector<std::string> out;
+  for (const SyntheticLanguage& language : synthetic_languages())
+    if (with_english || language.code != "en") out.emplace_back(language.code);
   return out;
 }
 
@@ -242,6 +252,26 @@ std::vector<TaskSpec> make_table() {
        .reads_folders = true,
        .evaluation = Evaluation{.layout = "declaration/{udhr}.html",
                                 .benchmarks = {{kUdhr, udhr_languages(false)}},
+                                .mode = kRetrieve,
+                                .metric = kAccuracy,
+                                .format = kLabelLines}},
+      // The synthetic study (data/synthetic_study.h), laid out as write_synthetic_study writes
+      // it; its languages need its table (--languages <study>/languages.tsv).
+      {.name = "synth-text", .read = read_synthetic_text},
+      {.name = "synth-topic",
+       .read = read_synthetic_topic,
+       .evaluation = Evaluation{.layout = "topic/{split}-{lang}.tsv",
+                                .benchmarks = {{kSynthetic, synthetic_codes(true)}},
+                                .mode = kRankLabels,
+                                .metric = kAccuracy,
+                                .format = kLabelLines,
+                                .label_words = synthetic_topic_labels(),
+                                .file_labels = synthetic_topic_labels()}},
+      {.name = "synth-object", .read = read_synthetic_object},
+      {.name = "synth-align",
+       .read = read_synthetic_align,
+       .evaluation = Evaluation{.layout = "align/{lang}.tsv",
+                                .benchmarks = {{kSynthetic, synthetic_codes(false)}},
                                 .mode = kRetrieve,
                                 .metric = kAccuracy,
                                 .format = kLabelLines}},

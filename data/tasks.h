@@ -67,7 +67,7 @@ enum class PredictionFormat {
 std::string_view file_extension(PredictionFormat format);
 
 // The benchmarks `stilts score --xtreme-version` aggregates (experiments/metrics/categories.h).
-enum class Benchmark { kXtreme, kXtremeR, kUdhr };
+enum class Benchmark { kXtreme, kXtremeR, kUdhr, kSynthetic };
 
 // A task's languages in one benchmark, in evaluate.py's order (XTREME_TASK2LANGS,
 // XTREME_R_TASK2LANGS).

@@ -279,21 +279,24 @@ metrics::Benchmark parse_benchmark(std::string_view name) {
   if (name == "xtreme") return metrics::Benchmark::kXtreme;
   if (name == "xtreme-r") return metrics::Benchmark::kXtremeR;
   if (name == "udhr") return metrics::Benchmark::kUdhr;
+  if (name == "synthetic") return metrics::Benchmark::kSynthetic;
   throw std::invalid_argument("unknown XTREME version '" + std::string(name) +
-                              "' (expected xtreme, xtreme-r or udhr)");
+                              "' (expected xtreme, xtreme-r, udhr or synthetic)");
 }
 
 std::string benchmark_name(metrics::Benchmark benchmark) {
   if (benchmark == metrics::Benchmark::kUdhr) return "udhr";
+  if (benchmark == metrics::Benchmark::kSynthetic) return "synthetic";
   return benchmark == metrics::Benchmark::kXtreme ? "xtreme" : "xtreme-r";
 }
 
 std::string benchmark_choices() {
   std::string text;
   const metrics::Benchmark benchmarks[] = {metrics::Benchmark::kXtreme,
-                                           metrics::Benchmark::kXtremeR, metrics::Benchmark::kUdhr};
+                                           metrics::Benchmark::kXtremeR, metrics::Benchmark::kUdhr,
+                                           metrics::Benchmark::kSynthetic};
   for (const metrics::Benchmark benchmark : benchmarks) {
-    if (!text.empty()) text += benchmark == metrics::Benchmark::kUdhr ? " or " : ", ";
+    if (!text.empty()) text += benchmark == metrics::Benchmark::kSynthetic ? " or " : ", ";
     text += benchmark_name(benchmark) + " (" +
             data::name_list(metrics::benchmark_tasks(benchmark)) + ")";
   }

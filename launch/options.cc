@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "data/languages.h"
 #include "kernels/ops.h"
 
 namespace stilts::launch {
@@ -153,6 +154,23 @@ ParsedCommand parse_command(const CommandSyntax& syntax, po::options_description
 
 void print_general_options_markdown() {
   print_markdown_table(general_options());
+}
+
+void add_language_table_option(po::options_description& options,
+                               boost::optional<std::string>& path) {
+  options.add_options()("languages", po::value(&path),
+                        "the language table of the study's languages (code, name, family, "
+                        "branch, script; experiments/languages.tsv's layout); default: the 50 "
+                        "XTREME-R languages");
+}
+
+void apply_language_table_option(const boost::optional<std::string>& path) {
+  if (!path) return;
+  try {
+    data::use_language_table(*path);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--languages: ") + e.what());
+  }
 }
 
 void add_thread_option(po::options_description& options, int& threads) {

@@ -57,6 +57,14 @@ ParsedCommand parse_command(const CommandSyntax& syntax, po::options_description
 // What `stilts help --markdown` prints before the commands: the options every command takes.
 void print_general_options_markdown();
 
+// --languages FILE: the language table of a study on other languages than XTREME-R's (the
+// synthetic study's languages.tsv; data/languages.h), in experiments/languages.tsv's layout.
+void add_language_table_option(po::options_description& options,
+                               boost::optional<std::string>& path);
+// Makes the file the language table when given (before anything is read); a missing or
+// malformed file is a UsageError naming it.
+void apply_language_table_option(const boost::optional<std::string>& path);
+
 // --threads: one OpenMP/OpenBLAS pool per process, sized to the cores it owns.
 void add_thread_option(po::options_description& options, int& threads);
 // Sizes the pool for the --threads given (0 = the cores of the machine divided among the MPI

@@ -293,7 +293,8 @@ int64_t code_point_count(std::string_view text) {
 
 void check_record_language(const std::string& code, const JsonPlace& place) {
   if (find_language(code) == nullptr)
-    place.fail("unknown language code '" + code + "' (expected one of the 50 XTREME-R codes)");
+    place.fail("unknown language code '" + code + "' (expected one of " + language_table_source() +
+               ")");
 }
 
 std::string base_name(const std::string& path) {

@@ -23,7 +23,8 @@ size_t evaluate_py_position(std::string_view task) {
 std::string benchmark_title(Benchmark benchmark) {
   return benchmark == Benchmark::kXtreme    ? "XTREME"
          : benchmark == Benchmark::kXtremeR ? "XTREME-R"
-                                            : "the UDHR tasks";
+         : benchmark == Benchmark::kUdhr    ? "the UDHR tasks"
+                                            : "the synthetic study";
 }
 
 }  // namespace
@@ -60,8 +61,8 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& task_groups
       {"qa", {"xquad", "mlqa", "tydiqa"}},   {"retrieval", {"tatoeba", "mewslix"}},
       {"multi_choice", {"xcopa"}},
   };
-  static const std::vector<std::pair<std::string, std::vector<std::string>>> kUdhr;
-  if (benchmark == Benchmark::kUdhr) return kUdhr;
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kNoGroups;
+  if (benchmark == Benchmark::kUdhr || benchmark == Benchmark::kSynthetic) return kNoGroups;
   return benchmark == Benchmark::kXtreme ? kXtreme : kXtremeR;
 }
 

@@ -25,6 +25,7 @@ struct EvalCommand {
   int extra_ids = 0;
   int tp = 1;
   int threads = 0;
+  boost::optional<std::string> language_table;
   experiments::EvalOptions options;
 };
 
@@ -70,6 +71,7 @@ po::options_description eval_options(EvalCommand& c) {
       "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)")(
       "device", po::value(&c.device)->default_value("cpu"), "cpu | cuda (one GPU per rank)");
   add_thread_option(o, c.threads);
+  add_language_table_option(o, c.language_table);
   return o;
 }
 
@@ -95,6 +97,7 @@ namespace {
 
 int evaluate(EvalCommand& c, Communicator& world) {
   apply_thread_option(c.threads);
+  apply_language_table_option(c.language_table);
   const bool lead = world.rank() == 0;
   const Device device = select_device(c.device);
   const int tp = c.tp;

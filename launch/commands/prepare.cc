@@ -78,6 +78,7 @@ struct PrepareCommand {
   boost::optional<std::string> split, language;
   std::string objective;
   int threads = 0;
+  boost::optional<std::string> languages;
 };
 
 po::options_description prepare_options(PrepareCommand& c) {
@@ -112,6 +113,7 @@ po::options_description prepare_options(PrepareCommand& c) {
       "skip malformed records (counted and reported) instead of failing")(
       "force", po::bool_switch(&p.force), "replace an existing corpus file");
   add_thread_option(o, c.threads);
+  add_language_table_option(o, c.languages);
   return o;
 }
 
@@ -125,6 +127,7 @@ int run_prepare(int argc, char** argv) {
                     options, argc, argv);
   if (cmd.help) return 0;
   apply_thread_option(command.threads);
+  apply_language_table_option(command.languages);
   data::PreparationOptions& preparation = command.preparation;
 
   const std::string& task = preparation.task;

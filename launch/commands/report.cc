@@ -28,7 +28,7 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 int run_report(int argc, char** argv) {
   namespace fs = std::filesystem;
   std::string runs_dir;
-  boost::optional<std::string> out_dir;
+  boost::optional<std::string> out_dir, languages;
   experiments::ReportOptions options;
   po::options_description o("stilts report");
   o.add_options()("runs", po::value(&runs_dir)->required(),
@@ -44,12 +44,14 @@ int run_report(int argc, char** argv) {
       "the share of the bootstrap distribution inside an interval")(
       "note", po::value(&options.notes)->composing(),
       "a paragraph the report opens with (repeat for several)");
+  add_language_table_option(o, languages);
   CommandSyntax syntax{
       "stilts report RUNS_DIR [--out DIR] [--baseline none] [--bootstrap 1000] [--seed 0] "
-      "[--confidence 0.95] [--note TEXT]..."};
+      "[--confidence 0.95] [--note TEXT]... [--languages FILE]"};
   syntax.positional.add("runs", 1);
   ParsedCommand cmd = parse_command(syntax, o, argc, argv);
   if (cmd.help) return 0;
+  apply_language_table_option(languages);
   const auto& regimes = experiments::report_regimes();
   if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
     throw UsageError("--baseline " + options.baseline +

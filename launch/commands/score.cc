@@ -13,7 +13,7 @@ namespace stilts::launch {
 
 int run_score(int argc, char** argv) {
   std::string predictions, labels, version;
-  boost::optional<std::string> json;
+  boost::optional<std::string> json, languages;
   po::options_description o("stilts score");
   o.add_options()("predictions", po::value(&predictions)->required(),
                   "predictions folder: <task>/test-<lang>.tsv|json|jsonl")(
@@ -21,10 +21,13 @@ int run_score(int argc, char** argv) {
       "xtreme-version", po::value(&version)->default_value("xtreme-r"),
       (experiments::benchmark_choices() + ": the tasks, languages and groups").c_str())(
       "json", po::value(&json), "also write the scores as JSON to this file");
-  ParsedCommand cmd = parse_command(
-      {"stilts score --predictions DIR --labels DIR [--xtreme-version xtreme|xtreme-r|udhr]"}, o,
-      argc, argv);
+  add_language_table_option(o, languages);
+  ParsedCommand cmd =
+      parse_command({"stilts score --predictions DIR --labels DIR [--xtreme-version "
+                     "xtreme|xtreme-r|udhr|synthetic] [--languages FILE]"},
+                    o, argc, argv);
   if (cmd.help) return 0;
+  apply_language_table_option(languages);
   experiments::metrics::Benchmark benchmark;
   try {
     benchmark = experiments::parse_benchmark(version);
