@@ -207,6 +207,9 @@ std::string train_tokenizer(const TokenizerTrainOptions& options) {
     if (!std::ifstream(input)) throw std::runtime_error(input + ": cannot open");
   }
 
+  if (options.model_type != "unigram" && options.model_type != "bpe")
+    throw std::invalid_argument("--model-type: expected unigram or bpe, got '" +
+                                options.model_type + "'");
   // SentencePiece allows at most 128 threads.
   const int threads =
       std::min(128, options.num_threads > 0
@@ -215,7 +218,7 @@ std::string train_tokenizer(const TokenizerTrainOptions& options) {
   const int64_t learned = options.vocab_size - options.num_extra_ids;
   const std::unordered_map<std::string, std::string> spec = {
       {"input", joined(options.inputs, ",")},
-      {"model_type", "unigram"},
+      {"model_type", options.model_type},
       {"vocab_size", std::to_string(learned)},
       {"byte_fallback", "true"},
       {"character_coverage", shortest(options.character_coverage)},

@@ -102,6 +102,10 @@ struct TokenizerTrainOptions {
   // are byte-identical for the same inputs, options and thread count.
   int num_threads = 0;
   uint32_t seed = 0;
+  // "unigram" (mT5's) or "bpe". Unigram seeds its pieces with substrings shared between distinct
+  // words, so a small vocabulary of few word types (the synthetic study's) never gets a whole
+  // word as a piece; BPE merges by frequency and does.
+  std::string model_type = "unigram";
   bool verbose = false;  // SentencePiece's progress log on stderr
 };
 

@@ -36,6 +36,8 @@ constexpr Command kCommands[] = {
      "run a model on a task's files per language: predictions, scores, per-family summary"},
     {"report", stilts::launch::run_report,
      "runs of a grid -> tables per model and family, gains, bootstrap intervals, plots, HTML page"},
+    {"synth", stilts::launch::run_synth,
+     "write the synthetic study: languages with known relations and their tasks' files"},
     {"experiment", stilts::launch::run_experiment,
      "run a grid: model x regime x target task x seed, each stage resumable (--dry-run lists)"},
 };

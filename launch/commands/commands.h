@@ -15,5 +15,6 @@ int run_score(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_experiment(int argc, char** argv);
+int run_synth(int argc, char** argv);
 
 }  // namespace stilts::launch

@@ -106,6 +106,8 @@ int train(int argc, char** argv) {
       po::value(&d.input_sentence_size)->default_value(d.input_sentence_size),
       "sentences sampled from the inputs (0 = all)")(
       "seed", po::value(&d.seed)->default_value(d.seed), "seed of the sentence sampler")(
+      "model-type", po::value(&d.model_type)->default_value(d.model_type),
+      "unigram (mT5's) or bpe (whole words where a corpus has few word types)")(
       "threads", po::value(&d.num_threads)->default_value(0), "training threads (0 = every core)")(
       "verbose", po::bool_switch(&d.verbose), "show SentencePiece's training log");
   ParsedCommand cmd = parse_command(
