@@ -16,9 +16,10 @@ namespace {
 std::string file_language(const std::string& path, const ReadOptions& options) {
   std::string stem = std::filesystem::path(path).stem().string();
   if (const size_t dash = stem.rfind('-'); dash != std::string::npos) stem = stem.substr(dash + 1);
-  const std::string language = find_language(stem) ? stem : options.language;
-  if (language.empty())
-    throw std::invalid_argument(path + ": no language in the file name and none given");
+  // A stem that is no code of the table may still be one of another table: checking it names
+  // the table in force, which says what --languages should have been.
+  const std::string language =
+      find_language(stem) || options.language.empty() ? stem : options.language;
   check_language(language, path);
   return language;
 }

@@ -13,7 +13,10 @@
 #include <vector>
 
 #include "data/languages.h"
+#include "data/readers/reader.h"
 #include "data/synthetic_study.h"
+#include "data/tasks.h"
+#include "data/tokenizer.h"
 #include "tests/unit/error_of.h"
 #include "tests/unit/temp_dir.h"
 
@@ -207,6 +210,108 @@ TEST(SyntheticStudy, WritesEveryFileWholeWithTheDesignedLabels) {
   EXPECT_THAT(
       error_of([&] { write_synthetic_study((fs::path(dir.path()) / "x").string(), options); }),
       HasSubstr("target_test must be at least 1, got 0"));
+}
+
+// A small study written once per test that needs one.
+fs::path small_study(const TempDir& dir, int64_t text_sentences = 50) {
+  SyntheticStudyOptions options;
+  options.text_sentences = text_sentences;
+  options.target_train = 40;
+  options.target_dev = 10;
+  options.target_test = 30;
+  options.intermediate_train = 20;
+  options.align_sentences = 15;
+  const fs::path out = fs::path(dir.path()) / "study";
+  write_synthetic_study(out.string(), options);
+  return out;
+}
+
+// The study's tasks read its files once its language table is the table (--languages).
+TEST(SyntheticReaders, ReadTheStudyUnderItsLanguageTable) {
+  TempDir dir;
+  const fs::path study = small_study(dir);
+  ReadSummary summary;
+  const std::string test_aa = (study / "topic" / "test-aa.tsv").string();
+  EXPECT_THAT(error_of([&] { read_task("synth-topic", test_aa, {}, summary); }),
+              HasSubstr("unknown language code 'aa' (expected one of the 50 XTREME-R languages)"));
+  use_language_table((study / "languages.tsv").string());
+  EXPECT_EQ(language_table().size(), 6u);
+  EXPECT_EQ(find_language("bb")->family, "Beta");
+  EXPECT_THAT(language_table_source(), HasSubstr("languages.tsv"));
+
+  const std::vector<Example> topic = read_task("synth-topic", test_aa, {}, summary);
+  ASSERT_EQ(topic.size(), 30u);
+  EXPECT_EQ(topic[0].id, "topic-test-0");
+  EXPECT_EQ(topic[0].language, "aa");
+  EXPECT_EQ(topic[0].input.rfind("subject: ", 0), 0u);
+  EXPECT_EQ(topic[0].gold.at("label"), topic[0].target);
+  EXPECT_EQ(synthetic_topic_labels().at(topic[0].gold.at("label_index").get<size_t>()),
+            topic[0].target);
+  const std::vector<Example> object =
+      read_task("synth-object", (study / "object" / "train-ba.tsv").string(), {}, summary);
+  ASSERT_EQ(object.size(), 20u);
+  EXPECT_EQ(object[3].input.rfind("object: ", 0), 0u);
+  EXPECT_EQ(object[3].language, "ba");
+  EXPECT_EQ(read_task("synth-text", (study / "text" / "ab.txt").string(), {}, summary).size(), 50u);
+
+  const std::vector<Example> align =
+      read_task("synth-align", (study / "align" / "bb.tsv").string(), {}, summary);
+  ASSERT_EQ(align.size(), 30u);  // 15 queries, then the 15 English candidates
+  EXPECT_EQ(align[4].gold.at("role"), "query");
+  EXPECT_EQ(align[4].gold.at("gold_index"), 4);
+  EXPECT_EQ(align[15].gold.at("role"), "candidate");
+  EXPECT_EQ(align[15].language, "en");
+  EXPECT_EQ(data_file(task_spec("synth-topic"), study.string(), "test", "ab"),
+            (study / "topic" / "test-ab.tsv").string());
+
+  // A label outside the four, or a missing column, names the file and line.
+  std::ofstream(fs::path(dir.path()) / "test-aa.tsv") << "x\tthe dog sees the cat .\tanimal\n"
+                                                      << "y\tthe dog sees the cat .\tcolour\n";
+  EXPECT_THAT(error_of([&] {
+                read_task("synth-topic", (fs::path(dir.path()) / "test-aa.tsv").string(), {},
+                          summary);
+              }),
+              HasSubstr("test-aa.tsv:2: label 'colour' is none of animal, food, tool, place"));
+}
+
+TEST(SyntheticReaders, ALanguageTableThatCannotBeReadIsRefusedByName) {
+  TempDir dir;
+  const std::vector<Language>* before = &language_table();
+  EXPECT_THAT(error_of([&] { use_language_table(dir / "none.tsv"); }),
+              HasSubstr("none.tsv: cannot open the language table"));
+  std::ofstream(dir / "bad.tsv") << "code\tname\tfamily\tbranch\tscript\nxx\tX\n";
+  EXPECT_THAT(error_of([&] { use_language_table(dir / "bad.tsv"); }),
+              HasSubstr("bad.tsv:2: expected 5 tab-separated columns, found 2"));
+  EXPECT_EQ(&language_table(), before);  // the table in force is kept
+}
+
+// With BPE at 2000 pieces every word of the study and every label is one piece, so the target
+// task's labels are single tokens (unigram at that size splits most words: it seeds its pieces
+// with substrings shared by distinct words).
+TEST(SyntheticTokenizer, BpeMakesEveryWordAndLabelOnePiece) {
+  TempDir dir;
+  const fs::path study = small_study(dir, 1500);
+  TokenizerTrainOptions options;
+  for (const SyntheticLanguage& l : synthetic_languages())
+    options.inputs.push_back((study / "text" / (std::string(l.code) + ".txt")).string());
+  options.model_prefix = dir / "tok";
+  options.vocab_size = 2000;
+  options.character_coverage = 1.0;
+  options.model_type = "bpe";
+  options.num_threads = 1;
+  const Tokenizer tokenizer = Tokenizer::load(train_tokenizer(options));
+  for (const std::string& label : synthetic_topic_labels())
+    EXPECT_EQ(tokenizer.encode(label).size(), 1u) << label;
+  for (const SyntheticLanguage& l : synthetic_languages())
+    for (const std::string& line :
+         lines(study / "topic" / ("test-" + std::string(l.code) + ".tsv"))) {
+      const std::string sentence =
+          line.substr(line.find('\t') + 1, line.rfind('\t') - line.find('\t') - 1);
+      EXPECT_EQ(tokenizer.encode(sentence).size(), words(sentence).size()) << sentence;
+    }
+  options.model_type = "wordpiece";
+  EXPECT_THAT(error_of([&] { train_tokenizer(options); }),
+              HasSubstr("--model-type: expected unigram or bpe, got 'wordpiece'"));
 }
 
 }  // namespace
