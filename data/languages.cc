@@ -101,6 +101,10 @@ void use_language_table(const std::string& path) {
   active_table() = table.release();
 }
 
+void use_xtreme_r_language_table() {
+  active_table() = nullptr;
+}
+
 std::vector<std::string> language_codes() {
   std::vector<std::string> codes;
   for (const Language& language : language_table()) codes.emplace_back(language.code);

@@ -32,6 +32,8 @@ const std::string& language_table_source();
 // Reads the table in `path` and makes it language_table(). Throws std::invalid_argument naming
 // the file (and the line) when it cannot be read or is malformed.
 void use_language_table(const std::string& path);
+// Makes xtreme_r_languages() the table again.
+void use_xtreme_r_language_table();
 // The codes of language_table(), in its order.
 std::vector<std::string> language_codes();
 

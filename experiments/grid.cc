@@ -16,6 +16,7 @@
 
 #include "core/checkpoint/file_io.h"
 #include "core/config.h"
+#include "data/languages.h"
 #include "data/sampler.h"
 #include "data/tasks.h"
 #include "experiments/eval_stage.h"
@@ -53,7 +54,8 @@ std::vector<std::string> target_keys() {
 std::vector<std::pair<std::string, std::vector<std::string>>> grid_sections() {
   std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
       {"grid",
-       {"name", "models", "regimes", "tasks", "retrieval", "seeds", "runs_dir", "tokenizer"}},
+       {"name", "models", "regimes", "tasks", "retrieval", "seeds", "runs_dir", "tokenizer",
+        "languages"}},
       {"init", {"source", "hf_dir", "vocab_size"}},
       {"pretrain", joined_keys(kTrainKeys, {"seed"})},
       {"intermediate", joined_keys(kTrainKeys, {"unequal_budgets"})},
@@ -453,6 +455,19 @@ Grid parse_grid(const std::string& path) {
   if (g.seeds.empty()) v.fail("grid.seeds", "missing (required: a list of seeds)");
   g.runs_dir = resolve_path(base, v.required("grid.runs_dir"));
   g.tokenizer = resolve_path(base, v.required("grid.tokenizer"));
+  // A study on other languages than XTREME-R's: its table checks the languages named below and
+  // goes to every eval stage. Without the key the XTREME-R table is in force, whatever grid was
+  // parsed before.
+  if (v.has("grid.languages")) {
+    g.languages = resolve_path(base, v.required("grid.languages"));
+    try {
+      data::use_language_table(g.languages);
+    } catch (const std::invalid_argument& e) {
+      v.fail("grid.languages", e.what());
+    }
+  } else {
+    data::use_xtreme_r_language_table();
+  }
 
   // The launcher first: a token budget becomes steps through its data-parallel size.
   Launcher& l = g.launcher;
@@ -657,6 +672,7 @@ std::vector<std::string> eval_args(const Grid& g, const EvalSettings& e, const s
     a.insert(a.end(), {"--layer", std::to_string(e.layer), "--layer-depth", e.layer_depth});
   if (e.length_normalize && data::task_evaluation(task).mode == data::InferenceMode::kRankChoices)
     a.push_back("--length-normalize");
+  if (!g.languages.empty()) a.insert(a.end(), {"--languages", g.languages});
   a.insert(a.end(), {"--device", g.launcher.device, "--tp", std::to_string(g.launcher.tp)});
   return a;
 }

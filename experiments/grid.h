@@ -76,6 +76,9 @@ struct Grid {
   std::vector<std::string> models, regimes, tasks, retrieval;
   std::vector<uint64_t> seeds;
   std::string runs_dir, tokenizer;  // absolute
+  // [grid] languages: the language table of a study on other languages (absolute; empty: the
+  // XTREME-R table). parse_grid makes it the table in force and each eval stage gets --languages.
+  std::string languages;
 
   std::string init_source;            // hf | pretrain | scratch
   std::string hf_dir;                 // template with {model}, absolute

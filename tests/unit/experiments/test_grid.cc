@@ -406,6 +406,51 @@ TEST_F(GridFiles, LengthNormalizeReachesTheTasksThatRankTheirOwnChoices) {
                "length_normalize = maybe\n");
 }
 
+TEST_F(GridFiles, AStudysOwnLanguageTableGoesToEveryEvalStage) {
+  std::ofstream(dir_ / "languages.tsv") << "code\tname\tfamily\tbranch\tscript\n"
+                                        << "en\tEnglish\tEnglish\t\tLatn\n"
+                                        << "aa\tAlpha A\tAlpha\t\tGrek\n";
+  const std::string study = R"([grid]
+name = s
+models = test-tiny
+regimes = none, english
+tasks = synth-topic
+retrieval = synth-align
+seeds = 1
+runs_dir = runs
+tokenizer = tok/m.model
+languages = languages.tsv
+[init]
+source = hf
+hf_dir = hf/{model}
+[intermediate.english]
+corpora = c/object-en.h5
+steps = 10
+[target.synth-topic]
+corpora = c/topic-en.h5
+steps = 10
+langs = en, aa
+[eval]
+data = study
+)";
+  std::ofstream(dir_ / "study.ini") << study;
+  const Grid g = parse_grid((dir_ / "study.ini").string());
+  EXPECT_EQ(g.languages, abs("languages.tsv"));
+  const Plan plan = expand_grid(g);
+  for (const std::string stage : {"eval/test-tiny-english-synth-topic-s1",
+                                  "retrieval_eval/test-tiny-english-s1/synth-align"}) {
+    const std::vector<std::string>& args = plan.stage(stage).args;
+    const auto at = std::find(args.begin(), args.end(), "--languages");
+    ASSERT_NE(at, args.end()) << stage;
+    EXPECT_EQ(*(at + 1), abs("languages.tsv"));
+  }
+  // A grid without the key is checked against the XTREME-R table again; a study's language is no
+  // code of it, and a table that cannot be read is named.
+  EXPECT_TRUE(parse_grid(write()).languages.empty());
+  expect_error("grid.languages", "none.tsv: cannot open the language table", "tasks = xnli, xquad",
+               "tasks = xnli, xquad\nlanguages = none.tsv");
+}
+
 TEST_F(GridFiles, TargetStagesMayMixInSpanCorruptionAtARatio) {
   // [target] mixes two span-corrupted corpora into every task at 1:100; xquad's own section
   // turns it off.
