@@ -434,8 +434,10 @@ TEST(ScorerNames, VersionsAndExtensions) {
   EXPECT_EQ(parse_benchmark("xtreme-r"), Benchmark::kXtremeR);
   EXPECT_EQ(parse_benchmark("udhr"), Benchmark::kUdhr);
   EXPECT_EQ(benchmark_name(Benchmark::kUdhr), "udhr");
-  EXPECT_THAT(error_of([] { parse_benchmark("xtreme-s"); }),
-              HasSubstr("unknown XTREME version 'xtreme-s' (expected xtreme, xtreme-r or udhr)"));
+  EXPECT_THAT(
+      error_of([] { parse_benchmark("xtreme-s"); }),
+      HasSubstr(
+          "unknown XTREME version 'xtreme-s' (expected xtreme, xtreme-r, udhr or synthetic)"));
   EXPECT_EQ(task_file_extension("udhr-article"), "tsv");
   EXPECT_EQ(task_file_extension("udhr-align"), "tsv");
   EXPECT_EQ(task_file_extension("mlqa"), "json");
@@ -445,10 +447,12 @@ TEST(ScorerNames, VersionsAndExtensions) {
   EXPECT_EQ(task_file_extension("udpos"), "tsv");
   EXPECT_THAT(error_of([] { task_file_extension("squad"); }),
               HasSubstr("unknown task 'squad'; supported: xnli, pawsx"));
-  EXPECT_THAT(benchmark_choices(),
-              HasSubstr("xtreme (pawsx, xnli, panx, udpos, bucc2018, tatoeba, xquad, mlqa, "
-                        "tydiqa), xtreme-r (xnli, panx, udpos, tatoeba, xcopa, lareqa, mewslix, "
-                        "xquad, mlqa, tydiqa) or udhr (udhr-article, udhr-align"));
+  EXPECT_THAT(
+      benchmark_choices(),
+      HasSubstr("xtreme (pawsx, xnli, panx, udpos, bucc2018, tatoeba, xquad, mlqa, "
+                "tydiqa), xtreme-r (xnli, panx, udpos, tatoeba, xcopa, lareqa, mewslix, "
+                "xquad, mlqa, tydiqa), udhr (udhr-article, udhr-align) or synthetic (synth-topic, "
+                "synth-align"));
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ TEST(TaskTable, UnknownTaskListsTheKnownOnes) {
   EXPECT_EQ(error_of([&] { read_task("xnlii", "x.tsv", {}, summary); }),
             "unknown task 'xnlii' (known tasks: xnli, pawsx, xcopa, udpos, panx, squad, xquad, "
             "mlqa, tydiqa, tatoeba, bucc2018, lareqa, mewslix, udhr, udhr-article, udhr-pairs, "
-            "udhr-align, mnli, snli, anli, qqp, sst2, squad_v2, hellaswag, cosmosqa, "
+            "udhr-align, synth-text, synth-topic, synth-object, synth-align, mnli, snli, anli, "
+            "qqp, sst2, squad_v2, hellaswag, cosmosqa, "
             "commonsenseqa, socialiqa, copa, ccg)");
 }
 
@@ -121,7 +122,8 @@ TEST(TaskTable, EveryEvaluatedTaskHasItsLayoutAndLanguages) {
 }
 
 TEST(TaskTable, HelpTextsListTheTable) {
-  EXPECT_EQ(name_list(retrieval_task_names()), "tatoeba, bucc2018, lareqa, mewslix, udhr-align");
+  EXPECT_EQ(name_list(retrieval_task_names()),
+            "tatoeba, bucc2018, lareqa, mewslix, udhr-align, synth-align");
   const std::string help = eval_task_help();
   EXPECT_THAT(help, HasSubstr("xnli, pawsx, xcopa, udpos, panx, xquad, mlqa, tydiqa, tatoeba, "
                               "bucc2018: threshold chosen on the dev split, lareqa: "));
