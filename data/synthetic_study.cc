@@ -238,13 +238,17 @@ void write_synthetic_study(const std::string& out_dir, const SyntheticStudyOptio
              "\t" + std::string(l.branch) + "\t" + std::string(l.script) + "\n";
   write_file(partial / "languages.tsv", table);
 
+  // Pretraining text is written as documents of kDocumentSentences sentences, one a line: T5's
+  // span corruption ends every example with a noise span, so on one short sentence it would mask
+  // little but the final "." and the word before it.
+  constexpr int64_t kDocumentSentences = 8;
   for (const SyntheticLanguage& l : synthetic_languages()) {
     const std::string code(l.code);
     std::string text;
     for (int64_t i = 0; i < options.text_sentences; ++i)
       text += render_sentence(synthetic_sentence(seed, "text-" + code, static_cast<uint64_t>(i)),
                               code, seed) +
-              "\n";
+              ((i + 1) % kDocumentSentences == 0 || i + 1 == options.text_sentences ? "\n" : " ");
     write_file(partial / "text" / (code + ".txt"), text);
   }
 

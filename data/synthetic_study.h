@@ -20,8 +20,8 @@
 // A sentence has a subject and an object noun phrase, each noun from one of four topics (animal,
 // food, tool, place) and never of the same topic, a verb, optionally an adjective per noun, and
 // optionally an anchor phrase (a number, or "with <name>"). The tasks:
-//   text    monolingual sentences per language, drawn independently (no parallel text): the
-//           span-corruption pretraining corpus
+//   text    monolingual sentences per language, drawn independently (no parallel text), in
+//           documents of 8 sentences a line: the span-corruption pretraining corpus
 //   topic   the target task: the subject's topic, one of the four label words; trained in
 //           English, tested zero-shot in every language (the same test sentences translated)
 //   object  the intermediate task: the object's topic. Its translations teach, in the mix
@@ -85,7 +85,7 @@ std::string render_sentence(const SyntheticSentence& sentence, std::string_view 
 // Writes the study under `out_dir` (created; files written whole, each through a temporary
 // file renamed into place):
 //   languages.tsv                   the language table, as experiments/languages.tsv's layout
-//   text/{lang}.txt                 one sentence a line
+//   text/{lang}.txt                 a document of 8 sentences a line
 //   topic/{train,dev}-en.tsv, topic/test-{lang}.tsv    id<TAB>sentence<TAB>label
 //   object/train-{lang}.tsv, object-shuffled/train-{lang}.tsv   en and the mix languages
 //   align/{lang}.tsv                id<TAB>sentence, the same ids in every language
