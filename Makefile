@@ -29,7 +29,10 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole study on the UDHR (experiments/demo/README.md), in runs/demo; rerunning it resumes.
-demo: build
+# It builds the stilts program alone, not the tests and benchmarks `make test` needs.
+demo: deps
+	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target stilts
 	@experiments/demo/run.sh --stilts $(BUILD)/launch/stilts --work runs/demo
 
 # The full build when its packages are installed, else the minimal one (CUDA toolkit only).
