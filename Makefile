@@ -29,11 +29,13 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole study on the UDHR (experiments/demo/README.md), in runs/demo; rerunning it resumes.
-# It builds the stilts program alone, not the tests and benchmarks `make test` needs.
+# The demo runs on the CPU, so it builds the stilts program alone in its own folder, without the
+# CUDA backend and without the tests and benchmarks `make test` needs.
+DEMO_BUILD ?= build-demo
 demo: deps
-	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target stilts
-	@experiments/demo/run.sh --stilts $(BUILD)/launch/stilts --work runs/demo
+	@cmake -S . -B $(DEMO_BUILD) -G Ninja -DSTILTS_CUDA=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(DEMO_BUILD) -j $(JOBS) --target stilts
+	@experiments/demo/run.sh --stilts $(DEMO_BUILD)/launch/stilts --work runs/demo
 
 # The full build when its packages are installed, else the minimal one (CUDA toolkit only).
 gpu-check:
