@@ -5,6 +5,7 @@
 #include <map>
 
 #include "data/languages.h"
+#include "data/readers/retrieval_roles.h"
 #include "data/readers/text_file.h"
 #include "data/synthetic_study.h"
 
@@ -115,21 +116,12 @@ std::vector<Example> read_synthetic_align(const std::string& path, const ReadOpt
   for (size_t j = 0; j < english.size(); ++j) english_line.emplace(english[j].id, j);
   for (Example& query : examples) {
     const auto counterpart = english_line.find(query.id);
-    if (counterpart == english_line.end()) {
-      query.gold["role"] = "unaligned";
-      continue;
-    }
-    query.gold["role"] = "query";
-    query.gold["labeled"] = true;
-    query.gold["gold_index"] = counterpart->second;
+    mark_query(query, counterpart == english_line.end() ? std::nullopt
+                                                        : std::optional(counterpart->second));
   }
-  for (size_t j = 0; j < english.size(); ++j) {
-    Example candidate = english[j];
-    candidate.id = "en-" + candidate.id;
-    candidate.gold["role"] = "candidate";
-    candidate.gold["index"] = j;
-    examples.push_back(std::move(candidate));
-  }
+  std::vector<Example> candidates = english;
+  for (Example& candidate : candidates) candidate.id = "en-" + candidate.id;
+  append_candidates(examples, std::move(candidates));
   summary.examples += static_cast<int64_t>(examples.size());
   return examples;
 }

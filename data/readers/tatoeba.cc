@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "data/readers/retrieval_roles.h"
 #include "data/readers/text_file.h"
 
 namespace stilts::data {
@@ -101,8 +102,6 @@ std::vector<Example> read_tatoeba(const std::string& path, const ReadOptions& op
       query.id = language + "-" + std::to_string(i);
       query.language = language;
       query.input = sentences[i];
-      query.gold["role"] = "query";
-      query.gold["labeled"] = true;
       int64_t index = static_cast<int64_t>(i);
       if (laser.empty()) {
         size_t parsed = 0;
@@ -116,18 +115,16 @@ std::vector<Example> read_tatoeba(const std::string& path, const ReadOptions& op
                             "expected an English line index in [0, " +
                                 std::to_string(english.size()) + "), got '" + gold[i] + "'");
       }
-      query.gold["gold_index"] = index;
+      mark_query(query, static_cast<size_t>(index));
       examples.push_back(std::move(query));
     });
+  std::vector<Example> candidates(english.size());
   for (size_t j = 0; j < english.size(); ++j) {
-    Example candidate;
-    candidate.id = "en-" + std::to_string(j);
-    candidate.language = "en";
-    candidate.input = english[j];
-    candidate.gold["role"] = "candidate";
-    candidate.gold["index"] = j;
-    examples.push_back(std::move(candidate));
+    candidates[j].id = "en-" + std::to_string(j);
+    candidates[j].language = "en";
+    candidates[j].input = english[j];
   }
+  append_candidates(examples, std::move(candidates));
   summary.examples += static_cast<int64_t>(examples.size());
   return examples;
 }

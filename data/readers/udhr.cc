@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "data/languages.h"
+#include "data/readers/retrieval_roles.h"
 #include "data/readers/text_file.h"
 
 namespace stilts::data {
@@ -687,20 +688,10 @@ std::vector<Example> align_of_declaration(const std::string& path, const ReadOpt
   for (Example& query : examples) {
     const auto counterpart = english_index.find(
         {query.gold.at("article").get<int64_t>(), query.gold.at("paragraph").get<int64_t>()});
-    if (counterpart == english_index.end()) {
-      query.gold["role"] = "unaligned";
-      continue;
-    }
-    query.gold["role"] = "query";
-    query.gold["labeled"] = true;
-    query.gold["gold_index"] = counterpart->second;
+    mark_query(query, counterpart == english_index.end() ? std::nullopt
+                                                         : std::optional(counterpart->second));
   }
-  for (size_t j = 0; j < english.size(); ++j) {
-    Example candidate = english[j];
-    candidate.gold["role"] = "candidate";
-    candidate.gold["index"] = j;
-    examples.push_back(std::move(candidate));
-  }
+  append_candidates(examples, english);
   summary.examples += static_cast<int64_t>(examples.size());
   return examples;
 }
