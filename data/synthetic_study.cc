@@ -129,17 +129,14 @@ const SyntheticLanguage& language_of(std::string_view code) {
   throw std::invalid_argument("synthetic study: unknown language '" + std::string(code) + "'");
 }
 
-// The file is written beside its final name and renamed into place.
+// A file of the study's folder, which is written under a temporary name and renamed whole
+// (write_synthetic_study), so no file needs its own rename.
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
-  const fs::path partial = path.string() + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error(partial.string() + ": cannot write");
-  }
-  fs::rename(partial, path);
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(path.string() + ": cannot write");
 }
 
 std::string tsv_line(const std::string& id, const std::string& sentence, const std::string& label) {

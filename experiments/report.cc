@@ -686,23 +686,17 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
       (table.also_intermediate.empty() ? clean : marked).push_back(table.task);
       every.push_back(table.task);
     }
-  if (clean.size() >= 2)
-    report.pooled = pooled_table(
-        clean, pooling,
-        marked.empty() ? std::vector<std::string>{}
-                       : std::vector<std::string>{"left out, their training set also an "
-                                                  "intermediate task: " +
-                                                  join(marked, ", ")},
-        options.bootstrap);
-  else if (every.size() >= 2)
-    report.pooled = pooled_table(
-        every, pooling,
-        marked.empty() ? std::vector<std::string>{}
-                       : std::vector<std::string>{"includes tasks whose training set is also an "
-                                                  "intermediate task (too few others to pool "
-                                                  "apart): " +
-                                                  join(marked, ", ")},
-        options.bootstrap);
+  const bool apart = clean.size() >= 2;
+  const std::vector<std::string>& pooled = apart ? clean : every;
+  if (pooled.size() >= 2) {
+    std::vector<std::string> notes;
+    if (!marked.empty())
+      notes.push_back((apart ? "left out, their training set also an intermediate task: "
+                             : "includes tasks whose training set is also an intermediate task "
+                               "(too few others to pool apart): ") +
+                      join(marked, ", "));
+    report.pooled = pooled_table(pooled, pooling, std::move(notes), options.bootstrap);
+  }
   return report;
 }
 

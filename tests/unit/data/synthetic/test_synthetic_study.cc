@@ -137,15 +137,22 @@ TEST(SyntheticStudy, BetaPutsTheObjectFirstAndTheNounBeforeItsAdjective) {
   EXPECT_EQ(alpha[7], "2");
 }
 
-TEST(SyntheticStudy, WritesEveryFileWholeWithTheDesignedLabels) {
-  TempDir dir;
+// The counts of a small study: 50 sentences of text per language, 40 English training and 10 dev
+// examples, 30 test, 20 intermediate and 15 parallel sentences.
+SyntheticStudyOptions small_options(int64_t text_sentences = 50) {
   SyntheticStudyOptions options;
-  options.text_sentences = 50;
+  options.text_sentences = text_sentences;
   options.target_train = 40;
   options.target_dev = 10;
   options.target_test = 30;
   options.intermediate_train = 20;
   options.align_sentences = 15;
+  return options;
+}
+
+TEST(SyntheticStudy, WritesEveryFileWholeWithTheDesignedLabels) {
+  TempDir dir;
+  SyntheticStudyOptions options = small_options();
   const fs::path out = fs::path(dir.path()) / "study";
   write_synthetic_study(out.string(), options);
 
@@ -219,15 +226,8 @@ TEST(SyntheticStudy, WritesEveryFileWholeWithTheDesignedLabels) {
 
 // A small study written once per test that needs one.
 fs::path small_study(const TempDir& dir, int64_t text_sentences = 50) {
-  SyntheticStudyOptions options;
-  options.text_sentences = text_sentences;
-  options.target_train = 40;
-  options.target_dev = 10;
-  options.target_test = 30;
-  options.intermediate_train = 20;
-  options.align_sentences = 15;
   const fs::path out = fs::path(dir.path()) / "study";
-  write_synthetic_study(out.string(), options);
+  write_synthetic_study(out.string(), small_options(text_sentences));
   return out;
 }
 
