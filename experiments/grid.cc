@@ -20,6 +20,7 @@
 #include "data/sampler.h"
 #include "data/tasks.h"
 #include "experiments/eval_stage.h"
+#include "experiments/regimes.h"
 
 namespace stilts::experiments {
 namespace {
@@ -62,7 +63,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> grid_sections() {
       {"target", target_keys()},
       {"eval", kEvalKeys},
       {"launcher", {"kind", "np", "tp", "device", "zero", "recompute", "mpirun_args"}}};
-  for (const std::string& regime : known_regimes())
+  for (const std::string& regime : intermediate_regimes())
     if (regime != "none") sections.push_back({"intermediate." + regime, kTrainKeys});
   for (const std::string& task : target_tasks())
     sections.push_back({"target." + task, target_keys()});
@@ -372,11 +373,6 @@ po::variables_map read_values(const std::string& path) {
 
 }  // namespace
 
-const std::vector<std::string>& known_regimes() {
-  static const std::vector<std::string> regimes = {"none", "english", "multilingual", "mlm"};
-  return regimes;
-}
-
 // The tasks stilts eval answers by sentence embeddings: they need no target training and are
 // evaluated on the intermediate checkpoint itself (Phang et al. 2020 evaluate BUCC and Tatoeba
 // so; XTREME-R adds LAReQA and Mewsli-X; udhr-align aligns the UDHR's articles across languages).
@@ -422,11 +418,10 @@ Grid parse_grid(const std::string& path) {
       v.fail("grid.models", "'" + model + "' is no preset; expected " + comma_list(presets));
   g.regimes = v.list("grid.regimes");
   if (g.regimes.empty())
-    v.fail("grid.regimes", "missing (required: " + comma_list(known_regimes()) + ")");
+    v.fail("grid.regimes", "missing (required: " + intermediate_regime_list() + ")");
   for (const std::string& regime : g.regimes)
-    if (std::find(known_regimes().begin(), known_regimes().end(), regime) == known_regimes().end())
-      v.fail("grid.regimes",
-             "'" + regime + "' is no regime; expected " + comma_list(known_regimes()));
+    if (!is_intermediate_regime(regime))
+      v.fail("grid.regimes", "'" + regime + "' is no regime; expected " + intermediate_regime_list());
   g.tasks = v.list("grid.tasks");
   if (g.tasks.empty()) v.fail("grid.tasks", "missing (required: target tasks)");
   const std::vector<std::string> targets = target_tasks();
@@ -516,7 +511,7 @@ Grid parse_grid(const std::string& path) {
         v.fail("pretrain." + key, "applies to init.source = pretrain only");
   }
 
-  for (const std::string& regime : known_regimes()) {
+  for (const std::string& regime : intermediate_regimes()) {
     if (regime == "none") continue;
     const bool used = std::find(g.regimes.begin(), g.regimes.end(), regime) != g.regimes.end();
     if (used) {

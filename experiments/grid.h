@@ -100,8 +100,7 @@ struct Grid {
 // std::invalid_argument "FILE: KEY: what was expected" (or "FILE: ..." for whole-grid rules).
 Grid parse_grid(const std::string& path);
 
-// The regimes, the retrieval tasks and the target tasks a grid may name.
-const std::vector<std::string>& known_regimes();
+// The retrieval tasks and the target tasks a grid may name (its regimes: regimes.h).
 const std::vector<std::string>& retrieval_tasks();
 std::vector<std::string> target_tasks();
 

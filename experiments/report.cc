@@ -72,10 +72,8 @@ RunRecord read_run_json(const fs::path& path, const std::string& id) {
     bad_field(path, "model", e.what());
   }
   record.regime = string_field(run, path, "regime");
-  const auto& regimes = report_regimes();
-  if (std::find(regimes.begin(), regimes.end(), record.regime) == regimes.end())
-    bad_field(path, "regime",
-              "'" + record.regime + "' is none of none, english, multilingual, mlm");
+  if (!is_intermediate_regime(record.regime))
+    bad_field(path, "regime", "'" + record.regime + "' is none of " + intermediate_regime_list());
   record.task = string_field(run, path, "task");
   const json& seed = field_of(run, path, "seed");
   if (!seed.is_number_integer()) bad_field(path, "seed", "expected an integer, got " + seed.dump());
@@ -188,7 +186,7 @@ ReportRow make_row(const std::string& task, const std::string& model, const std:
                    const ReportOptions& options) {
   ReportRow row{family, language, {}, std::nullopt, std::nullopt, std::nullopt};
   const std::string key = task + "|" + model + "|" + family + "|" + language + "|";
-  for (const std::string& regime : report_regimes()) {
+  for (const std::string& regime : intermediate_regimes()) {
     const auto it = by_regime.find(regime);
     if (it == by_regime.end()) continue;
     RegimeCell cell;
@@ -227,11 +225,6 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
 }
 
 }  // namespace
-
-const std::vector<std::string>& report_regimes() {
-  static const std::vector<std::string> regimes = {"none", "english", "multilingual", "mlm"};
-  return regimes;
-}
 
 const RegimeCell* ReportRow::cell(const std::string& regime) const {
   for (const RegimeCell& c : cells)
@@ -524,10 +517,9 @@ TransferTable pooled_table(const std::vector<std::string>& tasks, const PoolingI
 }  // namespace
 
 Report build_report(LoadedRuns loaded, const ReportOptions& options) {
-  const auto& regimes = report_regimes();
-  if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
-    throw std::invalid_argument("baseline regime '" + options.baseline +
-                                "' is none of none, english, multilingual, mlm");
+  if (!is_intermediate_regime(options.baseline))
+    throw std::invalid_argument("baseline regime '" + options.baseline + "' is none of " +
+                                intermediate_regime_list());
   check_bootstrap_options(options.bootstrap);
 
   Report report;
@@ -727,7 +719,7 @@ std::string gain_text(const std::optional<double>& gain, const std::optional<Int
 // The regimes with a value in any of the rows, in report order.
 std::vector<std::string> regimes_in(const std::vector<ReportRow>& rows) {
   std::vector<std::string> present;
-  for (const std::string& regime : report_regimes())
+  for (const std::string& regime : intermediate_regimes())
     for (const ReportRow& row : rows)
       if (row.cell(regime)) {
         present.push_back(regime);
@@ -896,7 +888,7 @@ std::string report_markdown(const Report& report) {
   for (const RunRecord& run : report.loaded.runs) {
     const size_t model_rank =
         static_cast<size_t>(std::find(models.begin(), models.end(), run.model) - models.begin());
-    const auto& regimes = report_regimes();
+    const auto& regimes = intermediate_regimes();
     const size_t regime_rank = static_cast<size_t>(
         std::find(regimes.begin(), regimes.end(), run.regime) - regimes.begin());
     auto& [seeds, ids] = found[{run.task, model_rank, run.model, regime_rank}];
@@ -905,7 +897,7 @@ std::string report_markdown(const Report& report) {
   }
   for (const auto& [key, value] : found)
     md << "| " << std::get<0>(key) << " | " << std::get<2>(key) << " | "
-       << report_regimes()[std::get<3>(key)] << " | " << value.first << " | " << value.second
+       << intermediate_regimes()[std::get<3>(key)] << " | " << value.first << " | " << value.second
        << " |\n";
   if (!report.loaded.notes.empty()) {
     md << "\nLeft out:\n\n";

@@ -16,11 +16,9 @@
 
 #include "experiments/bootstrap.h"
 #include "experiments/interaction.h"
+#include "experiments/regimes.h"
 
 namespace stilts::experiments {
-
-// The intermediate regimes a run.json may name, in report order.
-const std::vector<std::string>& report_regimes();
 
 // The pseudo-regime of the CSV rows comparing multilingual with English-only.
 inline constexpr const char* kMultilingualMinusEnglish = "multilingual-english";
@@ -55,7 +53,7 @@ struct LoadedRuns {
 // Every folder of runs_dir except `skip` (the report's own output folder, when it lies inside):
 // one without run.json is left out with a note, as is a run with no evaluated task yet. Throws
 // std::runtime_error naming the file (and the field) for a run.json that does not parse or has a
-// missing or bad field (model: a preset name; regime: one of report_regimes(); task: a non-empty
+// missing or bad field (model: a preset name; regime: one of intermediate_regimes(); task: a non-empty
 // name; seed: an integer), for a task folder under eval/ without a readable summary.json, and
 // for two runs with the same model, regime, target task and seed. `stilts eval`'s predictions/
 // and labels/ folders under eval/ are not task folders.

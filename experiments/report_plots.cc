@@ -165,7 +165,7 @@ bool add_forest_plot(const TransferTable& table, const fs::path& dir, std::ostri
 void add_heatmap(const TaskSection& task, const ModelSection& model, const fs::path& dir,
                  std::ostringstream& script, PlotSet& plots) {
   std::vector<std::string> regimes;
-  for (const std::string& regime : report_regimes())
+  for (const std::string& regime : intermediate_regimes())
     for (const ReportRow& row : model.languages)
       if (row.cell(regime)) {
         regimes.push_back(regime);
@@ -218,7 +218,7 @@ PlotSet write_plot_files(const Report& report, const std::string& dir) {
             "it.\n# Rerun with: gnuplot plots.gp (in this folder).\n";
   const std::string& baseline = report.options.baseline;
   for (const TaskSection& task : report.tasks) {
-    for (const std::string& regime : report_regimes()) {
+    for (const std::string& regime : intermediate_regimes()) {
       if (regime == baseline) continue;
       const bool present = std::any_of(task.models.begin(), task.models.end(),
                                        [&](const auto& m) { return m.seeds.count(regime) != 0; });

@@ -35,7 +35,8 @@ int run_report(int argc, char** argv) {
                   "the runs folder: <run-id>/run.json and <run-id>/eval/<task>/summary.json")(
       "out", po::value(&out_dir), "the report folder (default RUNS_DIR/report)")(
       "baseline", po::value(&options.baseline)->default_value("none"),
-      "the regime gains are measured against (none, english, multilingual, mlm)")(
+      ("the regime gains are measured against (" + experiments::intermediate_regime_list() + ")")
+          .c_str())(
       "bootstrap", po::value(&options.bootstrap.resamples)->default_value(1000),
       "bootstrap resamples of the seeds per interval")(
       "seed", po::value(&options.bootstrap.seed)->default_value(0),
@@ -52,10 +53,9 @@ int run_report(int argc, char** argv) {
   ParsedCommand cmd = parse_command(syntax, o, argc, argv);
   if (cmd.help) return 0;
   apply_language_table_option(languages);
-  const auto& regimes = experiments::report_regimes();
-  if (std::find(regimes.begin(), regimes.end(), options.baseline) == regimes.end())
-    throw UsageError("--baseline " + options.baseline +
-                     ": expected none, english, multilingual or mlm");
+  if (!experiments::is_intermediate_regime(options.baseline))
+    throw UsageError("--baseline " + options.baseline + ": expected one of " +
+                     experiments::intermediate_regime_list());
   try {
     experiments::check_bootstrap_options(options.bootstrap);
   } catch (const std::invalid_argument& e) {
