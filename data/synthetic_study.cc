@@ -249,17 +249,17 @@ void write_synthetic_study(const std::string& out_dir, const SyntheticStudyOptio
     write_file(partial / "text" / (code + ".txt"), text);
   }
 
-  // The English test sentences are kept out of training and dev, so a zero-shot score is never
-  // a memorized one.
-  std::set<std::string> test_sentences;
+  // No English sentence is in two splits: the test sentences are kept out of training and dev,
+  // so a zero-shot score is never a memorized one, and each dev set out of its training set.
+  std::set<std::string> used;
   for (int64_t i = 0; i < options.target_test; ++i)
-    test_sentences.insert(render_sentence(
-        synthetic_sentence(seed, "topic-test", static_cast<uint64_t>(i)), "en", seed));
+    used.insert(render_sentence(synthetic_sentence(seed, "topic-test", static_cast<uint64_t>(i)),
+                                "en", seed));
   const auto english_split = [&](const std::string& stream, int64_t count) {
     std::vector<std::pair<std::string, SyntheticSentence>> out;
     for (uint64_t i = 0; static_cast<int64_t>(out.size()) < count; ++i) {
       const SyntheticSentence s = synthetic_sentence(seed, stream, i);
-      if (test_sentences.count(render_sentence(s, "en", seed))) continue;
+      if (!used.insert(render_sentence(s, "en", seed)).second) continue;
       out.emplace_back(stream + "-" + std::to_string(i), s);
     }
     return out;
@@ -295,6 +295,12 @@ void write_synthetic_study(const std::string& out_dir, const SyntheticStudyOptio
     write_file(partial / "object" / ("train-" + std::string(l.code) + ".tsv"), tsv);
     write_file(partial / "object-shuffled" / ("train-" + std::string(l.code) + ".tsv"), shuffled);
   }
+  // An English dev set shows that the intermediate stage learned its task.
+  std::string object_dev;
+  for (const auto& [id, s] : english_split("object-dev", options.target_dev))
+    object_dev += tsv_line(id, render_sentence(s, "en", seed),
+                           labels[static_cast<size_t>(s.object_topic)]);
+  write_file(partial / "object" / "dev-en.tsv", object_dev);
 
   for (const SyntheticLanguage& l : synthetic_languages()) {
     std::string tsv;

@@ -57,7 +57,7 @@ struct SyntheticStudyOptions {
   uint64_t seed = 1;
   int64_t text_sentences = 4000;      // per language, for pretraining
   int64_t target_train = 2000;        // English topic examples
-  int64_t target_dev = 500;           // English topic dev (choosing nothing but checked)
+  int64_t target_dev = 500;           // English topic dev, and English object dev (checked only)
   int64_t target_test = 1000;         // per language, translations of one English set
   int64_t intermediate_train = 2000;  // English object examples, translated into the mix
   int64_t align_sentences = 500;      // per language, translations of one English set
@@ -82,12 +82,15 @@ SyntheticSentence synthetic_sentence(uint64_t seed, std::string_view stream, uin
 std::string render_sentence(const SyntheticSentence& sentence, std::string_view language,
                             uint64_t seed);
 
-// Writes the study under `out_dir` (created; files written whole, each through a temporary
-// file renamed into place):
+// Writes the study under `out_dir` (written into a temporary folder beside it, which is renamed
+// into place whole; an existing `out_dir` is refused):
 //   languages.tsv                   the language table, as experiments/languages.tsv's layout
 //   text/{lang}.txt                 a document of 8 sentences a line
 //   topic/{train,dev}-en.tsv, topic/test-{lang}.tsv    id<TAB>sentence<TAB>label
 //   object/train-{lang}.tsv, object-shuffled/train-{lang}.tsv   en and the mix languages
+//   object/dev-en.tsv               the intermediate task's English dev set
+// No English sentence is in two of the English splits (topic train, dev and test; object train
+// and dev).
 //   align/{lang}.tsv                id<TAB>sentence, the same ids in every language
 // The ids name the source sentence, so a translation has its original's id.
 void write_synthetic_study(const std::string& out_dir, const SyntheticStudyOptions& options);
