@@ -689,6 +689,16 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
                       join(marked, ", "));
     report.pooled = pooled_table(pooled, pooling, std::move(notes), options.bootstrap);
   }
+  if (options.checks) {
+    if (!report.seen_languages)
+      throw std::invalid_argument(
+          "checks: the runs do not say which languages the multilingual regime was trained on "
+          "(run.json's intermediate_corpora, readable corpora)");
+    report.checks = compute_checks(
+        report.loaded.runs,
+        controlled_study(report.loaded.runs, *report.seen_languages, options.identity_language),
+        options.bootstrap);
+  }
   return report;
 }
 
@@ -876,6 +886,7 @@ std::string report_markdown(const Report& report) {
   std::ostringstream md;
   md << "# stilts report\n\n";
   for (const std::string& note : o.notes) md << note << "\n\n";
+  if (report.checks) md << checks_markdown(*report.checks);
   md << "Runs from `" << report.loaded.runs_dir << "`: " << report.loaded.runs.size()
      << " run(s) with results.\n\n";
   md << "| target task | model | regime | seeds | runs |\n|---|---|---|---|---|\n";

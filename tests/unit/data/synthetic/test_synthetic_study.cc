@@ -194,9 +194,9 @@ TEST(SyntheticStudy, WritesEveryFileWholeWithTheDesignedLabels) {
     const std::vector<std::string> rows = lines(out / split);
     EXPECT_EQ(rows.size(), count) << split;
     for (const std::string& line : rows)
-      EXPECT_TRUE(seen.insert(line.substr(line.find('\t') + 1,
-                                          line.rfind('\t') - line.find('\t') - 1))
-                      .second)
+      EXPECT_TRUE(
+          seen.insert(line.substr(line.find('\t') + 1, line.rfind('\t') - line.find('\t') - 1))
+              .second)
           << split << ": a sentence of another split: " << line;
   }
   // The intermediate task in English and the mix languages only; the shuffled copy keeps the
