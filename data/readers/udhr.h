@@ -12,6 +12,7 @@
 // udhr.cc) rather than a general HTML parser: the files are generated, regular and well formed.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,8 @@ namespace stilts::data {
 //          decoded, runs of ASCII whitespace made one space, trimmed
 //   target empty: span corruption makes the targets of unlabeled text
 //   gold   {"article": N, "paragraph": k}
+// With options.articles, the paragraphs of the other articles are left out, and a declaration
+// without a paragraph of the selected articles is an error naming them.
 // The language is the XTREME-R code of the root's data-iso6393 (else of the file name's code up
 // to its first '_'), see udhr_language; options.language is used only when that code is not one
 // of the 50. Structural errors (unclosed or mismatched tags, a <p> inside a <p>) name the file
@@ -59,8 +62,17 @@ const std::vector<UdhrFile>& udhr_xtreme_r_files();
 // language that is none of the 50.
 std::string_view udhr_file_code(std::string_view language);
 
-// The demo's tasks on the article-aligned text (docs/TASKS.md). Each reads one declaration as
-// read_udhr does (same language rules and errors) and builds on its paragraphs.
+// The articles of a selection such as "0,11-20": article numbers from 0 (the preamble) to 30
+// and ascending ranges of them, comma-separated, each article named once; returned in ascending
+// order (ReadOptions::articles). Throws std::invalid_argument saying what was expected, for the
+// caller to prefix with its option's name.
+std::vector<int64_t> parse_udhr_articles(std::string_view selection);
+// The shortest selection naming `articles` (ascending): {0, 11, 12, ..., 20} -> "0,11-20".
+std::string udhr_articles_text(const std::vector<int64_t>& articles);
+
+// The UDHR demos' tasks on the article-aligned text (docs/TASKS.md). Each reads one declaration as
+// read_udhr does (same language rules, errors and ReadOptions::articles) and builds on its
+// paragraphs, those of the selected articles alone.
 
 // The target words of udhr-article: "0" (the preamble), "1" ... "30".
 const std::vector<std::string>& udhr_article_labels();
@@ -72,11 +84,15 @@ const std::vector<std::string>& udhr_article_labels();
 std::vector<Example> read_udhr_article(const std::string& path, const ReadOptions& options,
                                        ReadSummary& summary);
 
+// The target words of udhr-pairs: "same" (label index 0), "different" (1).
+const std::vector<std::string>& udhr_pairs_labels();
+
 // udhr-pairs, do two paragraphs come from the same article: over the n paragraphs in document
-// order, for each paragraph i a positive pair with paragraph i + 1 when it is of the same article,
-// then a negative pair with paragraph j = (i + n/2) mod n, moved forward (cyclically) until its
-// article differs from i's (none when every paragraph is of i's article).
-//   id     "udhr-pairs-{lang}-{i}-{j}" (0-based paragraph indices)
+// order (those of the selected articles), for each paragraph i a positive pair with paragraph i + 1
+// when it is of the same article, then a negative pair with paragraph j = (i + n/2) mod n, moved
+// forward (cyclically) until its article differs from i's (none when every paragraph is of i's
+// article).
+//   id     "udhr-pairs-{lang}-{i}-{j}" (0-based indices among the n paragraphs)
 //   input  "udhr pairs: first: <text i> second: <text j>"
 //   target "same" | "different"; gold {"labeled", "label", "label_index" (0 same, 1 different)}
 std::vector<Example> read_udhr_pairs(const std::string& path, const ReadOptions& options,
@@ -85,9 +101,10 @@ std::vector<Example> read_udhr_pairs(const std::string& path, const ReadOptions&
 // udhr-align, retrieval of the English counterpart: `path` is one language's declaration and the
 // English one is declaration/<udhr_file_code("en")>.html beside it. Queries are the paragraphs of
 // `path` (role "query", gold_index = the English paragraph of the same article and paragraph
-// number), then every English paragraph (role "candidate", index = its position). A paragraph
-// without an English counterpart (the numbering differs) is no query: it is returned with role
-// "unaligned" for the evaluation to count. Ids: the queries' and candidates' read_udhr ids.
+// number), then every English paragraph (role "candidate", index = its position); both of the
+// selected articles only. A paragraph without an English counterpart (the numbering differs) is
+// no query: it is returned with role "unaligned" for the evaluation to count. Ids: the queries' and
+// candidates' read_udhr ids.
 std::vector<Example> read_udhr_align(const std::string& path, const ReadOptions& options,
                                      ReadSummary& summary);
 

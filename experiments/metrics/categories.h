@@ -25,8 +25,8 @@
 // evaluate.py. Python sums all_task over a set (hash order); here the sums run in table order.
 //
 // The embedded demo's UDHR tasks (Benchmark::kUdhr, data/readers/udhr.h) are scored the same
-// way: udhr-article in every language of data::udhr_xtreme_r_files(), udhr-align in all of them
-// but English; both by accuracy; no groups; all_task the mean of the two.
+// way: udhr-article and udhr-pairs in every language of data::udhr_xtreme_r_files(), udhr-align
+// in all of them but English; all by accuracy; no groups; all_task the mean of the three.
 //
 // A benchmark's tasks are those whose entry in the task table (data/tasks.h) lists languages
 // for it; the languages and the metric behind the headline are the entry's. What belongs to

@@ -134,7 +134,7 @@ TEST(EvalStage, PathsFollowTheXtremeLayoutAndTheLabeledOriginals) {
 }
 
 TEST(EvalStage, UdhrTasksReadTheDeclarationOfTheLanguageForBothSplits) {
-  for (const std::string task : {"udhr-article", "udhr-align"}) {
+  for (const std::string task : {"udhr-article", "udhr-pairs", "udhr-align"}) {
     EXPECT_EQ(task_data_path("d", task, "test", "sw"), "d/declaration/swh.html");
     EXPECT_EQ(task_data_path("d", task, "dev", "sw"), "d/declaration/swh.html");
     EXPECT_EQ(task_data_path("d", task, "dev", "zh"), "d/declaration/cmn_hans.html");

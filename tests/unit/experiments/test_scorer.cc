@@ -405,17 +405,21 @@ TEST_F(ScorerTest, TextAndJsonReports) {
 }
 
 TEST_F(ScorerTest, UdhrTasksAreScoredByAccuracy) {
-  // udhr-article: 2 of 4 articles right in sw; udhr-align: 1 of 2 English paragraphs in zh.
+  // udhr-article: 2 of 4 articles right in sw; udhr-align: 1 of 2 English paragraphs in zh;
+  // udhr-pairs: 2 of 3 pairs right in sw.
   label("udhr-article", "sw", "0\n1\n30\n12\n");
   prediction("udhr-article", "sw", "0\n2\n30\n21\n");
   label("udhr-article", "en", "0\n1\n");
   prediction("udhr-article", "en", "0\n1\n");
   label("udhr-align", "zh", "0\n2\n");
   prediction("udhr-align", "zh", "0\n3\n");
+  label("udhr-pairs", "sw", "same\ndifferent\ndifferent\n");
+  prediction("udhr-pairs", "sw", "same\nsame\ndifferent\n");
   // An XTREME task's folder is none of the UDHR benchmark's.
   write_perfect("xnli", "en");
   const ScoreReport report = score_folders(predictions_, labels_, Benchmark::kUdhr);
-  ASSERT_EQ(report.tasks.size(), 2u);
+  ASSERT_EQ(report.tasks.size(), 3u);
+  EXPECT_NEAR(language_of(task_of(report, "udhr-pairs"), "sw").headline, 200.0 / 3, kTolerance);
   const ScoredTask& article = task_of(report, "udhr-article");
   EXPECT_EQ(article.headline_metric, "accuracy");
   EXPECT_NEAR(language_of(article, "sw").headline, 50.0, kTolerance);
@@ -447,12 +451,12 @@ TEST(ScorerNames, VersionsAndExtensions) {
   EXPECT_EQ(task_file_extension("udpos"), "tsv");
   EXPECT_THAT(error_of([] { task_file_extension("squad"); }),
               HasSubstr("unknown task 'squad'; supported: xnli, pawsx"));
-  EXPECT_THAT(
-      benchmark_choices(),
-      HasSubstr("xtreme (pawsx, xnli, panx, udpos, bucc2018, tatoeba, xquad, mlqa, "
-                "tydiqa), xtreme-r (xnli, panx, udpos, tatoeba, xcopa, lareqa, mewslix, "
-                "xquad, mlqa, tydiqa), udhr (udhr-article, udhr-align) or synthetic (synth-topic, "
-                "synth-align"));
+  EXPECT_THAT(benchmark_choices(),
+              HasSubstr("xtreme (pawsx, xnli, panx, udpos, bucc2018, tatoeba, xquad, mlqa, "
+                        "tydiqa), xtreme-r (xnli, panx, udpos, tatoeba, xcopa, lareqa, mewslix, "
+                        "xquad, mlqa, tydiqa), udhr (udhr-article, udhr-pairs, udhr-align) or "
+                        "synthetic (synth-topic, "
+                        "synth-align"));
 }
 
 }  // namespace

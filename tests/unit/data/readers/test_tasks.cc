@@ -128,7 +128,7 @@ TEST(TaskTable, HelpTextsListTheTable) {
   EXPECT_THAT(help, HasSubstr("xnli, pawsx, xcopa, udpos, panx, xquad, mlqa, tydiqa, tatoeba, "
                               "bucc2018: threshold chosen on the dev split, lareqa: "));
   EXPECT_THAT(help, HasSubstr("mewslix: candidates from candidate_set_entities.jsonl, "
-                              "udhr-article, udhr-align"));
+                              "udhr-article, udhr-pairs, udhr-align"));
 }
 
 }  // namespace

@@ -291,6 +291,106 @@ TEST(UdhrAlign, NeedsTheEnglishDeclarationBesideTheFile) {
               HasSubstr("no English declaration " + (dir / "eng.html")));
 }
 
+TEST(UdhrArticles, ParsesNumbersAndRangesInAscendingOrder) {
+  EXPECT_EQ(parse_udhr_articles("0,11-20"),
+            (std::vector<int64_t>{0, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}));
+  EXPECT_EQ(parse_udhr_articles(" 30 , 1-2,5-5"), (std::vector<int64_t>{1, 2, 5, 30}));
+  EXPECT_EQ(parse_udhr_articles("0-30").size(), 31u);
+  EXPECT_EQ(udhr_articles_text(parse_udhr_articles("11-20,0")), "0,11-20");
+  EXPECT_EQ(udhr_articles_text({1, 2, 5, 30}), "1-2,5,30");
+  EXPECT_EQ(udhr_articles_text({}), "");
+}
+
+TEST(UdhrArticles, RefusesWhatIsNoSelectionSayingWhatWasExpected) {
+  const std::string expected =
+      "expected article numbers from 0 (the preamble) to 30 and ranges of them, comma-separated, "
+      "e.g. 0,11-20";
+  EXPECT_EQ(error_of([] { parse_udhr_articles(" "); }), "no article named; " + expected);
+  EXPECT_EQ(error_of([] { parse_udhr_articles("1-31"); }),
+            "article 31 is past the declaration's 30; " + expected);
+  EXPECT_EQ(error_of([] { parse_udhr_articles("20-11"); }),
+            "the range '20-11' runs backwards; " + expected);
+  EXPECT_EQ(error_of([] { parse_udhr_articles("1-3,2"); }),
+            "article 2 is named twice in '1-3,2'; " + expected);
+  for (const char* bad : {"x", "-1", "1,", "1-", "1.5", "preamble"})
+    EXPECT_THAT(error_of([&] { parse_udhr_articles(bad); }),
+                HasSubstr("is neither an article number nor a range; " + expected))
+        << bad;
+}
+
+// The fixture's English paragraphs (article): a0-p1, a0-p2 (0), a1-p1 (1), a2-p1, a2-p3 (2).
+TEST(UdhrArticles, EveryTaskReadsTheSelectedArticlesAlone) {
+  ReadOptions preamble_and_2;
+  preamble_and_2.articles = {0, 2};
+  ReadSummary summary;
+  std::vector<std::string> ids;
+  for (const Example& example : read_task("udhr", fixture("eng.html"), preamble_and_2, summary))
+    ids.push_back(example.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"udhr-en-a0-p1", "udhr-en-a0-p2", "udhr-en-a2-p1",
+                                           "udhr-en-a2-p3"}));
+  EXPECT_EQ(summary.examples, 4);
+
+  ReadOptions article_2;
+  article_2.articles = {2};
+  const auto articles = read_task("udhr-article", fixture("eng.html"), article_2, summary);
+  ASSERT_EQ(articles.size(), 2u);
+  EXPECT_EQ(articles[1].id, "udhr-en-a2-p3");
+  EXPECT_EQ(articles[1].target, "2");
+
+  // Pairs over the 4 selected paragraphs only (indices among them): n/2 = 2.
+  ids.clear();
+  std::vector<std::string> targets;
+  for (const Example& pair :
+       read_task("udhr-pairs", fixture("eng.html"), preamble_and_2, summary)) {
+    ids.push_back(pair.id);
+    targets.push_back(pair.target);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"udhr-pairs-en-0-1", "udhr-pairs-en-0-2",
+                                           "udhr-pairs-en-1-3", "udhr-pairs-en-2-3",
+                                           "udhr-pairs-en-2-0", "udhr-pairs-en-3-1"}));
+  EXPECT_EQ(targets, (std::vector<std::string>{"same", "different", "different", "same",
+                                               "different", "different"}));
+
+  // udhr-align: the queries and their English candidates, both of the selected articles.
+  ReadOptions articles_1_2;
+  articles_1_2.articles = {1, 2};
+  const auto align = read_task("udhr-align", fixture("cmn_hans.html"), articles_1_2, summary);
+  ASSERT_EQ(align.size(), 2u + 3u);
+  EXPECT_EQ(align[0].id, "udhr-zh-a1-p1");
+  EXPECT_EQ(align[0].gold["gold_index"], 0);
+  EXPECT_EQ(align[1].gold["gold_index"], 1);
+  EXPECT_EQ(align[2].id, "udhr-en-a1-p1");
+  EXPECT_EQ(align[4].id, "udhr-en-a2-p3");
+  EXPECT_EQ(align[4].gold["role"], "candidate");
+}
+
+TEST(UdhrArticles, NoParagraphOfTheSelectionOrAnotherTaskIsAnError) {
+  ReadOptions article_3;
+  article_3.articles = {3, 4};
+  ReadSummary summary;
+  EXPECT_EQ(error_of([&] { read_task("udhr-pairs", fixture("eng.html"), article_3, summary); }),
+            fixture("eng.html") + ": no paragraph of the selected articles 3-4");
+  const std::string others =
+      "has no articles to select (only udhr, udhr-article, udhr-pairs, udhr-align do)";
+  EXPECT_EQ(error_of([&] { read_task("xnli", fixture("eng.html"), article_3, summary); }),
+            "task xnli " + others);
+  EXPECT_EQ(error_of([] { task_articles(task_spec("synth-topic"), "1"); }),
+            "task synth-topic " + others);
+  EXPECT_THAT(error_of([] { task_articles(task_spec("udhr-pairs"), "0-31"); }),
+              HasSubstr("article 31 is past the declaration's 30"));
+  EXPECT_EQ(task_articles(task_spec("udhr-align"), "21-30").size(), 10u);
+}
+
+TEST(UdhrPairs, EvaluatedByRankingSameAndDifferent) {
+  EXPECT_EQ(udhr_pairs_labels(), (std::vector<std::string>{"same", "different"}));
+  const Evaluation& pairs = task_evaluation("udhr-pairs");
+  EXPECT_EQ(pairs.mode, InferenceMode::kRankLabels);
+  EXPECT_EQ(pairs.label_words, udhr_pairs_labels());
+  EXPECT_EQ(pairs.languages().size(), 50u);
+  EXPECT_EQ(data_file(task_spec("udhr-pairs"), "package", "test", "sw"),
+            "package/declaration/swh.html");
+}
+
 TEST(UdhrFiles, CodeOfEachLanguage) {
   EXPECT_EQ(udhr_file_code("en"), "eng");
   EXPECT_EQ(udhr_file_code("sw"), "swh");
@@ -357,6 +457,24 @@ TEST(UdhrPackage, EveryXtremeRLanguageHasThirtyArticles) {
     EXPECT_GT(queries, unaligned);
     std::printf("%s: pairs %zu same, %zu different; align %zu queries, %zu unaligned\n",
                 std::string(file.language).c_str(), same, different, queries, unaligned);
+
+    // The demo's three disjoint selections (experiments/demo-udhr/README.md) each hold
+    // paragraphs, same-article pairs where they are trained or evaluated, and together every
+    // paragraph.
+    size_t selected = 0;
+    for (const char* articles : {"1-15", "0,16-20", "21-30"}) {
+      SCOPED_TRACE(articles);
+      ReadOptions selection;
+      selection.articles = parse_udhr_articles(articles);
+      const size_t paragraphs = read_udhr(path, selection, summary).size();
+      size_t same_pairs = 0;
+      for (const Example& pair : read_udhr_pairs(path, selection, summary))
+        same_pairs += pair.target == "same";
+      EXPECT_GT(paragraphs, 0u);
+      EXPECT_GT(same_pairs, 0u);
+      selected += paragraphs;
+    }
+    EXPECT_EQ(selected, read_udhr(path, {}, summary).size());
   }
 
   // Every other declaration parses too (its language given where it is none of the 50).
