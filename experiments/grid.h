@@ -46,6 +46,9 @@ struct EvalSettings {
   std::string data;  // XTREME download layout, absolute
   std::string split = "dev";
   std::string langs = "all";
+  // The UDHR tasks: `stilts eval --articles` as written (e.g. 21-30), the articles evaluated;
+  // empty: all.
+  std::string articles;
   int64_t max_input_len = 1024;
   int64_t batch = 16;
   int64_t layer = -1;               // retrieval tasks' encoder layer (-1: by layer_depth)

@@ -22,6 +22,7 @@ namespace {
 // What the options of stilts eval set, each field bound to its option by eval_options.
 struct EvalCommand {
   std::string checkpoint, tokenizer, task, data, languages, out, device;
+  boost::optional<std::string> articles;
   int extra_ids = 0;
   int tp = 1;
   int threads = 0;
@@ -46,6 +47,9 @@ po::options_description eval_options(EvalCommand& c) {
       "test or dev: test reads each task's labeled original where XTREME's test files have no "
       "labels (docs/TASKS.md), dev XTREME's files; a language without the split's file is "
       "skipped and counted in the summary")(
+      "articles", po::value(&c.articles),
+      "the UDHR tasks: evaluate the paragraphs of these articles alone, e.g. 21-30 (0 the "
+      "preamble, 1 to 30; default: all), those no training stage read")(
       "out", po::value(&c.out)->default_value("results/eval"),
       "results folder: <task>/<lang>.json, <task>/summary.{json,md}, predictions/, labels/")(
       "force", po::bool_switch(&c.options.force),
@@ -114,6 +118,13 @@ int evaluate(EvalCommand& c, Communicator& world) {
     throw UsageError(e.what());
   }
   experiments::EvalOptions& options = c.options;
+  if (c.articles) {
+    try {
+      options.articles = data::task_articles(data::task_spec(task), *c.articles);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--articles: ") + e.what());
+    }
+  }
   if (options.split != "test" && options.split != "dev")
     throw UsageError("--split: '" + options.split + "', expected test or dev");
   if (options.batch_size < 1) throw UsageError("--batch: must be >= 1");

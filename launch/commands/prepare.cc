@@ -15,6 +15,7 @@
 #include "data/corpus_preparation.h"
 #include "data/languages.h"
 #include "data/readers/text_file.h"
+#include "data/readers/udhr.h"
 #include "data/tasks.h"
 #include "data/tokenizer.h"
 #include "launch/commands/commands.h"
@@ -75,7 +76,7 @@ struct PrepareCommand {
   data::PreparationOptions preparation;
   std::string tokenizer;
   int extra_ids = 0;
-  boost::optional<std::string> split, language;
+  boost::optional<std::string> split, language, articles;
   std::string objective;
   int threads = 0;
   boost::optional<std::string> languages;
@@ -97,6 +98,9 @@ po::options_description prepare_options(PrepareCommand& c) {
       "split attribute of the corpus (default: from the XTREME file names, else train)")(
       "language", po::value(&c.language),
       "language of files whose names or contents do not give it")(
+      "articles", po::value(&c.articles),
+      "the UDHR tasks: only the paragraphs of these articles, e.g. 0,11-20 (0 the preamble, "
+      "1 to 30; default: all), so that tasks on disjoint articles share no text")(
       "max-input-len", po::value(&p.max_input_len)->default_value(0),
       "truncate inputs to this many tokens, eos included (0 = no limit)")(
       "max-target-len", po::value(&p.max_target_len)->default_value(0),
@@ -131,12 +135,13 @@ int run_prepare(int argc, char** argv) {
   data::PreparationOptions& preparation = command.preparation;
 
   const std::string& task = preparation.task;
-  bool reads_folders = false;
+  const data::TaskSpec* spec = nullptr;
   try {
-    reads_folders = data::task_spec(task).reads_folders;
+    spec = &data::task_spec(task);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--task: ") + e.what());
   }
+  const bool reads_folders = spec->reads_folders;
   const std::vector<std::string>& inputs = preparation.inputs;
   for (const std::string& input : inputs)
     if (!std::filesystem::is_regular_file(input) &&
@@ -161,6 +166,13 @@ int run_prepare(int argc, char** argv) {
       data::check_language(read_options.language, "--language");
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
+    }
+  }
+  if (command.articles) {
+    try {
+      read_options.articles = data::task_articles(*spec, *command.articles);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--articles: ") + e.what());
     }
   }
 
@@ -200,6 +212,8 @@ int run_prepare(int argc, char** argv) {
               static_cast<long long>(attributes.vocab_size), attributes.tokenizer_checksum.c_str());
   std::printf("  examples:  %lld from %zu file%s\n", static_cast<long long>(total), inputs.size(),
               inputs.size() == 1 ? "" : "s");
+  if (!read_options.articles.empty())
+    std::printf("  articles:  %s\n", data::udhr_articles_text(read_options.articles).c_str());
   if (summary.not_kept > 0)
     std::printf("  not kept:  %lld outside --keep-fraction %g (seed %llu)\n",
                 static_cast<long long>(summary.not_kept), preparation.keep_fraction,

@@ -55,13 +55,13 @@ std::vector<std::string> lines(const boost::optional<std::string>& given) {
 class TaskText {
  public:
   TaskText(const std::string& task, const std::vector<std::string>& inputs,
-           const std::string& model_prefix)
+           const data::ReadOptions& options, const std::string& model_prefix)
       : path_(model_prefix + ".text.tmp") {
     std::ofstream out(path_);
     if (!out) throw std::runtime_error(path_ + ": cannot write the tokenizer's training text");
     for (const std::string& input : inputs) {
       data::ReadSummary summary;
-      for (const data::Example& e : data::read_task(task, input, {}, summary))
+      for (const data::Example& e : data::read_task(task, input, options, summary))
         for (const std::string* text : {&e.input, &e.target})
           if (!text->empty()) out << one_line(*text) << '\n';
     }
@@ -87,7 +87,7 @@ class TaskText {
 int train(int argc, char** argv) {
   po::options_description o("stilts tokenizer train");
   data::TokenizerTrainOptions d;
-  boost::optional<std::string> task;
+  boost::optional<std::string> task, articles;
   o.add_options()("input", po::value(&d.inputs)->required()->composing(),
                   "training text file, one sentence per line (repeat for several); with --task, "
                   "a native task file")(
@@ -95,6 +95,9 @@ int train(int argc, char** argv) {
       "read each --input with this task's reader (as stilts prepare does) and train on the "
       "examples' texts")("model-prefix", po::value(&d.model_prefix)->required(),
                          "writes PREFIX.model, PREFIX.vocab")(
+      "articles", po::value(&articles),
+      "with --task of the UDHR: the paragraphs of these articles alone, e.g. 0-20 (0 the "
+      "preamble, 1 to 30; default: all), so that held-out articles shape no piece")(
       "vocab-size", po::value(&d.vocab_size)->required(),
       "pieces of the model, sentinels included")(
       "extra-ids", po::value(&d.num_extra_ids)->default_value(d.num_extra_ids),
@@ -113,10 +116,23 @@ int train(int argc, char** argv) {
   ParsedCommand cmd = parse_command(
       {"stilts tokenizer train --input FILE... --model-prefix P --vocab-size N"}, o, argc, argv);
   if (cmd.help) return 0;
+  data::ReadOptions read_options;
+  if (articles) {
+    if (!task)
+      throw UsageError("--articles: needs --task (a UDHR task whose paragraphs it selects)");
+    // An unknown task is --task's error, below.
+    if (const data::TaskSpec* spec = data::find_task(*task)) {
+      try {
+        read_options.articles = data::task_articles(*spec, *articles);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--articles: ") + e.what());
+      }
+    }
+  }
   std::optional<TaskText> task_text;
   if (task) {
     try {
-      task_text.emplace(*task, d.inputs, d.model_prefix);
+      task_text.emplace(*task, d.inputs, read_options, d.model_prefix);
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("--task: ") + e.what());
     }

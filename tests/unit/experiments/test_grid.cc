@@ -251,6 +251,47 @@ TEST_F(GridFiles, CorporaMayBeGlobPatternsBesideTheFileExpandedInNameOrder) {
                "corpora = c/tydiqa.h5", "corpora = c/pairs-de.h5, c/pairs-?e.h5");
 }
 
+// The UDHR tasks' articles go to their evaluation stages as --articles, checked when the grid is
+// read: target stages take [target.T], [target] or [eval], retrieval stages [eval].
+TEST_F(GridFiles, UdhrEvaluationsTakeTheirArticles) {
+  std::string grid = kGrid;
+  grid = grid.substr(0, grid.find("tasks = ")) +
+         "tasks = udhr-pairs\nretrieval = udhr-align\nseeds = 1\n" +
+         grid.substr(grid.find("runs_dir"));
+  grid = grid.substr(0, grid.find("[target.xnli]")) +
+         "[target.udhr-pairs]\ncorpora = c/pairs-en.h5\nsteps = 2\n" +
+         grid.substr(grid.find("[eval]"));
+  const std::string path = (dir_ / "udhr.ini").string();
+  // The grid with `target` added to [target.udhr-pairs] and `eval` to [eval].
+  const auto parse = [&](const std::string& target, const std::string& eval) {
+    std::string text = grid;
+    text.insert(text.find("[eval]"), target);
+    std::ofstream(path) << text + eval;
+    return parse_grid(path);
+  };
+  const auto articles_of = [](const Stage& stage) {
+    const auto at = std::find(stage.args.begin(), stage.args.end(), "--articles");
+    return at == stage.args.end() ? std::string("(none)") : *(at + 1);
+  };
+  const Plan all = expand_grid(parse("", ""));
+  EXPECT_EQ(articles_of(all.stage("eval/test-tiny-english-udhr-pairs-s1")), "(none)");
+  const Plan held_out = expand_grid(parse("", "articles = 21-30\n"));
+  EXPECT_EQ(articles_of(held_out.stage("eval/test-tiny-english-udhr-pairs-s1")), "21-30");
+  EXPECT_EQ(articles_of(held_out.stage("retrieval_eval/test-tiny-english-s1/udhr-align")), "21-30");
+  const Plan own = expand_grid(parse("articles = 0,30\n", "articles = 21-30\n"));
+  EXPECT_EQ(articles_of(own.stage("eval/test-tiny-english-udhr-pairs-s1")), "0,30");
+  EXPECT_EQ(articles_of(own.stage("retrieval_eval/test-tiny-english-s1/udhr-align")), "21-30");
+
+  EXPECT_THAT(error_of([&] { parse("", "articles = 0-31\n"); }),
+              HasSubstr(path + ": eval.articles: for task udhr-pairs: article 31 is past the "
+                               "declaration's 30"));
+  EXPECT_THAT(error_of([&] { parse("articles = 20-11\n", ""); }),
+              HasSubstr(path + ": target.udhr-pairs.articles: for task udhr-pairs: the range "
+                               "'20-11' runs backwards"));
+  expect_error("target.xnli.articles", "for task xnli: task xnli has no articles to select", "", "",
+               "[target.xnli]\narticles = 1-10\n");
+}
+
 TEST(TaskLists, UdhrAlignIsARetrievalTaskAndNoTargetTask) {
   EXPECT_THAT(retrieval_tasks(), ::testing::Contains("udhr-align"));
   EXPECT_THAT(target_tasks(), ::testing::Not(::testing::Contains("udhr-align")));
@@ -656,9 +697,9 @@ std::string copy_with_pattern_matches(const fs::path& grid, const fs::path& dir)
 }
 
 // The grids shipped with the project: each parses and expands (their data need not exist).
-TEST(ShippedGrids, EveryGridUnderScalingAndDemoParsesAndExpands) {
+TEST(ShippedGrids, EveryGridUnderScalingAndTheDemosParsesAndExpands) {
   int grids = 0;
-  for (const char* folder : {"experiments/scaling", "experiments/demo"}) {
+  for (const char* folder : {"experiments/scaling", "experiments/demo", "experiments/demo-udhr"}) {
     const fs::path dir = fs::path(STILTS_SOURCE_DIR) / folder;
     if (!fs::is_directory(dir)) continue;
     for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
