@@ -1,6 +1,7 @@
 # Two entry points for a fresh Debian 12 machine; each installs what is missing first.
 #   make test   build everything and run every test suite (ctest)
 #   make demo   build and run the embedded demo: the whole study on the UDHR, with its report
+#   make demo-udhr   build and run the UDHR miniature, its tasks on disjoint articles
 # On a machine with a GPU (README "GPU"; installs nothing):
 #   make gpu-check   build with CUDA, run the GPU tests and the kernel tests, benchmark
 BUILD ?= build
@@ -16,7 +17,7 @@ GPU_GENERATOR := $(if $(shell command -v ninja),-G Ninja,)
 GPU_CONFIGURE = cmake -S . -B $(GPU_BUILD) $(GPU_GENERATOR) -DSTILTS_CUDA=ON $(GPU_CMAKE_FLAGS) \
   $(if $(GOOGLETEST),-DSTILTS_GOOGLETEST_SOURCE=$(abspath $(GOOGLETEST)),)
 
-.PHONY: deps build test demo gpu-check format clean
+.PHONY: deps build test demo demo-udhr demo-build gpu-check format clean
 
 deps:
 	@launch/install_deps.sh
@@ -28,14 +29,21 @@ build: deps
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The whole study on the UDHR (experiments/demo/README.md), in runs/demo; rerunning it resumes.
-# The demo runs on the CPU, so it builds the stilts program alone in its own folder, without the
-# CUDA backend and without the tests and benchmarks `make test` needs.
+# The demos run on the CPU, so they build the stilts program alone in their own folder, without
+# the CUDA backend and without the tests and benchmarks `make test` needs.
 DEMO_BUILD ?= build-demo
-demo: deps
+demo-build: deps
 	@cmake -S . -B $(DEMO_BUILD) -G Ninja -DSTILTS_CUDA=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(DEMO_BUILD) -j $(JOBS) --target stilts
+
+# The whole study on the UDHR (experiments/demo/README.md), in runs/demo; rerunning it resumes.
+demo: demo-build
 	@experiments/demo/run.sh --stilts $(DEMO_BUILD)/launch/stilts --work runs/demo
+
+# The UDHR miniature (experiments/demo-udhr/README.md): the study with its tasks on disjoint
+# articles, nothing evaluated trained on, in runs/demo-udhr; rerunning it resumes.
+demo-udhr: demo-build
+	@experiments/demo-udhr/run.sh --stilts $(DEMO_BUILD)/launch/stilts --work runs/demo-udhr
 
 # The full build when its packages are installed, else the minimal one (CUDA toolkit only).
 gpu-check:
