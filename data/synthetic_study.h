@@ -18,12 +18,13 @@
 // names: digits and a set of personal names.
 //
 // A sentence has a subject and an object noun phrase, each noun from one of four topics (animal,
-// food, tool, place) and never of the same topic, a verb, optionally an adjective per noun, and
-// optionally an anchor phrase (a number, or "with <name>"). The tasks:
+// food, tool, place; drawn apart, so they share it a quarter of the time), a verb, optionally an
+// adjective per noun, and optionally an anchor phrase (a number, or "with <name>"). The tasks:
 //   text    monolingual sentences per language, drawn independently (no parallel text), in
 //           documents of 8 sentences a line: the span-corruption pretraining corpus
 //   topic   the target task: the subject's topic, one of the four label words; trained in
-//           English, tested zero-shot in every language (the same test sentences translated)
+//           English, tested zero-shot in every language (the same test sentences translated,
+//           balanced over the four topics)
 //   object  the intermediate task: the object's topic. Its translations teach, in the mix
 //           languages, the mapping of nouns to topics that the target needs
 //   object-shuffled  the same examples with labels drawn at random (the same label for an
