@@ -164,17 +164,17 @@ class TaskRuns {
           for (auto& lang : run) lang = &summaries[next++];
     }
 
-    // The statistic of one draw: seed counts per cell, languages per group, example weights per
-    // language (empty: uniform, or summaries).
+    // The statistic of one draw: seed counts per cell, example weights per language (empty:
+    // uniform, or summaries); `languages` of each group (fixed: see checks.h).
     const auto statistic = [&](const std::vector<std::vector<int64_t>>& seed_counts,
-                               const std::vector<std::vector<size_t>>& drawn,
+                               const std::vector<std::vector<size_t>>& drawn_languages,
                                const std::vector<std::vector<double>>& weights) {
       double total = 0.0;
       for (size_t t = 0; t < contrast.terms.size(); ++t) {
         const size_t c = term_cell[t];
         const Term& term = contrast.terms[t];
         double group_sum = 0.0;
-        for (const size_t l : drawn[term.group]) {
+        for (const size_t l : drawn_languages[term.group]) {
           double seed_sum = 0.0;
           for (size_t k = 0; k < scores[c].size(); ++k) {
             if (seed_counts[c][k] == 0) continue;
@@ -190,7 +190,7 @@ class TaskRuns {
           }
           group_sum += seed_sum / static_cast<double>(scores[c].size());
         }
-        total += term.weight * group_sum / static_cast<double>(drawn[term.group].size());
+        total += term.weight * group_sum / static_cast<double>(drawn_languages[term.group].size());
       }
       return total;
     };
@@ -210,15 +210,12 @@ class TaskRuns {
     std::vector<double> resampled;
     resampled.reserve(static_cast<size_t>(options.resamples));
     std::vector<std::vector<int64_t>> seed_counts = all_seeds;
-    std::vector<std::vector<size_t>> drawn = group_languages;
     std::vector<std::vector<double>> weights(languages.size());
     for (int64_t b = 0; b < options.resamples; ++b) {
       for (auto& counts : seed_counts) {
         std::fill(counts.begin(), counts.end(), 0);
         for (size_t k = 0; k < counts.size(); ++k) ++counts[draw(counts.size())];
       }
-      for (size_t g = 0; g < drawn.size(); ++g)
-        for (size_t& l : drawn[g]) l = group_languages[g][draw(group_languages[g].size())];
       if (per_example)
         for (size_t l = 0; l < languages.size(); ++l) {
           if (draws_with[l] != l) {
@@ -229,7 +226,7 @@ class TaskRuns {
           const double unit = 1.0 / static_cast<double>(example_count[l]);
           for (size_t i = 0; i < example_count[l]; ++i) weights[l][draw(example_count[l])] += unit;
         }
-      resampled.push_back(statistic(seed_counts, drawn, weights));
+      resampled.push_back(statistic(seed_counts, group_languages, weights));
     }
     result.estimate.ci = percentile_interval(std::move(resampled), options);
     return result;

@@ -23,12 +23,15 @@
 //
 // Every estimate is a linear contrast of cell means (a cell: a model and a regime; its mean over
 // seeds, then over a group's languages with equal weight, then over each language's examples),
-// with a percentile interval from the hierarchical paired bootstrap of interaction.h: per
+// with a percentile interval from the paired bootstrap of interaction.h but for one level: per
 // resample, seeds within each cell (a contrast's terms on one cell share the draw, so the
-// identity check pairs each run with itself), each group's languages once for every cell, and
-// each language's test examples once for every cell (the examples are the same sentences in
-// every run), one draw for all the languages whose examples have the same ids (translations of
-// one test set, which keep their original's ids: the same sentences). Per-example scores are used
+// identity check pairs each run with itself) and each language's test examples once for every
+// cell (the examples are the same sentences in every run), one draw for all the languages whose
+// examples have the same ids (translations of one test set, which keep their original's ids:
+// the same sentences). The languages are not resampled: a check is about the study's own
+// languages (the two of its mix, say), a fixed set, not a sample of the family they stand for as
+// in interaction.h; resampling two languages would make the interval the range between them.
+// Per-example scores are used
 // when every run has them for every language involved; otherwise seeds and languages are resampled
 // and the check says "summaries only".
 #pragma once
