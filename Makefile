@@ -1,6 +1,7 @@
 # Two entry points for a fresh Debian 12 machine; each installs what is missing first.
 #   make test   build everything and run every test suite (ctest)
-#   make demo   build and run the embedded demo: the whole study on the UDHR, with its report
+#   make demo   build and run the embedded demo: a controlled study on synthetic languages, its
+#               checks (PASS/FAIL) at the top of its report; make demo-full: three larger sizes
 #   make demo-udhr   build and run the UDHR miniature, its tasks on disjoint articles
 # On a machine with a GPU (README "GPU"; installs nothing):
 #   make gpu-check   build with CUDA, run the GPU tests and the kernel tests, benchmark
@@ -17,7 +18,7 @@ GPU_GENERATOR := $(if $(shell command -v ninja),-G Ninja,)
 GPU_CONFIGURE = cmake -S . -B $(GPU_BUILD) $(GPU_GENERATOR) -DSTILTS_CUDA=ON $(GPU_CMAKE_FLAGS) \
   $(if $(GOOGLETEST),-DSTILTS_GOOGLETEST_SOURCE=$(abspath $(GOOGLETEST)),)
 
-.PHONY: deps build test demo demo-udhr demo-build gpu-check format clean
+.PHONY: deps build test demo demo-full demo-udhr demo-build gpu-check format clean
 
 deps:
 	@launch/install_deps.sh
@@ -36,9 +37,15 @@ demo-build: deps
 	@cmake -S . -B $(DEMO_BUILD) -G Ninja -DSTILTS_CUDA=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(DEMO_BUILD) -j $(JOBS) --target stilts
 
-# The whole study on the UDHR (experiments/demo/README.md), in runs/demo; rerunning it resumes.
+# The controlled study on synthetic languages (experiments/demo/README.md), in runs/demo: two
+# sizes, its checks at the top of the report; rerunning it resumes (and then only reports).
 demo: demo-build
 	@experiments/demo/run.sh --stilts $(DEMO_BUILD)/launch/stilts --work runs/demo
+
+# The same study on the three larger demo sizes, with regime none (about an hour on 2 cores).
+demo-full: demo-build
+	@experiments/demo/run.sh --stilts $(DEMO_BUILD)/launch/stilts --work runs/demo-full \
+	  --models "demo-small, demo-base, demo-large" --regimes "none, english, multilingual, shuffled"
 
 # The UDHR miniature (experiments/demo-udhr/README.md): the study with its tasks on disjoint
 # articles, nothing evaluated trained on, in runs/demo-udhr; rerunning it resumes.

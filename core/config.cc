@@ -33,9 +33,11 @@ const std::map<std::string, ModelConfig>& presets() {
              make("test-tiny", 320, 64, 64, 96, 3, 2),
              // For learning tests: still inner (4*32) != d_model (96), vocabulary of 256.
              make("test-small", 256, 96, 32, 192, 4, 2),
-             // The embedded demo's three sizes (experiments/demo): mT5's shape scaled down so
-             // that pretraining, intermediate and target training of all three fit minutes on
-             // two CPU cores; the vocabulary is the demo tokenizer's (train --vocab-size).
+             // The embedded demos' sizes (experiments/demo): mT5's shape scaled down so that
+             // pretraining, intermediate and target training fit minutes on two CPU cores; the
+             // vocabulary is the demo tokenizer's (train --vocab-size). `make demo` trains
+             // demo-tiny and demo-small, `make demo-full` the three larger ones.
+             make("demo-tiny", 2048, 32, 8, 64, 4, 2),
              make("demo-small", 2048, 64, 16, 128, 4, 2),
              make("demo-base", 2048, 96, 24, 192, 4, 3),
              make("demo-large", 2048, 128, 32, 256, 4, 4),

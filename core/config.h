@@ -39,8 +39,8 @@ struct ModelConfig {
 
 // "mt5-small" ... "mt5-xxl" with the T5X sizes, plus "test-tiny" and "test-small": small
 // presets that keep every structural feature (inner width != d_model, 2+ layers per stack,
-// 3+ heads, a vocabulary of a few hundred), and "demo-small", "demo-base", "demo-large": the
-// embedded demo's sizes (experiments/demo).
+// 3+ heads, a vocabulary of a few hundred), and "demo-tiny", "demo-small", "demo-base",
+// "demo-large": the embedded demos' sizes (experiments/demo).
 ModelConfig model_preset(const std::string& name);
 std::vector<std::string> model_preset_names();
 

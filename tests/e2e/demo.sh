@@ -1,120 +1,122 @@
-# The embedded demo cut down (roadmap 6's proof): experiments/demo/run.sh on a package of two
-# declarations (English and Swahili, made from the fixtures) with tests/e2e/demo_grid.ini: the test
-# presets, one seed, every training stage on two ranks under mpirun, the first one killed once
-# and resumed; then the checks that every stage's checkpoint, every language's results and the
-# plots exist, and that a second invocation does no work.
+# The embedded demo cut down (Roadmap 9's proof): experiments/demo/run.sh with its own grid on a
+# smaller synthetic study (smaller test sets) and one size, demo-tiny: every regime, two seeds.
+# Then: the report's checks are computed from the run's own results (each point estimate
+# recomputed here from the per-example files, each verdict from its interval and rule); a planted
+# broken evaluation (the test labels shuffled, so every prediction is scored against another
+# example's label) turns the checks to FAIL; a second invocation does no work.
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-FIXTURES=$ROOT/tests/unit/data/udhr/fixtures
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-[ -z "${MPIRUN:-}" ] || export PATH="$(dirname "$MPIRUN"):$PATH"
-
-# A package of two declarations in the package's HTML, English and Swahili, with the preamble
-# and 30 articles of one to three paragraphs (the fixtures are too short to pair paragraphs):
-# each paragraph draws its words from its language's fixture, seeded by its article and number,
-# so the two are aligned paragraph by paragraph as the real translations are.
-mkdir -p "$WORK/package/declaration"
-$PY - "$FIXTURES" "$WORK/package/declaration" <<'EOF'
-import random, re, sys
-fixtures, out = sys.argv[1:]
-for code, fixture in (("eng", "eng.html"), ("swh", "swh_plain.html")):
-    text = re.sub(r"<[^>]+>", " ", open(f"{fixtures}/{fixture}", encoding="utf-8").read())
-    words = sorted(set(w for w in re.findall(r"\w+", text) if len(w) > 2))
-    def paragraphs(article):
-        count = 1 + article % 3
-        return "".join("<p>" + " ".join(random.Random(article * 10 + p).choice(words)
-                                         for _ in range(12)) + "</p>" for p in range(count))
-    body = "<header><h2>Preamble</h2>" + paragraphs(0) + "</header>" + "".join(
-        f'<article data-number="{a}"><h2>{a}</h2>{paragraphs(a)}</article>' for a in range(1, 31))
-    with open(f"{out}/{code}.html", "w", encoding="utf-8") as f:
-        f.write(f'<html data-code="{code}" data-iso6393="{code}"><body><h1>UDHR</h1>{body}</body></html>\n')
-EOF
 DEMO=$WORK/demo
-demo() {
-  bash "$ROOT/experiments/demo/run.sh" --stilts "$STILTS" --work "$DEMO" --package "$WORK/package" \
-    --grid "$ROOT/tests/e2e/demo_grid.ini" --languages "en sw" --vocab-size 400
-}
 RUNS=$DEMO/runs
-
-# An interrupted stage resumes from its latest checkpoint: rank 1 of the first training stage is
-# killed at the start of step 4 (after the step-2 checkpoint), which stops the grid with that
-# stage started; the next invocation resumes it at step 2 and goes on.
-STILTS_INJECT_FAULT="rank=1,step=4,kind=kill" demo >"$WORK/killed.txt" 2>&1 &&
-  fail "the demo went on past a killed rank: $(cat "$WORK/killed.txt")"
-grep -q "stage pretrain/test-tiny failed" "$WORK/killed.txt" ||
-  fail "no failed stage named: $(cat "$WORK/killed.txt")"
-$PY - "$RUNS/manifest.json" <<'EOF' || fail "the killed stage is not recorded as started only"
-import json, sys
-stages = json.load(open(sys.argv[1]))["stages"]
-assert list(stages) == ["pretrain/test-tiny"], list(stages)
-assert stages["pretrain/test-tiny"]["started"] and not stages["pretrain/test-tiny"]["finished"]
-EOF
-[ -d "$RUNS/shared/pretrain/test-tiny/step-00000002" ] || fail "no step-2 checkpoint to resume from"
+SYNTH="--target-dev 200 --target-test 600 --align-sentences 200"
+demo() {
+  bash "$ROOT/experiments/demo/run.sh" --stilts "$STILTS" --work "$DEMO" --models demo-tiny \
+    --synth "$SYNTH"
+}
 demo >"$WORK/first.txt" 2>&1 || { cat "$WORK/first.txt"; fail "the demo failed"; }
-grep -q "resuming .*step-00000002 at step 2" "$RUNS/logs/pretrain__test-tiny.log" ||
-  fail "the rerun did not resume the killed stage: $(cat "$RUNS/logs/pretrain__test-tiny.log")"
-
-# Every stage finished, and each training stage left a complete checkpoint behind `latest`.
-$PY - "$RUNS" <<'EOF' || fail "the manifest or a stage's output is incomplete"
-import json, os, sys
-runs = sys.argv[1]
-stages = json.load(open(os.path.join(runs, "manifest.json")))["stages"]
-kinds = {}
-for sid, s in stages.items():
-    assert s["finished"], f"{sid} did not finish"
-    kinds[s["kind"]] = kinds.get(s["kind"], 0) + 1
-    if s["kind"] in ("pretrain", "intermediate", "target"):
-        step = os.path.join(s["output"], open(os.path.join(s["output"], "latest")).read().strip())
-        names = os.listdir(step)
-        for want in ("layout.json", "trainer.json", "config.json", "model-tp00-of-01.h5"):
-            assert want in names, f"{sid}: {step} lacks {want}: {names}"
-# 2 models; pretraining per model, intermediate per model x 2 regimes, target and eval per run
-# (2 models x 3 regimes), retrieval per pretraining or intermediate checkpoint.
-want = {"pretrain": 2, "intermediate": 4, "target": 6, "eval": 6, "retrieval_eval": 6}
-assert kinds == want, kinds
-EOF
-
-# Every language's results under every run, the retrieval results linked in, and the report.
-for run in test-tiny test-small; do
-  for regime in none english multilingual; do
-    eval_dir=$RUNS/$run-$regime-udhr-article-s1/eval
-    for f in udhr-article/en.json udhr-article/sw.json udhr-article/summary.json \
-      udhr-align/sw.json udhr-align/summary.json; do
-      [ -f "$eval_dir/$f" ] || fail "$eval_dir/$f is missing"
-    done
-    [ -L "$eval_dir/udhr-align" ] || fail "$eval_dir/udhr-align is no link to the shared result"
-  done
+sed -n '/^## Checks/,/^Runs from/p' "$RUNS/report/report.md"
+grep -q "Each stage learned its task" "$RUNS/report/report.md" ||
+  fail "the report does not give each stage's English dev accuracy"
+for f in report.md report.html report.csv transfer.csv; do
+  [ -s "$RUNS/report/$f" ] || fail "report/$f is missing"
 done
-for f in report.md report.csv; do [ -s "$RUNS/report/$f" ] || fail "report/$f is missing"; done
-pngs=$(ls "$RUNS/report/plots/"*.png | wc -l)
-svgs=$(ls "$RUNS/report/plots/"*.svg | wc -l)
-[ "$pngs" -ge 2 ] && [ "$pngs" -eq "$svgs" ] || fail "plots: $pngs PNG and $svgs SVG files"
-grep -q "udhr-article" "$RUNS/report/report.md" || fail "the report has no udhr-article table"
-grep -q "Small-model numbers" "$RUNS/report/report.md" || fail "the report does not say its numbers are small-model numbers"
-grep -q "Niger-Congo" "$RUNS/report/report.md" || fail "the report has no row for Swahili's family"
-# The study's quantity: ML - EN per size and its interaction across the two sizes, with the
-# one-language family flagged and Swahili (in the multilingual mix) reported as seen.
-grep -q "ML − EN across model sizes" "$RUNS/report/report.md" ||
-  fail "the report has no ML - EN table across sizes"
-grep -q "| interaction | slope | resampled |" "$RUNS/report/report.md" ||
-  fail "the ML - EN table has no interaction column"
-grep -q "1 ⚠ one language (sw)" "$RUNS/report/report.md" ||
-  fail "the one-language family is not flagged"
-grep -q "| seen (in the multilingual mix) | 1" "$RUNS/report/report.md" ||
-  fail "Swahili is not reported as seen in the multilingual mix"
-grep -q "interaction" "$RUNS/report/transfer.csv" || fail "transfer.csv has no interaction line"
-grep -Eq "(shared|logs): no run.json" "$RUNS/report/report.md" &&
-  fail "the report lists stilts experiment's own folders as runs left out"
 
-# A second invocation does no work: no stage runs, and no corpus, checkpoint or result changes
-# (the report is written again, and run.sh copies the grid beside the data each time).
+# checks_agree REPORT RUNS: every check line of REPORT is recomputed from the per-example files
+# under RUNS (the mean over seeds, then over the group's languages, then over examples, of each
+# regime; the study's languages from the synthetic table: aa and ba in the mix, ab and bb held
+# out, ei English's identity), and its verdict must follow from its interval and rule. Prints
+# "check model verdict" per line.
+checks_agree() {
+  $PY - "$1" "$2" <<'PYEOF'
+import csv, glob, json, os, re, sys
+report, runs = sys.argv[1:]
+cells = {}
+for path in glob.glob(os.path.join(runs, "*", "run.json")):
+    run = json.load(open(path))
+    folder = os.path.join(os.path.dirname(path), "eval", run["task"])
+    scores = {}
+    for f in glob.glob(os.path.join(folder, "*.examples.tsv")):
+        rows = list(csv.DictReader(open(f), delimiter="\t"))
+        scores[os.path.basename(f).split(".")[0]] = sum(float(r["score"]) for r in rows) / len(rows)
+    cells.setdefault((run["model"], run["regime"]), []).append(scores)
+def mean(xs): return sum(xs) / len(xs)
+def cell(model, regime, langs):
+    return mean([mean([s[l] for l in langs]) for s in cells[(model, regime)]])
+def d(model, regime, langs): return cell(model, regime, langs) - cell(model, "english", langs)
+mix, held = ["aa", "ba"], ["ab", "bb"]
+text = open(report).read().split("## Checks")[1].split("\nRuns from")[0]
+lines = re.findall(r"^- (PASS|\*\*FAIL\*\*) ([a-z -]+), synth-topic, ([a-z-]+): .* = "
+                   r"([+-][0-9.]+) \[([+-][0-9.]+), ([+-][0-9.]+)\]", text, re.M)
+assert len(lines) == 4, f"expected the 4 checks of demo-tiny, got {len(lines)}:\n{text}"
+for verdict, check, model, value, low, high in lines:
+    value, low, high = float(value), float(low), float(high)
+    if check == "positive control":
+        want, passes = d(model, "multilingual", mix), low > 0
+    elif check == "negative control":
+        want, passes = d(model, "shuffled", mix), low <= 0
+    elif check == "identity":
+        regimes = [r for (m, r) in cells if m == model]
+        want = mean([cell(model, r, ["ei"]) - cell(model, r, ["en"]) for r in regimes])
+        passes = low >= -2 and high <= 2
+    elif check == "held-out":
+        want, passes = d(model, "multilingual", mix) - d(model, "multilingual", held), low > 0
+    else:
+        raise AssertionError(f"unknown check {check}")
+    assert abs(want - value) < 0.006, f"{check} {model}: the report says {value}, the files {want}"
+    assert low <= value <= high, f"{check} {model}: {value} outside [{low}, {high}]"
+    assert (verdict == "PASS") == passes, f"{check} {model}: {verdict} but [{low}, {high}]"
+    print(check, model, "PASS" if passes else "FAIL")
+PYEOF
+}
+checks_agree "$RUNS/report/report.md" "$RUNS" >"$WORK/verdicts.txt" ||
+  fail "the checks do not follow from the runs' results"
+cat "$WORK/verdicts.txt"
+# The controlled study at this size already shows its effect: the multilingual mix's languages
+# gain, and more than the held-out ones (what a broken evaluation must turn to FAIL below).
+for check in "positive control" "held-out"; do
+  grep -q "^$check demo-tiny PASS" "$WORK/verdicts.txt" ||
+    fail "the cut-down study does not pass its $check check (experiments/demo/grid.ini)"
+done
+
+# A broken evaluation: the study's test labels shuffled within each language, each language
+# apart, and every run's target checkpoint evaluated again on them (stilts eval, as the grid
+# runs it), into a copy of the runs folder.
+BROKEN=$WORK/broken
+cp -r "$DEMO/study" "$BROKEN-study"
+$PY - "$BROKEN-study/topic" <<'PYEOF'
+import glob, random, sys
+for path in sorted(glob.glob(sys.argv[1] + "/test-*.tsv")):
+    rows = [line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8")]
+    labels = [r[2] for r in rows]
+    random.Random(path.rsplit("-", 1)[1]).shuffle(labels)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(f"{r[0]}\t{r[1]}\t{label}\n" for r, label in zip(rows, labels))
+PYEOF
+for run in "$RUNS"/*/run.json; do
+  dir=$(dirname "$run") && id=$(basename "$dir")
+  mkdir -p "$BROKEN/$id" && cp "$run" "$BROKEN/$id/"
+  "$STILTS" eval --checkpoint "$dir/target" --tokenizer "$DEMO/data/study.model" \
+    --task synth-topic --data "$BROKEN-study" --split test --langs all \
+    --languages "$DEMO/study/languages.tsv" --batch 128 --out "$BROKEN/$id/eval" \
+    >"$WORK/broken-eval.txt" 2>&1 || { cat "$WORK/broken-eval.txt"; fail "eval on broken labels"; }
+done
+"$STILTS" report "$BROKEN" --languages "$DEMO/study/languages.tsv" --checks \
+  --identity-language ei >"$WORK/broken-report.txt" 2>&1 ||
+  { cat "$WORK/broken-report.txt"; fail "the report of the broken evaluation failed"; }
+sed -n '/^## Checks/,/^Runs from/p' "$BROKEN/report/report.md"
+checks_agree "$BROKEN/report/report.md" "$BROKEN" >"$WORK/broken-verdicts.txt" ||
+  fail "the broken evaluation's checks do not follow from its results"
+for check in "positive control" "held-out"; do
+  grep -q "^$check demo-tiny FAIL" "$WORK/broken-verdicts.txt" ||
+    fail "the broken evaluation passes the $check check"
+done
+grep -q "checks: [0-9]* PASS, [1-9][0-9]* FAIL" "$WORK/broken-report.txt" ||
+  fail "stilts report does not count the failed checks: $(cat "$WORK/broken-report.txt")"
+
+# A second invocation does no work: no stage runs again.
 cp "$RUNS/manifest.json" "$WORK/manifest-before.json"
-sleep 1
 demo >"$WORK/second.txt" 2>&1 || { cat "$WORK/second.txt"; fail "the second demo run failed"; }
-grep -q "nothing to do: all 24 stages of grid demo-test have finished" "$WORK/second.txt" ||
+grep -q "nothing to do: all 25 stages of grid demo have finished" "$WORK/second.txt" ||
   fail "the second run did work: $(cat "$WORK/second.txt")"
 cmp -s "$RUNS/manifest.json" "$WORK/manifest-before.json" || fail "the second run changed the manifest"
-changed=$(cd "$DEMO" && find . -path ./runs/report -prune -o -type f -newer "$WORK/manifest-before.json" \
-  ! -name grid.ini -print)
-[ -z "$changed" ] || fail "the second run rewrote: $changed"
-echo "ok: the cut-down demo grid ran, reported, and a second invocation did nothing"
+echo "ok: the cut-down controlled study ran; its checks follow from its results, and a broken evaluation fails them"
