@@ -886,7 +886,6 @@ std::string report_markdown(const Report& report) {
   std::ostringstream md;
   md << "# stilts report\n\n";
   for (const std::string& note : o.notes) md << note << "\n\n";
-  if (report.checks) md << checks_markdown(*report.checks);
   md << "Runs from `" << report.loaded.runs_dir << "`: " << report.loaded.runs.size()
      << " run(s) with results.\n\n";
   md << "| target task | model | regime | seeds | runs |\n|---|---|---|---|---|\n";
@@ -914,6 +913,9 @@ std::string report_markdown(const Report& report) {
     md << "\nLeft out:\n\n";
     for (const std::string& note : report.loaded.notes) md << "- " << note << "\n";
   }
+  // After the runs they are computed from, and a section of their own up to the method (the
+  // HTML page lifts it to the top).
+  if (report.checks) md << "\n" << checks_markdown(*report.checks);
   md << "\n## Method\n\n"
      << "Scores are each task's headline metric x100, from `eval/<task>/summary.json`. A run's "
         "family score is the mean over that family's languages in the run (`all`: over all its "
@@ -943,6 +945,12 @@ std::string report_markdown(const Report& report) {
   if (!report.intermediate_tasks.empty())
     md << "Intermediate tasks (from the corpora in run.json): "
        << join(report.intermediate_tasks, ", ") << ".\n\n";
+  if (report.checks)
+    md << "Checks (experiments/checks.h): each is a difference of cell means (a model and a "
+          "regime, over seeds, then the named languages with equal weight, then examples), with a "
+          "percentile interval resampling the seeds of each cell and the test examples, paired "
+          "across cells and across languages that share their test sentences; the named "
+          "languages are fixed, not resampled.\n\n";
   md << "## Caveats\n\n"
      << "- A bootstrap over few seeds can only recombine those seeds: with fewer than about five "
         "the intervals understate the uncertainty; read them as descriptive.\n"

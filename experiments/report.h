@@ -69,8 +69,8 @@ struct ReportOptions {
   // Paragraphs the report opens with: what its readers must know about the runs (the demo says
   // that its numbers are small-model numbers).
   std::vector<std::string> notes;
-  // A controlled study's checks (checks.h), at the top of the report; identity_language may be
-  // empty (no identity check).
+  // A controlled study's checks (checks.h), after the list of runs (report.html shows them
+  // first); identity_language may be empty (no identity check).
   bool checks = false;
   std::string identity_language;
 };

@@ -14,7 +14,7 @@ demo() {
     --synth "$SYNTH"
 }
 demo >"$WORK/first.txt" 2>&1 || { cat "$WORK/first.txt"; fail "the demo failed"; }
-sed -n '/^## Checks/,/^Runs from/p' "$RUNS/report/report.md"
+sed -n '/^## Checks/,/^## Method/p' "$RUNS/report/report.md"
 grep -q "Each stage learned its task" "$RUNS/report/report.md" ||
   fail "the report does not give each stage's English dev accuracy"
 for f in report.md report.html report.csv transfer.csv; do
@@ -44,7 +44,7 @@ def cell(model, regime, langs):
     return mean([mean([s[l] for l in langs]) for s in cells[(model, regime)]])
 def d(model, regime, langs): return cell(model, regime, langs) - cell(model, "english", langs)
 mix, held = ["aa", "ba"], ["ab", "bb"]
-text = open(report).read().split("## Checks")[1].split("\nRuns from")[0]
+text = open(report).read().split("## Checks")[1].split("\n## Method")[0]
 lines = re.findall(r"^- (PASS|\*\*FAIL\*\*) ([a-z -]+), synth-topic, ([a-z-]+): .* = "
                    r"([+-][0-9.]+) \[([+-][0-9.]+), ([+-][0-9.]+)\]", text, re.M)
 assert len(lines) == 4, f"expected the 4 checks of demo-tiny, got {len(lines)}:\n{text}"
@@ -103,7 +103,7 @@ done
 "$STILTS" report "$BROKEN" --languages "$DEMO/study/languages.tsv" --checks \
   --identity-language ei >"$WORK/broken-report.txt" 2>&1 ||
   { cat "$WORK/broken-report.txt"; fail "the report of the broken evaluation failed"; }
-sed -n '/^## Checks/,/^Runs from/p' "$BROKEN/report/report.md"
+sed -n '/^## Checks/,/^## Method/p' "$BROKEN/report/report.md"
 checks_agree "$BROKEN/report/report.md" "$BROKEN" >"$WORK/broken-verdicts.txt" ||
   fail "the broken evaluation's checks do not follow from its results"
 for check in "positive control" "held-out"; do

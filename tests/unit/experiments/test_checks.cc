@@ -242,5 +242,19 @@ TEST_F(Checks, WhatIsMissingIsNamedNotGuessed) {
   EXPECT_THAT(error_of([&] { compute_checks(runs, study_of(runs), bad); }), HasSubstr("resamples"));
 }
 
+TEST_F(Checks, TheReportRefusesChecksWithoutTheMixItsRunsWereTrainedOn) {
+  // run.json without intermediate_corpora: the report cannot tell the mix from the held-out
+  // languages, and says so rather than guessing.
+  ReportOptions options;
+  options.baseline = "english";
+  options.checks = true;
+  options.identity_language = "ei";
+  EXPECT_THAT(error_of([&] {
+                build_report({"runs", simulate(designed_accuracy), {}}, options);
+              }),
+              HasSubstr("checks: the runs do not say which languages the multilingual regime "
+                        "was trained on"));
+}
+
 }  // namespace
 }  // namespace stilts::experiments
