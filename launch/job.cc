@@ -1,6 +1,5 @@
 #include "launch/job.h"
 
-#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <stdexcept>
@@ -9,6 +8,7 @@
 #include "kernels/device.h"
 #include "launch/options.h"
 #include "parallel/failure.h"
+#include "parallel/gpu_binding.h"
 #include "parallel/mpi_communicator.h"
 #include "parallel/self_communicator.h"
 
@@ -39,27 +39,17 @@ int run_as_job_rank(const std::function<int(Communicator& world)>& command) {
 #if STILTS_HAS_CUDA
 namespace {
 
-int node_local_rank() {
-  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"})
-    if (const char* value = std::getenv(name)) return std::atoi(value);
-  return 0;
-}
-
 // Before anything touches the GPU: the first CUDA call on a thread creates a context on the
 // current device, which must already be this rank's.
 void bind_local_gpu() {
-  const int local_rank = node_local_rank();
   int gpus = 0;
   // No device at all: cuda_available() says why.
   if (cudaGetDeviceCount(&gpus) != cudaSuccess || gpus == 0) return;
-  // Not a UsageError: only some ranks raise it, and abort_job ends the others.
-  if (local_rank >= gpus)
-    throw std::runtime_error("--device cuda: node-local rank " + std::to_string(local_rank) +
-                             " has no GPU of its own (this node has " + std::to_string(gpus) +
-                             "); start at most one rank per GPU");
-  const cudaError_t status = cudaSetDevice(local_rank);
+  // Not a UsageError: only some ranks may raise it, and abort_job ends the others.
+  const int gpu = gpu_of_rank(gpu_placement_from_environment(gpus));
+  const cudaError_t status = cudaSetDevice(gpu);
   if (status != cudaSuccess)
-    throw std::runtime_error("cudaSetDevice(" + std::to_string(local_rank) +
+    throw std::runtime_error("cudaSetDevice(" + std::to_string(gpu) +
                              ") failed: " + cudaGetErrorString(status));
 }
 

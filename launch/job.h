@@ -20,9 +20,9 @@ namespace stilts::launch {
 int run_as_job_rank(const std::function<int(Communicator& world)>& command);
 
 // --device: cpu, or cuda where this build has the CUDA backend and the machine a GPU (else a
-// UsageError saying why). With cuda this process is bound to the GPU of its node-local rank
-// (OMPI_COMM_WORLD_LOCAL_RANK or MPI_LOCALRANKID; 0 outside mpirun) before anything allocates
-// device memory, one rank per GPU.
+// UsageError saying why). With cuda this process is bound to its GPU before anything allocates
+// device memory, one rank per GPU: the one of its node-local rank, or the one GPU a launcher
+// gave it through CUDA_VISIBLE_DEVICES (parallel/gpu_binding.h).
 Device select_device(const std::string& name);
 
 // The job's world for collectives on `device` (collective over world): on the CPU a copy of
