@@ -435,7 +435,8 @@ Grid parse_grid(const std::string& path) {
     v.fail("grid.regimes", "missing (required: " + intermediate_regime_list() + ")");
   for (const std::string& regime : g.regimes)
     if (!is_intermediate_regime(regime))
-      v.fail("grid.regimes", "'" + regime + "' is no regime; expected " + intermediate_regime_list());
+      v.fail("grid.regimes",
+             "'" + regime + "' is no regime; expected " + intermediate_regime_list());
   g.tasks = v.list("grid.tasks");
   if (g.tasks.empty()) v.fail("grid.tasks", "missing (required: target tasks)");
   const std::vector<std::string> targets = target_tasks();

@@ -153,7 +153,8 @@ TEST_F(GridFiles, EveryRefusalNamesTheFileTheKeyAndWhatWasExpected) {
   expect_error("grid.models", "'test-tiny' is listed twice", "test-tiny, test-small",
                "test-tiny, test-tiny");
   expect_error("grid.models", "without empty items", "test-tiny, test-small", "test-tiny,,x");
-  expect_error("grid.regimes", "'german' is no regime; expected none, english, multilingual, shuffled, mlm",
+  expect_error("grid.regimes",
+               "'german' is no regime; expected none, english, multilingual, shuffled, mlm",
                "none, english, multilingual", "none, german");
   expect_error("grid.tasks", "'tatoeba' is no target task", "tasks = xnli, xquad",
                "tasks = tatoeba");
