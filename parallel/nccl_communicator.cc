@@ -103,9 +103,18 @@ NcclCommunicator::Stream::Stream() {
   check_cuda(cudaEventCreateWithFlags(&compute_done, cudaEventDisableTiming), "cudaEventCreate");
   check_cuda(cudaEventCreateWithFlags(&collectives_done, cudaEventDisableTiming),
              "cudaEventCreate");
+  cuda::set_host_waiter(
+      [](void* state, cudaStream_t s, const char* what) {
+        Stream& self = *static_cast<Stream*>(state);
+        self.wait(s, what,
+                  "the compute stream, which may wait on " + self.last +
+                      " (the last collective enqueued)");
+      },
+      this);
 }
 
 NcclCommunicator::Stream::~Stream() {
+  cuda::set_host_waiter(nullptr, nullptr);
   cudaEventDestroy(collectives_done);
   cudaEventDestroy(compute_done);
   cudaStreamDestroy(stream);
@@ -192,13 +201,7 @@ void NcclCommunicator::settle(ncclComm_t comm, const std::string& what) const {
 }
 
 void NcclCommunicator::fail(const std::string& what, const std::string& reason) const {
-  std::string aborted;
-  if (!stream_->aborted) {
-    for (ncclComm_t comm : stream_->comms) ncclCommAbort(comm);
-    stream_->aborted = true;
-    aborted = "; aborted the NCCL communicators";
-  }
-  throw std::runtime_error(name() + ": " + what + " " + reason + aborted);
+  stream_->fail(name(), what, reason);
 }
 
 void NcclCommunicator::enqueue(const char* collective, const Tensor& tensor) {
@@ -220,17 +223,21 @@ void NcclCommunicator::make_compute_wait() {
 }
 
 void NcclCommunicator::synchronize() {
-  if (stream_->aborted)
-    throw std::runtime_error(name() +
-                             " synchronize: the NCCL communicators were aborted after an earlier "
-                             "failure");
+  stream_->wait(stream(), name(), stream_->last + " (the last collective enqueued)");
+}
+
+void NcclCommunicator::Stream::wait(cudaStream_t s, const std::string& who,
+                                    const std::string& what) {
+  if (aborted)
+    throw std::runtime_error(who + ": waiting for " + what +
+                             ": the NCCL communicators were aborted after an earlier failure");
   cudaError_t error = cudaSuccess;
   ncclResult_t state = ncclSuccess;
   ncclComm_t failed = nullptr;
-  bool done = poll_until(stream_->timeout_s, [&] {
-    error = cudaStreamQuery(stream());
+  const bool done = poll_until(timeout_s, [&] {
+    error = cudaStreamQuery(s);
     if (error != cudaErrorNotReady) return true;
-    for (ncclComm_t comm : stream_->comms) {
+    for (ncclComm_t comm : comms) {
       if (ncclCommGetAsyncError(comm, &state) != ncclSuccess) state = ncclInternalError;
       if (state != ncclSuccess && state != ncclInProgress) {
         failed = comm;
@@ -239,17 +246,30 @@ void NcclCommunicator::synchronize() {
     }
     return false;
   });
-  const std::string what = "waiting for " + stream_->last + " (the last collective enqueued)";
+  const std::string waiting = "waiting for " + what;
   if (failed) {
-    const char* last = ncclGetLastError(failed);
-    fail(what, std::string("failed: ") + ncclGetErrorString(state) +
-                   (last && *last ? std::string(" (") + last + ")" : std::string()));
+    const char* last_error = ncclGetLastError(failed);
+    fail(who, waiting,
+         std::string("failed: ") + ncclGetErrorString(state) +
+             (last_error && *last_error ? std::string(" (") + last_error + ")" : std::string()));
   }
   if (!done)
-    fail(what, "did not complete within " + seconds(stream_->timeout_s) +
-                   "; a peer rank has probably died or hangs");
+    fail(who, waiting,
+         "did not complete within " + seconds(timeout_s) +
+             "; a peer rank has probably died or hangs");
   if (error != cudaSuccess)
-    fail(what, std::string("failed: CUDA error ") + cudaGetErrorString(error));
+    fail(who, waiting, std::string("failed: CUDA error ") + cudaGetErrorString(error));
+}
+
+void NcclCommunicator::Stream::fail(const std::string& who, const std::string& what,
+                                    const std::string& reason) {
+  std::string note;
+  if (!aborted) {
+    for (ncclComm_t comm : comms) ncclCommAbort(comm);
+    aborted = true;
+    note = "; aborted the NCCL communicators";
+  }
+  throw std::runtime_error(who + ": " + what + " " + reason + note);
 }
 
 void NcclCommunicator::check_device(const char* collective, const Tensor& tensor) const {
@@ -330,8 +350,11 @@ void NcclCommunicator::barrier() {
              "cudaMallocAsync");
   stream_->last = "ncclAllReduce (barrier) on " + name();
   ncclResult_t result = ncclAllReduce(flag, flag, 1, ncclInt32, ncclSum, comm_, stream());
-  cudaFreeAsync(flag, stream());
+  // A non-blocking communicator may still be enqueueing the collective when the call returns
+  // (ncclInProgress): the flag is freed once check has waited for it to be on the stream, so
+  // the free is ordered after the collective's use of it.
   check(result, "ncclAllReduce (barrier)");
+  cudaFreeAsync(flag, stream());
   synchronize();
 }
 

@@ -13,8 +13,12 @@
 // deadline of STILTS_NCCL_TIMEOUT seconds (default 300). On an NCCL error or at the deadline
 // every communicator sharing the stream is aborted (ncclCommAbort) and a std::runtime_error
 // names the rank, the collective and the reason; the program's catch hands it to abort_job
-// (parallel/failure.h), which ends the job. Wait on the host through synchronize(), never
-// cudaStreamSynchronize or a blocking copy, wherever a collective may still be in flight.
+// (parallel/failure.h), which ends the job. The backend's own host waits on the compute stream
+// (a loss, a norm or an optimizer statistic read after a collective the compute stream waits
+// on) go through the same poll: while communicators live, they are its waiter
+// (cuda::set_host_waiter, kernels/cuda/context.h). Elsewhere, wait on the host through
+// synchronize() or cuda::wait_on_host, never cudaStreamSynchronize or a blocking copy, wherever a
+// collective may still be in flight.
 // A communicator destroyed while an exception is in flight is aborted rather than finalized,
 // so unwinding after a failure never waits on a peer.
 #pragma once
@@ -74,8 +78,15 @@ class NcclCommunicator : public Communicator {
   // (all are aborted together: which of them a stuck stream waits on is unknown), the last
   // collective enqueued, for messages, and the timeout.
   struct Stream {
+    // Installs wait() as the backend's host waiter, and the destructor removes it.
     Stream();
     ~Stream();
+    // Waits on the host until `s` has run its queued work, polling it and every communicator's
+    // asynchronous state until the deadline; on an NCCL or CUDA error, or at the deadline,
+    // aborts the communicators and throws "<who>: waiting for <what> ...".
+    void wait(cudaStream_t s, const std::string& who, const std::string& what);
+    [[noreturn]] void fail(const std::string& who, const std::string& what,
+                           const std::string& reason);
     cudaStream_t stream = nullptr;
     // Recorded on the compute stream for `stream` to wait on, and the reverse.
     cudaEvent_t compute_done = nullptr, collectives_done = nullptr;

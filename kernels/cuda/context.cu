@@ -48,6 +48,23 @@ void check(cudaError_t status, const char* what) {
                              cudaGetErrorString(status));
 }
 
+namespace {
+HostWaiter host_waiter = nullptr;
+void* host_waiter_state = nullptr;
+}  // namespace
+
+void wait_on_host(cudaStream_t stream, const char* what) {
+  if (host_waiter)
+    host_waiter(host_waiter_state, stream, what);
+  else
+    check(cudaStreamSynchronize(stream), what);
+}
+
+void set_host_waiter(HostWaiter waiter, void* state) {
+  host_waiter = waiter;
+  host_waiter_state = state;
+}
+
 void check(cublasStatus_t status, const char* what) {
   if (status != CUBLAS_STATUS_SUCCESS)
     throw std::runtime_error(std::string(what) + ": " + cublasLtGetStatusName(status) + ": " +
@@ -92,7 +109,7 @@ size_t cublaslt_workspace_bytes() {
 void check_launch(const char* op) {
   check(cudaGetLastError(), op);
   if (!device::synchronous()) return;
-  check(cudaStreamSynchronize(compute_stream()), op);
+  wait_on_host(compute_stream(), op);
   throw_recorded_device_error();
 }
 
@@ -122,7 +139,7 @@ void throw_recorded_device_error() {
   DeviceErrorRecord host{};
   check(cudaMemcpyAsync(&host, record, sizeof(host), cudaMemcpyDeviceToHost, compute_stream()),
         "reading the device error record");
-  check(cudaStreamSynchronize(compute_stream()), "reading the device error record");
+  wait_on_host(compute_stream(), "reading the device error record");
   if (host.kind == static_cast<int>(DeviceErrorKind::none)) return;
   check(cudaMemsetAsync(record, 0, sizeof(DeviceErrorRecord), compute_stream()),
         "clearing the device error record");

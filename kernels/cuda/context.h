@@ -21,6 +21,20 @@ size_t cublaslt_workspace_bytes();
 
 // Throw std::runtime_error "<what>: <CUDA's name and text of the error>" on failure.
 void check(cudaError_t status, const char* what);
+
+// Waits on the host until `stream` has run the work queued on it (cudaStreamSynchronize), or
+// through the waiter a communicator installed. The compute stream may be waiting on a collective
+// (an event of the NCCL stream), and a collective whose peer is gone never completes: a plain
+// synchronize would block forever instead of failing after STILTS_NCCL_TIMEOUT. So every host
+// wait of the backend (device::synchronize, a copy to the host, a debug-mode launch check) goes
+// through here, and the NCCL communicators install a waiter that polls the stream and their own
+// state with that deadline (parallel/nccl_communicator.h). Throws "<what>: ..." on failure.
+void wait_on_host(cudaStream_t stream, const char* what);
+// Installs the waiter, called with `state` (a null waiter puts cudaStreamSynchronize back). Not
+// synchronized: the communicators are created and destroyed by the main thread, outside any
+// wait.
+using HostWaiter = void (*)(void* state, cudaStream_t stream, const char* what);
+void set_host_waiter(HostWaiter waiter, void* state);
 void check(cublasStatus_t status, const char* what);
 // After each launch: reports a failed launch naming the op; in synchronous (debug) mode it
 // also waits for the kernel, so a fault inside it is reported by this op.

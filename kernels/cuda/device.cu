@@ -104,12 +104,12 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     cuda::check(cudaMemcpyAsync(dst, src, nbytes, copy_kind(dst_device, src_device), stream),
                 "copy_bytes");
   if (dst_device == Device::cuda && src_device == Device::cuda) return;
-  cuda::check(cudaStreamSynchronize(stream), "copy_bytes");
+  cuda::wait_on_host(stream, "copy_bytes");
   cuda::throw_recorded_device_error();
 }
 
 void synchronize() {
-  cuda::check(cudaStreamSynchronize(cuda::compute_stream()), "synchronize");
+  cuda::wait_on_host(cuda::compute_stream(), "synchronize");
   cuda::throw_recorded_device_error();
 }
 
