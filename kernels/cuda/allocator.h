@@ -1,6 +1,7 @@
 // The caching allocator behind device::allocate and device::release: device memory for
-// tensors, recycled by size so that a training step loop, once warm, never calls cudaMalloc
-// or cudaFree (each of which can synchronize the whole device).
+// tensors, carved from cached segments (kernels/block_pool.h) so that a training step loop,
+// once warm, never calls cudaMalloc or cudaFree (each of which can synchronize the whole
+// device), even as the batches' shapes change.
 #pragma once
 
 #include <cstddef>
@@ -9,13 +10,13 @@
 
 namespace stilts::cuda {
 
-// A block of at least nbytes (not zeroed), from the cache when one of its size class is free.
-// Throws std::runtime_error "CUDA out of memory: ..." when even an emptied cache leaves too
-// little room.
+// A block of at least nbytes (not zeroed), from a cached segment when one has room. Throws
+// std::runtime_error "CUDA out of memory: ..." when even returning the wholly free segments
+// leaves too little room.
 void* cached_allocate(size_t nbytes);
-// Gives the block of cached_allocate(nbytes) back to the cache. Never throws: tensors' destructors
-// call it.
-void cached_release(void* block, size_t nbytes) noexcept;
+// Gives a block of cached_allocate back to the cache. Never throws: tensors' destructors call
+// it.
+void cached_release(void* block) noexcept;
 device::MemoryStats cached_memory_stats();
 
 }  // namespace stilts::cuda

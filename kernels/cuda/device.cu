@@ -82,8 +82,8 @@ void* allocate(size_t nbytes) {
   return block;
 }
 
-void release(void* data, size_t nbytes) {
-  cuda::cached_release(data, nbytes);
+void release(void* data, size_t) {
+  cuda::cached_release(data);
 }
 
 MemoryStats memory_stats() {
