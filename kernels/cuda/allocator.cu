@@ -37,9 +37,7 @@ class CudaSegments final : public SegmentBackend {
 
   // Kernels still queued may use free blocks (released after their launch), so the stream
   // drains before their segments go back to CUDA.
-  void synchronize() override {
-    wait_on_host(compute_stream(), "emptying the CUDA memory cache");
-  }
+  void synchronize() override { wait_on_host(compute_stream(), "emptying the CUDA memory cache"); }
 
   DeviceMemory device_memory() override {
     DeviceMemory memory;

@@ -111,7 +111,7 @@ cmp "$OUT/report.csv" "$WORK/again/report.csv" || fail "the same --seed gave ano
 echo "ok: deterministic"
 
 # Refusals.
-expect_error 2 "--baseline nope: expected none" -- "$STILTS" report "$RUNS" --baseline nope
+expect_error 2 "--baseline nope: expected one of none, english, multilingual, shuffled, mlm" -- "$STILTS" report "$RUNS" --baseline nope
 expect_error 2 "confidence must lie strictly between 0 and 1" -- \
   "$STILTS" report "$RUNS" --confidence 1.5
 expect_error 1 "gnuplot not found.*gnuplot-nox" -- env PATH=/nonexistent "$STILTS" report "$RUNS"

@@ -455,8 +455,7 @@ TEST(ScorerNames, VersionsAndExtensions) {
               HasSubstr("xtreme (pawsx, xnli, panx, udpos, bucc2018, tatoeba, xquad, mlqa, "
                         "tydiqa), xtreme-r (xnli, panx, udpos, tatoeba, xcopa, lareqa, mewslix, "
                         "xquad, mlqa, tydiqa), udhr (udhr-article, udhr-pairs, udhr-align) or "
-                        "synthetic (synth-topic, "
-                        "synth-align"));
+                        "synthetic (synth-topic, synth-object, synth-align)"));
 }
 
 }  // namespace
