@@ -117,6 +117,11 @@ const Language* find_language(std::string_view code) {
   return nullptr;
 }
 
+std::string family_of(std::string_view code) {
+  const Language* language = find_language(code);
+  return language ? std::string(language->family) : "unknown";
+}
+
 void check_language(const std::string& code, const std::string& where) {
   if (find_language(code) == nullptr)
     throw std::invalid_argument(where + ": unknown language code '" + code + "' (expected one of " +

@@ -40,6 +40,10 @@ std::vector<std::string> language_codes();
 // nullptr when the code is not in language_table().
 const Language* find_language(std::string_view code);
 
+// The code's family in language_table(), or "unknown" for a code outside it: the group the
+// reports and the evaluation summaries put such a language in.
+std::string family_of(std::string_view code);
+
 // Throws std::invalid_argument naming the code, `where` (a file, an option) and the table when
 // the code is not in language_table().
 void check_language(const std::string& code, const std::string& where);

@@ -273,11 +273,6 @@ std::string branch_of(const std::string& code) {
   return language ? std::string(language->branch) : "";
 }
 
-std::string family_of(const std::string& code) {
-  const data::Language* language = data::find_language(code);
-  return language ? std::string(language->family) : "";
-}
-
 }  // namespace
 
 ControlledStudy controlled_study(const std::vector<RunRecord>& runs,
@@ -393,10 +388,10 @@ Checks compute_checks(const std::vector<RunRecord>& runs, const ControlledStudy&
 
       // The findings.
       std::set<std::string> mixed_families;
-      for (const std::string& code : mix) mixed_families.insert(family_of(code));
+      for (const std::string& code : mix) mixed_families.insert(data::family_of(code));
       std::vector<std::string> members;
       for (const std::string& code : held)
-        if (mixed_families.count(family_of(code))) members.push_back(code);
+        if (mixed_families.count(data::family_of(code))) members.push_back(code);
       if (!members.empty())
         if (const auto e = estimate(
                 {key(model, "members"), {members}, difference_terms(model, "multilingual", 0, 1)}))

@@ -762,9 +762,7 @@ json summarize_languages(const std::string& task, const std::vector<LanguageScor
   for (const LanguageScore& s : scores) {
     summary["languages"][s.language] = s.score;
     sum += s.score;
-    const data::Language* language = data::find_language(s.language);
-    const std::string family = language ? std::string(language->family) : "unknown";
-    by_family[family].push_back(&s);
+    by_family[data::family_of(s.language)].push_back(&s);
   }
   summary["mean"] = scores.empty() ? json(nullptr) : json(sum / static_cast<double>(scores.size()));
   // Families alphabetically (by_family is ordered), so the summary reads the same for any
@@ -801,9 +799,7 @@ std::string summary_markdown(const json& summary) {
      << summary.at("headline_metric").get<std::string>() << ", x100)\n\n";
   md << "| language | family | score |\n|---|---|---|\n";
   for (const auto& [code, score] : summary.at("languages").items()) {
-    const data::Language* language = data::find_language(code);
-    md << "| " << code << " | " << (language ? std::string(language->family) : "unknown") << " | "
-       << number(score) << " |\n";
+    md << "| " << code << " | " << data::family_of(code) << " | " << number(score) << " |\n";
   }
   md << "\n**mean: " << number(summary.at("mean")) << "**\n\n";
   md << "| family | languages | mean |\n|---|---|---|\n";

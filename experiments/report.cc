@@ -144,11 +144,6 @@ RunRecord::Evaluation read_summary(const fs::path& path, const std::string& task
   return evaluation;
 }
 
-std::string family_of(const std::string& code) {
-  const data::Language* language = data::find_language(code);
-  return language ? std::string(language->family) : "unknown";
-}
-
 // Families alphabetically with "unknown" last, as the eval summaries order them.
 bool family_before(const std::string& a, const std::string& b) {
   if ((a == "unknown") != (b == "unknown")) return b == "unknown";
@@ -390,8 +385,8 @@ TransferTable transfer_table(const Report& report, const std::string& task,
   }
   std::vector<std::string> families;
   for (const std::string& code : common)
-    if (std::find(families.begin(), families.end(), family_of(code)) == families.end())
-      families.push_back(family_of(code));
+    if (std::find(families.begin(), families.end(), data::family_of(code)) == families.end())
+      families.push_back(data::family_of(code));
   std::sort(families.begin(), families.end(), family_before);
   const auto add_group = [&](const std::string& name, bool family,
                              const std::vector<std::string>& languages) {
@@ -439,7 +434,7 @@ TransferTable transfer_table(const Report& report, const std::string& task,
   for (const std::string& family : families) {
     std::vector<std::string> languages;
     for (const std::string& code : common)
-      if (family_of(code) == family) languages.push_back(code);
+      if (data::family_of(code) == family) languages.push_back(code);
     add_group(family, true, languages);
   }
   if (report.seen_languages) {
@@ -562,23 +557,23 @@ Report build_report(LoadedRuns loaded, const ReportOptions& options) {
       const auto families_of = [&](const auto& codes) {
         std::vector<std::string> families;
         for (const std::string& code : codes)
-          if (std::find(families.begin(), families.end(), family_of(code)) == families.end())
-            families.push_back(family_of(code));
+          if (std::find(families.begin(), families.end(), data::family_of(code)) == families.end())
+            families.push_back(data::family_of(code));
         std::sort(families.begin(), families.end(), family_before);
         return families;
       };
       for (const std::string& code : languages)
-        if (family_of(code) == "unknown") unknown_languages.insert(code);
+        if (data::family_of(code) == "unknown") unknown_languages.insert(code);
       ms.groups.push_back(make_row(task, model, "all", "", averaged, by_regime, options));
       for (const std::string& family : families_of(averaged)) {
         std::vector<std::string> members;
         for (const std::string& code : averaged)
-          if (family_of(code) == family) members.push_back(code);
+          if (data::family_of(code) == family) members.push_back(code);
         ms.groups.push_back(make_row(task, model, family, "", members, by_regime, options));
       }
       for (const std::string& family : families_of(languages))
         for (const std::string& code : languages)
-          if (family_of(code) == family)
+          if (data::family_of(code) == family)
             ms.languages.push_back(make_row(task, model, family, code, {code}, by_regime, options));
 
       const std::string where = "task " + task + ", " + model + ": ";
