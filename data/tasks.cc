@@ -65,6 +65,20 @@ std::vector<std::string> synthetic_codes(bool with_english) {
   return out;
 }
 
+// A classification scored by accuracy whose files hold the label words themselves (the UDHR
+// demos' and the synthetic study's tasks): the candidates ranked per example are `labels`, and
+// a prediction or label file holds the word.
+Evaluation label_word_evaluation(std::string layout, std::vector<BenchmarkLanguages> benchmarks,
+                                 const std::vector<std::string>& labels) {
+  return Evaluation{.layout = std::move(layout),
+                    .benchmarks = std::move(benchmarks),
+                    .mode = InferenceMode::kRankLabels,
+                    .metric = Metric::kAccuracy,
+                    .format = PredictionFormat::kLabelLines,
+                    .label_words = labels,
+                    .file_labels = labels};
+}
+
 // One string with each {name} of `pattern` replaced by its value.
 std::string substituted(std::string pattern,
                         const std::vector<std::pair<std::string, std::string>>& values) {
@@ -240,24 +254,14 @@ std::vector<TaskSpec> make_table() {
        .read = read_udhr_article,
        .reads_folders = true,
        .reads_articles = true,
-       .evaluation = Evaluation{.layout = "declaration/{udhr}.html",
-                                .benchmarks = {{kUdhr, udhr_languages(true)}},
-                                .mode = kRankLabels,
-                                .metric = kAccuracy,
-                                .format = kLabelLines,
-                                .label_words = udhr_article_labels(),
-                                .file_labels = udhr_article_labels()}},
+       .evaluation = label_word_evaluation("declaration/{udhr}.html",
+                                           {{kUdhr, udhr_languages(true)}}, udhr_article_labels())},
       {.name = "udhr-pairs",
        .read = read_udhr_pairs,
        .reads_folders = true,
        .reads_articles = true,
-       .evaluation = Evaluation{.layout = "declaration/{udhr}.html",
-                                .benchmarks = {{kUdhr, udhr_languages(true)}},
-                                .mode = kRankLabels,
-                                .metric = kAccuracy,
-                                .format = kLabelLines,
-                                .label_words = udhr_pairs_labels(),
-                                .file_labels = udhr_pairs_labels()}},
+       .evaluation = label_word_evaluation("declaration/{udhr}.html",
+                                           {{kUdhr, udhr_languages(true)}}, udhr_pairs_labels())},
       // The reader finds the English declaration beside the file.
       {.name = "udhr-align",
        .read = read_udhr_align,
@@ -273,22 +277,13 @@ std::vector<TaskSpec> make_table() {
       {.name = "synth-text", .read = read_synthetic_text},
       {.name = "synth-topic",
        .read = read_synthetic_topic,
-       .evaluation = Evaluation{.layout = "topic/{split}-{lang}.tsv",
-                                .benchmarks = {{kSynthetic, synthetic_codes(true)}},
-                                .mode = kRankLabels,
-                                .metric = kAccuracy,
-                                .format = kLabelLines,
-                                .label_words = synthetic_topic_labels(),
-                                .file_labels = synthetic_topic_labels()}},
+       .evaluation =
+           label_word_evaluation("topic/{split}-{lang}.tsv", {{kSynthetic, synthetic_codes(true)}},
+                                 synthetic_topic_labels())},
       {.name = "synth-object",
        .read = read_synthetic_object,
-       .evaluation = Evaluation{.layout = "object/{split}-{lang}.tsv",
-                                .benchmarks = {{kSynthetic, {"en"}}},
-                                .mode = kRankLabels,
-                                .metric = kAccuracy,
-                                .format = kLabelLines,
-                                .label_words = synthetic_topic_labels(),
-                                .file_labels = synthetic_topic_labels()}},
+       .evaluation = label_word_evaluation("object/{split}-{lang}.tsv", {{kSynthetic, {"en"}}},
+                                           synthetic_topic_labels())},
       {.name = "synth-align",
        .read = read_synthetic_align,
        .evaluation = Evaluation{.layout = "align/{lang}.tsv",
