@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The embedded demo (experiments/demo/README.md): the controlled study on synthetic languages,
 # from `stilts synth` to the report and its checks. `make demo` runs it with the defaults;
-# tests/e2e/demo.sh runs a cut-down grid through the same steps.
-#
-#   experiments/demo/run.sh [--stilts BIN] [--work DIR] [--grid GRID.ini]
-#                           [--models "A, B"] [--regimes "R, S"] [--synth "OPTIONS"] [--vocab-size N]
+# tests/e2e/demo.sh runs it at one size on a smaller study.
+#   experiments/demo/run.sh [--stilts BIN] [--work DIR] [--grid GRID.ini] [--models "A, B"]
+#                           [--regimes "R, S"] [--synth "OPTIONS"] [--vocab-size N]
 #
 # --models and --regimes replace the grid's lists (`make demo-full`: the three larger sizes and
-# regime none); --synth passes options to `stilts synth` (the tests' smaller study). Every step keeps what an earlier invocation made (the study, the tokenizer, the corpora, the
-# finished stages of the grid), so a second run only prints the report again.
+# regime none); --synth passes options to `stilts synth` (the tests' smaller study). Every step
+# keeps what an earlier invocation made (the study, the tokenizer, the corpora, the finished
+# stages of the grid), so a second run only prints the report again.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
