@@ -23,6 +23,7 @@
 #include "core/training_step.h"
 #include "kernels/device.h"
 #include "kernels/ops.h"
+#include "tests/cuda/gpu_required.h"
 #include "tests/unit/core/random_batch.h"
 #include "tests/unit/kernels/test_util.h"
 
@@ -35,7 +36,7 @@ constexpr float kLearningRate = 1e-2f;
 class CudaModel : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!device::cuda_available()) GTEST_SKIP() << device::cuda_unavailable_reason();
+    STILTS_NEED_CUDA();
     cpu.initialize(kSeed);
   }
   // test-tiny: inner width != d_model, two blocks per stack, three heads.

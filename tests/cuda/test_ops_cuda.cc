@@ -32,6 +32,7 @@
 #include "kernels/device.h"
 #include "kernels/ops.h"
 #include "kernels/philox.h"
+#include "tests/cuda/gpu_required.h"
 #include "tests/unit/error_of.h"
 #include "tests/unit/kernels/test_util.h"
 
@@ -96,8 +97,7 @@ constexpr Side kCpu{Device::cpu, DType::f32};
 class DeviceOps : public ::testing::TestWithParam<Device> {
  protected:
   void SetUp() override {
-    if (device() == Device::cuda && !device::cuda_available())
-      GTEST_SKIP() << device::cuda_unavailable_reason();
+    if (device() == Device::cuda) STILTS_NEED_CUDA();
   }
   Device device() const { return GetParam(); }
   Side side(DType dtype) const { return {device(), dtype}; }
