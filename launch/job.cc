@@ -16,7 +16,7 @@
 #include <cuda_runtime.h>
 
 #include "parallel/device_routing_communicator.h"
-#include "parallel/nccl_communicator.h"
+#include "parallel/nccl_over_mpi.h"
 #endif
 
 namespace stilts::launch {
@@ -73,8 +73,7 @@ std::unique_ptr<Communicator> job_world(Communicator& world, Device device) {
 #if STILTS_HAS_CUDA
   const auto& mpi = dynamic_cast<const MpiCommunicator&>(world);
   std::unique_ptr<Communicator> host = world.split(0, world.rank());
-  return std::make_unique<DeviceRoutingCommunicator>(std::move(host),
-                                                     std::make_unique<NcclCommunicator>(mpi));
+  return std::make_unique<DeviceRoutingCommunicator>(std::move(host), nccl_over_mpi(mpi));
 #else
   throw std::logic_error("job_world: a device other than the CPU in a build without CUDA");
 #endif

@@ -56,6 +56,7 @@ void check_cuda(cudaError_t error, const char* call) {
 }
 
 constexpr const char* kTimeoutVariable = "STILTS_NCCL_TIMEOUT";
+constexpr const char* kImplicitOrderVariable = "NCCL_LAUNCH_ORDER_IMPLICIT";
 
 ncclConfig_t non_blocking_config() {
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
@@ -98,14 +99,16 @@ double NcclCommunicator::timeout_from_environment() {
   return timeout;
 }
 
-NcclCommunicator::Stream::Stream() {
-  check_cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
-  check_cuda(cudaEventCreateWithFlags(&compute_done, cudaEventDisableTiming), "cudaEventCreate");
-  check_cuda(cudaEventCreateWithFlags(&collectives_done, cudaEventDisableTiming),
-             "cudaEventCreate");
+bool NcclCommunicator::separate_streams_allowed(int nccl_version, const char* implicit_order) {
+  constexpr int kImplicitOrderVersion = 22600;  // NCCL 2.26
+  if (nccl_version < kImplicitOrderVersion) return false;
+  return implicit_order == nullptr || std::string(implicit_order) == "1";
+}
+
+NcclCommunicator::Watch::Watch() {
   cuda::set_host_waiter(
       [](void* state, cudaStream_t s, const char* what) {
-        Stream& self = *static_cast<Stream*>(state);
+        Watch& self = *static_cast<Watch*>(state);
         self.wait(s, what,
                   "the compute stream, which may wait on " + self.last +
                       " (the last collective enqueued)");
@@ -113,42 +116,62 @@ NcclCommunicator::Stream::Stream() {
       this);
 }
 
-NcclCommunicator::Stream::~Stream() {
+NcclCommunicator::Watch::~Watch() {
   cuda::set_host_waiter(nullptr, nullptr);
+}
+
+NcclCommunicator::Lane::Lane() {
+  check_cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  check_cuda(cudaEventCreateWithFlags(&compute_done, cudaEventDisableTiming), "cudaEventCreate");
+  check_cuda(cudaEventCreateWithFlags(&collectives_done, cudaEventDisableTiming),
+             "cudaEventCreate");
+}
+
+NcclCommunicator::Lane::~Lane() {
   cudaEventDestroy(collectives_done);
   cudaEventDestroy(compute_done);
   cudaStreamDestroy(stream);
 }
 
-NcclCommunicator::NcclCommunicator(const MpiCommunicator& bootstrap)
-    : stream_(std::make_shared<Stream>()),
-      group_("world"),
-      rank_(bootstrap.rank()),
-      size_(bootstrap.size()) {
-  stream_->timeout_s = timeout_from_environment();
+ncclUniqueId NcclCommunicator::unique_id() {
   ncclUniqueId id;
-  if (rank_ == 0) check(ncclGetUniqueId(&id), "ncclGetUniqueId");
-  if (MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, bootstrap.comm()) != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Bcast of the NCCL unique id failed on " + bootstrap.name());
+  const ncclResult_t result = ncclGetUniqueId(&id);
+  if (result != ncclSuccess)
+    throw std::runtime_error(std::string("ncclGetUniqueId failed: ") + ncclGetErrorString(result));
+  return id;
+}
+
+NcclCommunicator::NcclCommunicator(const ncclUniqueId& id, int rank, int size, std::string group)
+    : watch_(std::make_shared<Watch>()),
+      lane_(std::make_shared<Lane>()),
+      group_(std::move(group)),
+      rank_(rank),
+      size_(size) {
+  watch_->timeout_s = timeout_from_environment();
+  // Before NCCL reads its parameters, which it does once, at the first communicator.
+  setenv(kImplicitOrderVariable, "1", /*overwrite=*/0);
+  int version = 0;
+  check(ncclGetVersion(&version), "ncclGetVersion");
+  watch_->separate_streams = separate_streams_allowed(version, std::getenv(kImplicitOrderVariable));
   ncclConfig_t config = non_blocking_config();
   ncclResult_t result = ncclCommInitRankConfig(&comm_, size_, id, rank_, &config);
-  if (comm_) stream_->comms.push_back(comm_);
+  if (comm_) watch_->comms.push_back(comm_);
   check(result, "ncclCommInitRankConfig");
 }
 
-NcclCommunicator::NcclCommunicator(ncclComm_t comm, std::shared_ptr<Stream> stream,
-                                   std::string group)
-    : comm_(comm), stream_(std::move(stream)), group_(std::move(group)) {
-  stream_->comms.push_back(comm_);
+NcclCommunicator::NcclCommunicator(ncclComm_t comm, std::shared_ptr<Watch> watch,
+                                   std::shared_ptr<Lane> lane, std::string group)
+    : comm_(comm), watch_(std::move(watch)), lane_(std::move(lane)), group_(std::move(group)) {
+  watch_->comms.push_back(comm_);
   check(ncclCommUserRank(comm_, &rank_), "ncclCommUserRank");
   check(ncclCommCount(comm_, &size_), "ncclCommCount");
 }
 
 NcclCommunicator::~NcclCommunicator() {
   if (!comm_) return;
-  auto& comms = stream_->comms;
+  auto& comms = watch_->comms;
   comms.erase(std::remove(comms.begin(), comms.end(), comm_), comms.end());
-  if (stream_->aborted) return;  // ncclCommAbort freed it
+  if (watch_->aborted) return;  // ncclCommAbort freed it
   // Unwinding after a failure (or a flush that fails or times out): abort, never wait on peers
   // that may be gone.
   bool flushed = false;
@@ -156,7 +179,7 @@ NcclCommunicator::~NcclCommunicator() {
     ncclResult_t result = ncclCommFinalize(comm_);
     ncclResult_t state = result;
     if (result == ncclSuccess || result == ncclInProgress)
-      flushed = poll_until(stream_->timeout_s,
+      flushed = poll_until(watch_->timeout_s,
                            [&] {
                              return ncclCommGetAsyncError(comm_, &state) != ncclSuccess ||
                                     state != ncclInProgress;
@@ -185,12 +208,12 @@ void NcclCommunicator::check(ncclResult_t result, const char* call) const {
 void NcclCommunicator::settle(ncclComm_t comm, const std::string& what) const {
   ncclResult_t state = ncclInProgress;
   ncclResult_t query = ncclSuccess;
-  bool settled = poll_until(stream_->timeout_s, [&] {
+  bool settled = poll_until(watch_->timeout_s, [&] {
     query = ncclCommGetAsyncError(comm, &state);
     return query != ncclSuccess || state != ncclInProgress;
   });
   if (!settled)
-    fail(what, "did not complete within " + seconds(stream_->timeout_s) +
+    fail(what, "did not complete within " + seconds(watch_->timeout_s) +
                    "; a peer rank has probably died or hangs");
   if (query != ncclSuccess) state = query;
   if (state != ncclSuccess) {
@@ -201,33 +224,33 @@ void NcclCommunicator::settle(ncclComm_t comm, const std::string& what) const {
 }
 
 void NcclCommunicator::fail(const std::string& what, const std::string& reason) const {
-  stream_->fail(name(), what, reason);
+  watch_->fail(name(), what, reason);
 }
 
 void NcclCommunicator::enqueue(const char* collective, const Tensor& tensor) {
-  if (stream_->aborted)
+  if (watch_->aborted)
     throw std::runtime_error(name() + " " + collective +
                              ": the NCCL communicators were aborted after an earlier failure");
-  stream_->last = std::string(collective) + " of " + tensor.describe() + " on " + name();
+  watch_->last = std::string(collective) + " of " + tensor.describe() + " on " + name();
 }
 
 void NcclCommunicator::wait_for_compute() {
-  check_cuda(cudaEventRecord(stream_->compute_done, cuda::compute_stream()), "cudaEventRecord");
-  check_cuda(cudaStreamWaitEvent(stream(), stream_->compute_done, 0), "cudaStreamWaitEvent");
+  check_cuda(cudaEventRecord(lane_->compute_done, cuda::compute_stream()), "cudaEventRecord");
+  check_cuda(cudaStreamWaitEvent(stream(), lane_->compute_done, 0), "cudaStreamWaitEvent");
 }
 
 void NcclCommunicator::make_compute_wait() {
-  check_cuda(cudaEventRecord(stream_->collectives_done, stream()), "cudaEventRecord");
-  check_cuda(cudaStreamWaitEvent(cuda::compute_stream(), stream_->collectives_done, 0),
+  check_cuda(cudaEventRecord(lane_->collectives_done, stream()), "cudaEventRecord");
+  check_cuda(cudaStreamWaitEvent(cuda::compute_stream(), lane_->collectives_done, 0),
              "cudaStreamWaitEvent");
 }
 
 void NcclCommunicator::synchronize() {
-  stream_->wait(stream(), name(), stream_->last + " (the last collective enqueued)");
+  watch_->wait(stream(), name(), watch_->last + " (the last collective enqueued)");
 }
 
-void NcclCommunicator::Stream::wait(cudaStream_t s, const std::string& who,
-                                    const std::string& what) {
+void NcclCommunicator::Watch::wait(cudaStream_t s, const std::string& who,
+                                   const std::string& what) {
   if (aborted)
     throw std::runtime_error(who + ": waiting for " + what +
                              ": the NCCL communicators were aborted after an earlier failure");
@@ -261,8 +284,8 @@ void NcclCommunicator::Stream::wait(cudaStream_t s, const std::string& who,
     fail(who, waiting, std::string("failed: CUDA error ") + cudaGetErrorString(error));
 }
 
-void NcclCommunicator::Stream::fail(const std::string& who, const std::string& what,
-                                    const std::string& reason) {
+void NcclCommunicator::Watch::fail(const std::string& who, const std::string& what,
+                                   const std::string& reason) {
   std::string note;
   if (!aborted) {
     for (ncclComm_t comm : comms) ncclCommAbort(comm);
@@ -341,14 +364,14 @@ void NcclCommunicator::finish_started_all_reduces() {
 
 void NcclCommunicator::barrier() {
   // NCCL has no barrier: a one-element all-reduce that the host waits for is one.
-  if (stream_->aborted)
+  if (watch_->aborted)
     throw std::runtime_error(name() +
                              " barrier: the NCCL communicators were aborted after an earlier "
                              "failure");
   int* flag = nullptr;
   check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&flag), sizeof(int), stream()),
              "cudaMallocAsync");
-  stream_->last = "ncclAllReduce (barrier) on " + name();
+  watch_->last = "ncclAllReduce (barrier) on " + name();
   ncclResult_t result = ncclAllReduce(flag, flag, 1, ncclInt32, ncclSum, comm_, stream());
   // A non-blocking communicator may still be enqueueing the collective when the call returns
   // (ncclInProgress): the flag is freed once check has waited for it to be on the stream, so
@@ -360,22 +383,23 @@ void NcclCommunicator::barrier() {
 
 std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {
   collective_checks::check_color(name(), color);
-  if (stream_->aborted)
+  if (watch_->aborted)
     throw std::runtime_error(name() +
                              " split: the NCCL communicators were aborted after an earlier "
                              "failure");
   ncclComm_t child = nullptr;
   ncclConfig_t config = non_blocking_config();
-  stream_->last = "ncclCommSplit on " + name();
+  watch_->last = "ncclCommSplit on " + name();
   ncclResult_t result = ncclCommSplit(comm_, color, key, &child, &config);
   // Registered at once, so a failure below aborts it with the others.
-  if (child) stream_->comms.push_back(child);
+  if (child) watch_->comms.push_back(child);
   check(result, "ncclCommSplit");
   if (!child) fail("ncclCommSplit", "returned no communicator");
   settle(child, "ncclCommSplit");
-  stream_->comms.pop_back();  // the constructor registers it again
-  return std::unique_ptr<Communicator>(
-      new NcclCommunicator(child, stream_, group_ + ".split(" + std::to_string(color) + ")"));
+  watch_->comms.pop_back();  // the constructor registers it again
+  auto lane = watch_->separate_streams ? std::make_shared<Lane>() : lane_;
+  return std::unique_ptr<Communicator>(new NcclCommunicator(
+      child, watch_, std::move(lane), group_ + ".split(" + std::to_string(color) + ")"));
 }
 
 }  // namespace stilts
