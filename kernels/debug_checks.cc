@@ -25,6 +25,7 @@ std::string scope_path() {
 void set_debug_checks(bool on) {
   checks_on = on;
   device::set_synchronous(on);
+  poison_unwritten_tensors(on);
 }
 
 bool debug_checks() {

@@ -11,7 +11,9 @@
 namespace stilts::ops {
 
 // Also makes CUDA launches synchronous (device::set_synchronous), so a fault is reported by
-// the op that caused it rather than by a later one.
+// the op that caused it rather than by a later one, and poisons the temporaries that kernels
+// allocate without zeros (Contents::unwritten), so a kernel that reads one before writing it
+// gives NaN, which the checks then report.
 void set_debug_checks(bool on);
 bool debug_checks();
 

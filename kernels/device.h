@@ -20,8 +20,9 @@ std::string cuda_unavailable_reason();
 std::string cuda_device_name();
 double cuda_peak_bf16_flops();
 
-// Zero-filled device memory from the caching allocator; release gives it back to the cache.
-void* allocate(size_t nbytes);
+// Device memory from the caching allocator, every byte set to `fill` (0 to 255), or left as it
+// was when `fill` is negative; release gives it back to the cache.
+void* allocate(size_t nbytes, int fill);
 void release(void* data, size_t nbytes);
 // Bytes held by live tensors and by the cache, and the most ever held by live tensors.
 struct MemoryStats {

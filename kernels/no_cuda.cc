@@ -33,7 +33,7 @@ double cuda_peak_bf16_flops() {
   unavailable();
 }
 
-void* allocate(size_t) {
+void* allocate(size_t, int) {
   unavailable();
 }
 

@@ -1,5 +1,6 @@
 #include "kernels/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -63,15 +64,29 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+namespace {
+std::atomic<bool> poison_unwritten{false};
+}  // namespace
+
+void poison_unwritten_tensors(bool on) {
+  poison_unwritten = on;
+}
+
+bool unwritten_tensors_poisoned() {
+  return poison_unwritten;
+}
+
+Storage::Storage(size_t nbytes, Device device, Contents contents)
+    : nbytes_(nbytes), device_(device) {
+  const int fill = contents == Contents::zeros ? 0 : poison_unwritten ? 0xFF : -1;
   if (device == Device::cuda) {
-    data_ = device::allocate(nbytes);
+    data_ = device::allocate(nbytes, fill);
     return;
   }
   size_t rounded = (nbytes + 63) / 64 * 64;
   data_ = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
   if (!data_) throw std::bad_alloc();
-  std::memset(data_, 0, rounded == 0 ? 64 : rounded);
+  if (fill >= 0) std::memset(data_, fill, rounded == 0 ? 64 : rounded);
 }
 
 Storage::~Storage() {
@@ -81,10 +96,10 @@ Storage::~Storage() {
     std::free(data_);
 }
 
-Tensor::Tensor(Shape shape, DType dtype, Device device)
+Tensor::Tensor(Shape shape, DType dtype, Device device, Contents contents)
     : shape_(std::move(shape)), dtype_(dtype), device_(device) {
   numel_ = shape_numel(shape_);
-  storage_ = std::make_shared<Storage>(nbytes(), device);
+  storage_ = std::make_shared<Storage>(nbytes(), device, contents);
 }
 
 int64_t Tensor::dim(int i) const {

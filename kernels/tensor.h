@@ -23,12 +23,26 @@ using Shape = std::vector<int64_t>;
 std::string shape_string(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
 
-// Owns one zero-filled allocation. CPU memory is 64-byte aligned so BLAS and vector loops see
-// aligned rows; CUDA memory comes from the caching allocator of kernels/device.h, so tensors
-// made and dropped in a step loop never reach cudaMalloc once the cache is warm.
+// What the storage of a new tensor holds.
+enum class Contents {
+  zeros,
+  // Whatever the memory held before: for a temporary that its first op overwrites in full (the
+  // attention scores, 512 MiB a layer for mt5-large), which zeros would write once for nothing.
+  // While poison_unwritten_tensors is on (the debug mode, the GPU tests), every byte is 0xFF
+  // instead, NaN in f32 and bf16 and -1 in integers, so an op that reads what nothing wrote
+  // shows up.
+  unwritten,
+};
+void poison_unwritten_tensors(bool on);
+bool unwritten_tensors_poisoned();
+
+// Owns one allocation, zero-filled unless asked otherwise (Contents). CPU memory is 64-byte aligned
+// so BLAS and vector loops see aligned rows; CUDA memory comes from the caching allocator of
+// kernels/device.h, so tensors made and dropped in a step loop never reach cudaMalloc once the
+// cache is warm.
 class Storage {
  public:
-  Storage(size_t nbytes, Device device);
+  Storage(size_t nbytes, Device device, Contents contents = Contents::zeros);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -45,8 +59,10 @@ class Storage {
 class Tensor {
  public:
   Tensor() = default;
-  // Allocates zero-filled storage.
-  explicit Tensor(Shape shape, DType dtype = DType::f32, Device device = Device::cpu);
+  // Allocates storage holding `contents`: zeros unless the caller overwrites every element
+  // before reading any.
+  explicit Tensor(Shape shape, DType dtype = DType::f32, Device device = Device::cpu,
+                  Contents contents = Contents::zeros);
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }

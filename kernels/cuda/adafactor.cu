@@ -109,7 +109,7 @@ UnclippedUpdate unclipped_update(const Tensor& grad, const Tensor& row, const Te
                                  const char* op) {
   if (!row.defined()) return {grad.data<float>(), full.data<float>(), nullptr, nullptr, 0};
   const int64_t rows = grad.dim(0), cols = grad.dim(1);
-  factors = Tensor({rows + cols}, DType::f32, Device::cuda);
+  factors = Tensor({rows + cols}, DType::f32, Device::cuda, Contents::unwritten);
   float* pf = factors.data<float>();
   if (rows + cols > 0) {
     factors_kernel<<<blocks_for(rows + cols, kThreads), kThreads, 0, compute_stream()>>>(
@@ -156,7 +156,7 @@ void adafactor_sums(const Tensor& param, const Tensor& grad, float eps1, Tensor&
     }
     const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
     const int64_t column_blocks = (cols + kThreads - 1) / kThreads;
-    const Tensor partial({chunks, cols}, DType::f64, Device::cuda);
+    const Tensor partial({chunks, cols}, DType::f64, Device::cuda, Contents::unwritten);
     double* pp = partial.data<double>();
     if (chunks * column_blocks > 0) {
       column_partials_kernel<<<row_blocks(chunks * column_blocks, op), kThreads, 0,

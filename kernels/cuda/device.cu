@@ -76,9 +76,11 @@ double cuda_peak_bf16_flops() {
   return 0.0;
 }
 
-void* allocate(size_t nbytes) {
+void* allocate(size_t nbytes, int fill) {
   void* block = cuda::cached_allocate(nbytes);
-  cuda::check(cudaMemsetAsync(block, 0, nbytes, cuda::compute_stream()), "zeroing a new tensor");
+  if (fill >= 0)
+    cuda::check(cudaMemsetAsync(block, fill, nbytes, cuda::compute_stream()),
+                "filling a new tensor");
   return block;
 }
 

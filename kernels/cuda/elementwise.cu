@@ -137,7 +137,7 @@ double reduce(const Tensor& x, const char* op) {
   const long long n = x.numel();
   const long long blocks = std::min(kMaxSumBlocks, std::max(1LL, (n + kThreads - 1) / kThreads));
   // The f64 partials, then the total.
-  const Tensor scratch({blocks + 1}, DType::f64, Device::cuda);
+  const Tensor scratch({blocks + 1}, DType::f64, Device::cuda, Contents::unwritten);
   double* partial = scratch.data<double>();
   with_floating(x, op, [&](auto tag) {
     using T = decltype(tag);

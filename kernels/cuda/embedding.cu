@@ -93,7 +93,8 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, i
   const char* op = "embedding_backward";
   const int64_t n = ids.numel(), rows = dtable.dim(0), d = dtable.dim(1);
   if (n == 0) return;
-  Tensor keys({2, n}, DType::i32, Device::cuda), positions({2, n}, DType::i32, Device::cuda);
+  Tensor keys({2, n}, DType::i32, Device::cuda, Contents::unwritten),
+      positions({2, n}, DType::i32, Device::cuda, Contents::unwritten);
   auto* keys_in = static_cast<unsigned*>(keys.raw());
   unsigned* keys_out = keys_in + n;
   int* positions_in = positions.data<int32_t>();
@@ -110,7 +111,8 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable, i
                                         positions_out, static_cast<int>(n), 0, key_bits,
                                         compute_stream()),
         op);
-  Tensor scratch({static_cast<int64_t>(scratch_bytes / 4 + 1)}, DType::i32, Device::cuda);
+  Tensor scratch({static_cast<int64_t>(scratch_bytes / 4 + 1)}, DType::i32, Device::cuda,
+                 Contents::unwritten);
   check(cub::DeviceRadixSort::SortPairs(scratch.raw(), scratch_bytes, keys_in, keys_out,
                                         positions_in, positions_out, static_cast<int>(n), 0,
                                         key_bits, compute_stream()),

@@ -118,7 +118,7 @@ void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& weight,
   check_launch(op);
 
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-  const Tensor partial({blocks, d}, DType::f64, Device::cuda);
+  const Tensor partial({blocks, d}, DType::f64, Device::cuda, Contents::unwritten);
   double* partial_data = partial.data<double>();
   with_floating_types(
       op,

@@ -125,6 +125,27 @@ TEST(Tensor, F64HoldsDoublesUnderItsOwnDtype) {
   EXPECT_THROW(ops::add_inplace(acc, sums), std::invalid_argument);
 }
 
+// Contents::unwritten skips the zero fill; poisoned (the debug mode), every byte is 0xFF, NaN
+// in each floating dtype, so a kernel reading a temporary it never wrote is caught.
+TEST(Tensor, UnwrittenContentsArePoisonedInTheDebugModeOnly) {
+  EXPECT_FALSE(unwritten_tensors_poisoned());
+  const Tensor plain({5, 3}, DType::f32, Device::cpu, Contents::unwritten);
+  EXPECT_EQ(plain.shape(), (Shape{5, 3}));
+  {
+    const DebugChecks on;
+    EXPECT_TRUE(unwritten_tensors_poisoned());
+    const Tensor poisoned({5, 3}, DType::f32, Device::cpu, Contents::unwritten);
+    for (int64_t i = 0; i < poisoned.numel(); ++i)
+      EXPECT_TRUE(std::isnan(poisoned.data<float>()[i])) << i;
+    EXPECT_FALSE(ops::all_finite(poisoned));
+    const Tensor ids({4}, DType::i32, Device::cpu, Contents::unwritten);
+    EXPECT_EQ(ids.data<int32_t>()[3], -1);
+    const Tensor zeros({5, 3});
+    EXPECT_EQ(ops::sum_squares(zeros), 0.0);
+  }
+  EXPECT_FALSE(unwritten_tensors_poisoned());
+}
+
 TEST(Device, ExplainsWhyThereIsNoGpu) {
   if (device::cuda_available()) GTEST_SKIP() << "a GPU is present";
   EXPECT_FALSE(device::cuda_unavailable_reason().empty());
