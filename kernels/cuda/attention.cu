@@ -19,6 +19,7 @@
 
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/gemm_plan.h"
 #include "kernels/cuda/numeric.cuh"
 #include "kernels/cuda/reduce.cuh"
 #include "kernels/philox.h"
@@ -95,37 +96,6 @@ struct Batching {
   }
 };
 
-template <class Handle, cublasStatus_t (*Destroy)(Handle)>
-struct LtDeleter {
-  void operator()(Handle h) const { Destroy(h); }
-};
-using MatmulDesc = std::unique_ptr<cublasLtMatmulDescOpaque_t,
-                                   LtDeleter<cublasLtMatmulDesc_t, cublasLtMatmulDescDestroy>>;
-using MatrixLayout =
-    std::unique_ptr<cublasLtMatrixLayoutOpaque_t,
-                    LtDeleter<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy>>;
-using Preference =
-    std::unique_ptr<cublasLtMatmulPreferenceOpaque_t,
-                    LtDeleter<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy>>;
-
-// cuBLASLt is column-major: x's row-major rows x cols storage is its cols x rows matrix.
-MatrixLayout layout_of(const Operand& x, const Batching& batching, const char* op) {
-  cublasLtMatrixLayout_t layout = nullptr;
-  check(cublasLtMatrixLayoutCreate(&layout, x.type, static_cast<uint64_t>(x.cols),
-                                   static_cast<uint64_t>(x.rows), x.ld),
-        op);
-  MatrixLayout owned(layout);
-  const auto count = static_cast<int32_t>(batching.count);
-  const int64_t stride = batching.batch_step(x);
-  check(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
-                                         sizeof(count)),
-        op);
-  check(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
-                                         &stride, sizeof(stride)),
-        op);
-  return owned;
-}
-
 // The alignment, up to the 256 bytes cuBLASLt assumes by default, of every matrix of x that
 // the calls touch, so the heuristic picks only algorithms that can read them.
 uint32_t alignment_of(const Operand& x, const Batching& batching) {
@@ -135,66 +105,35 @@ uint32_t alignment_of(const Operand& x, const Batching& batching) {
   return static_cast<uint32_t>(bits & (~bits + 1));
 }
 
-void set_alignment(cublasLtMatmulPreference_t preference, cublasLtMatmulPreferenceAttributes_t what,
-                   uint32_t bytes, const char* op) {
-  check(cublasLtMatmulPreferenceSetAttribute(preference, what, &bytes, sizeof(bytes)), op);
-}
-
 // For every pair: c = op(a) · op(b) + beta c, row-major, f32 compute. a and b share a dtype;
 // c may be f32 while they are bf16 (the scores).
 void pair_gemm(const Batching& batching, bool transpose_a, bool transpose_b, const Operand& a,
                const Operand& b, const Operand& c, float beta, const char* op) {
-  // Row-major c = op(a) op(b) is column-major cᵀ = op(b)ᵀ op(a)ᵀ: cuBLASLt's A is our b.
-  cublasLtMatmulDesc_t desc = nullptr;
-  check(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), op);
-  const MatmulDesc owned_desc(desc);
-  const int32_t trans_a = transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const int32_t trans_b = transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-  check(
-      cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a, sizeof(trans_a)),
-      op);
-  check(
-      cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b, sizeof(trans_b)),
-      op);
-  const MatrixLayout layout_a = layout_of(b, batching, op);
-  const MatrixLayout layout_b = layout_of(a, batching, op);
-  const MatrixLayout layout_c = layout_of(c, batching, op);
-
-  cublasLtMatmulPreference_t preference = nullptr;
-  check(cublasLtMatmulPreferenceCreate(&preference), op);
-  const Preference owned_preference(preference);
-  const uint64_t workspace_bytes = cublaslt_workspace_bytes();
-  check(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                             &workspace_bytes, sizeof(workspace_bytes)),
-        op);
-  set_alignment(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignment_of(b, batching),
-                op);
-  set_alignment(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignment_of(a, batching),
-                op);
-  set_alignment(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignment_of(c, batching),
-                op);
-  set_alignment(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignment_of(c, batching),
-                op);
-  cublasLtMatmulHeuristicResult_t heuristic{};
-  int found = 0;
-  check(cublasLtMatmulAlgoGetHeuristic(cublaslt(), desc, layout_a.get(), layout_b.get(),
-                                       layout_c.get(), layout_c.get(), preference, 1, &heuristic,
-                                       &found),
-        op);
-  if (found == 0)
-    throw std::runtime_error(std::string(op) + ": cuBLASLt has no algorithm for a " +
-                             std::to_string(c.rows) + "x" + std::to_string(c.cols) +
-                             " batched product");
-
-  const float alpha = 1.0f;
+  // Row-major c = op(a) op(b) is column-major cᵀ = op(b)ᵀ op(a)ᵀ: cuBLASLt's A is our b, and a
+  // row-major rows x cols matrix is its cols x rows one.
+  const GemmProblem problem{.m = c.cols,
+                            .n = c.rows,
+                            .k = transpose_a ? a.rows : a.cols,
+                            .transpose_a = transpose_b,
+                            .transpose_b = transpose_a,
+                            .ab_type = a.type,
+                            .c_type = c.type,
+                            .lda = b.ld,
+                            .ldb = a.ld,
+                            .ldc = c.ld,
+                            .batch = static_cast<int32_t>(batching.count),
+                            .stride_a = batching.batch_step(b),
+                            .stride_b = batching.batch_step(a),
+                            .stride_c = batching.batch_step(c),
+                            .align_a = alignment_of(b, batching),
+                            .align_b = alignment_of(a, batching),
+                            .align_c = alignment_of(c, batching)};
+  const GemmPlan& plan = gemm_plan(problem, op);
   for (int64_t it = 0; it < batching.iterations; ++it) {
     auto at = [&](const Operand& x) {
       return static_cast<char*>(x.base) + it * batching.iteration_step(x) * x.element_size;
     };
-    check(cublasLtMatmul(cublaslt(), desc, &alpha, at(b), layout_a.get(), at(a), layout_b.get(),
-                         &beta, at(c), layout_c.get(), at(c), layout_c.get(), &heuristic.algo,
-                         cublaslt_workspace(), workspace_bytes, compute_stream()),
-          op);
+    run_gemm(plan, 1.0f, at(b), at(a), beta, at(c), op);
   }
 }
 
@@ -304,7 +243,9 @@ void forward(const Dims& d, const Tensor& q, const Tensor& k, const Tensor& v, c
              const Tensor& key_mask, const AttentionShape& shape, Tensor& probs, Tensor& out,
              const char* op) {
   const Batching batching(d);
-  const Tensor scores({d.batch, d.heads, d.q_len, d.k_len}, DType::f32, Device::cuda);
+  // Every temporary here is written in full (the products with beta 0 never read theirs).
+  const Tensor scores({d.batch, d.heads, d.q_len, d.k_len}, DType::f32, Device::cuda,
+                      Contents::unwritten);
   float* ps = scores.data<float>();
   pair_gemm(batching, false, true, heads_of<T>(q, d.q_len, d), heads_of<T>(k, d.k_len, d),
             cells_of(ps, d), 0.0f, op);
@@ -312,7 +253,7 @@ void forward(const Dims& d, const Tensor& q, const Tensor& k, const Tensor& v, c
   Tensor dropped;
   T* weights = pp;
   if (shape.dropout_rate > 0.0f) {
-    dropped = Tensor(probs.shape(), probs.dtype(), Device::cuda);
+    dropped = Tensor(probs.shape(), probs.dtype(), Device::cuda, Contents::unwritten);
     weights = device_data<T>(dropped);
   }
   softmax_forward_kernel<T, TB><<<row_blocks(d.rows(), op), kRowThreads, 0, compute_stream()>>>(
@@ -330,7 +271,7 @@ void backward(const Dims& d, const Tensor& dout, const Tensor& q, const Tensor& 
               Tensor& dbias, const char* op) {
   const Batching batching(d);
   const Shape cells_shape{d.batch, d.heads, d.q_len, d.k_len};
-  const Tensor dp(cells_shape, DType::f32, Device::cuda);
+  const Tensor dp(cells_shape, DType::f32, Device::cuda, Contents::unwritten);
   float* pdp = dp.data<float>();
   pair_gemm(batching, false, true, heads_of<T>(dout, d.q_len, d), heads_of<T>(v, d.k_len, d),
             cells_of(pdp, d), 0.0f, op);
@@ -338,7 +279,7 @@ void backward(const Dims& d, const Tensor& dout, const Tensor& q, const Tensor& 
   Tensor dropped;
   T* weights = pp;
   if (shape.dropout_rate > 0.0f) {
-    dropped = Tensor(cells_shape, probs.dtype(), Device::cuda);
+    dropped = Tensor(cells_shape, probs.dtype(), Device::cuda, Contents::unwritten);
     weights = device_data<T>(dropped);
   }
   // dS in the activations' dtype for the GEMMs; with bf16 activations its f32 values stay in
@@ -349,7 +290,7 @@ void backward(const Dims& d, const Tensor& dout, const Tensor& q, const Tensor& 
   if constexpr (std::is_same_v<T, float>) {
     ds = pdp;
   } else {
-    ds_storage = Tensor(cells_shape, probs.dtype(), Device::cuda);
+    ds_storage = Tensor(cells_shape, probs.dtype(), Device::cuda, Contents::unwritten);
     ds = device_data<T>(ds_storage);
     if (dbias.defined()) ds_f32 = pdp;
   }
