@@ -143,6 +143,15 @@ void BlockPool::release(void* address) noexcept {
   pool.insert(std::move(node));
 }
 
+device::MemoryStats BlockPool::stats() const {
+  device::MemoryStats stats = stats_;
+  // Each pool is ordered by size: its largest free block is its last.
+  for (const FreeBlocks* pool : {&small_free_, &large_free_})
+    if (!pool->empty())
+      stats.largest_free_block = std::max(stats.largest_free_block, (*pool->rbegin())->size);
+  return stats;
+}
+
 BlockPool::Block* BlockPool::new_segment(size_t bytes, bool small, size_t asked) {
   auto block = std::make_unique<Block>();
   block->size = segment_size(bytes);
@@ -152,11 +161,14 @@ BlockPool::Block* BlockPool::new_segment(size_t bytes, bool small, size_t asked)
   FreeBlocks::node_type node = scratch.extract(scratch.begin());
 
   void* segment = backend_.allocate_segment(block->size);
+  ++stats_.segment_allocations;
   if (segment == nullptr) {
     const size_t cached = stats_.cached;
     backend_.synchronize();
+    ++stats_.flushes;
     const size_t returned = release_free_segments();
     segment = backend_.allocate_segment(block->size);
+    ++stats_.segment_allocations;
     if (segment == nullptr) {
       const SegmentBackend::DeviceMemory memory = backend_.device_memory();
       throw std::runtime_error(
@@ -182,6 +194,7 @@ size_t BlockPool::release_free_segments() {
         continue;
       }
       backend_.free_segment(block->address);
+      ++stats_.segment_frees;
       it = pool->erase(it);
       stats_.cached -= block->size;
       returned += block->size;

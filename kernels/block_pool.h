@@ -64,7 +64,7 @@ class BlockPool {
   void release(void* block) noexcept;
   // in_use: the bytes of the blocks handed out (rounded, with an unsplit rest); cached: the
   // free bytes of the segments; together, every byte the segments hold.
-  device::MemoryStats stats() const { return stats_; }
+  device::MemoryStats stats() const;
 
  private:
   struct Block;

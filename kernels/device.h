@@ -24,11 +24,18 @@ double cuda_peak_bf16_flops();
 // was when `fill` is negative; release gives it back to the cache.
 void* allocate(size_t nbytes, int fill);
 void release(void* data, size_t nbytes);
-// Bytes held by live tensors and by the cache, and the most ever held by live tensors.
+// Bytes held by live tensors and by the cache, the most ever held by live tensors, and what the
+// cache asked of the device: segments allocated (cudaMalloc calls, failed ones included) and
+// freed, flushes (a cudaMalloc that failed made the cache return its free segments), and the
+// largest free block, so 1 - largest_free_block / cached is how fragmented the cache is.
 struct MemoryStats {
   size_t in_use = 0, cached = 0, peak_in_use = 0;
+  size_t segment_allocations = 0, segment_frees = 0, flushes = 0, largest_free_block = 0;
 };
 MemoryStats memory_stats();
+// How many cuBLASLt plans the process has made (kernels/cuda/gemm_plan.h): one per distinct
+// product, so a training loop over a fixed set of shapes stops adding any.
+size_t cublaslt_plans();
 
 // Copies nbytes between any two devices, ordered after the work already queued on the compute
 // stream. When host memory is involved it returns once the data is in place (the host buffer

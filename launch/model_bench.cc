@@ -61,7 +61,11 @@ ModelBenchResult run_model_bench(const ModelBenchOptions& o, const TrainingGroup
       static_cast<double>(global_batch * (o.input_len + o.target_len)) / r.step_seconds;
   r.model_flops_per_step =
       training_flops_per_step(o.config, global_batch, o.input_len, o.target_len);
-  r.peak_device_bytes = o.device == Device::cuda ? device::memory_stats().peak_in_use : 0;
+  if (o.device == Device::cuda) {
+    r.memory = device::memory_stats();
+    r.peak_device_bytes = r.memory.peak_in_use;
+    r.cublaslt_plans = device::cublaslt_plans();
+  }
   return r;
 }
 
@@ -70,6 +74,15 @@ void print_model_bench(const ModelBenchOptions& o, const ModelBenchResult& r, in
   std::printf("tokens/s: %.1f\n", r.tokens_per_s);
   if (o.device != Device::cuda) return;
   std::printf("peak GPU memory: %.1f MiB\n", static_cast<double>(r.peak_device_bytes) / 1048576.0);
+  const device::MemoryStats& m = r.memory;
+  std::printf(
+      "memory cache: %.1f MiB cached, %zu cudaMalloc, %zu cudaFree, %zu flushes, largest free "
+      "block %.0f%% of the cache\n",
+      static_cast<double>(m.cached) / 1048576.0, m.segment_allocations, m.segment_frees, m.flushes,
+      m.cached > 0
+          ? 100.0 * static_cast<double>(m.largest_free_block) / static_cast<double>(m.cached)
+          : 100.0);
+  std::printf("cuBLASLt plans: %zu\n", r.cublaslt_plans);
   const double per_gpu = r.model_flops_per_step / r.step_seconds / gpus;
   std::printf("model TFLOP per step: %.3f\n", r.model_flops_per_step / 1e12);
   std::printf("TFLOP/s per GPU: %.1f\n", per_gpu / 1e12);

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/training_step.h"
+#include "kernels/device.h"
 
 namespace stilts::launch {
 
@@ -31,6 +32,8 @@ struct ModelBenchResult {
   double tokens_per_s = 0;          // padded input + target tokens of the global batch
   double model_flops_per_step = 0;  // of the global batch (core/flops.h)
   size_t peak_device_bytes = 0;     // device::memory_stats().peak_in_use; 0 on the CPU
+  device::MemoryStats memory;       // the device memory cache after the timed steps (GPU)
+  size_t cublaslt_plans = 0;        // device::cublaslt_plans() after the timed steps (GPU)
 };
 
 // Throws std::invalid_argument for a non-positive size (warmup may be 0). after_warmup runs

@@ -6,6 +6,7 @@
 
 #include "kernels/cuda/allocator.h"
 #include "kernels/cuda/context.h"
+#include "kernels/cuda/gemm_plan.h"
 #include "kernels/device.h"
 
 namespace stilts::device {
@@ -90,6 +91,10 @@ void release(void* data, size_t) {
 
 MemoryStats memory_stats() {
   return cuda::cached_memory_stats();
+}
+
+size_t cublaslt_plans() {
+  return cuda::plans_made();
 }
 
 // Data-dependent kernel errors (an id outside the vocabulary) surface here: every result the

@@ -82,15 +82,30 @@ GemmPlan make_plan(const GemmProblem& p, const char* op) {
   return plan;
 }
 
+struct PlanCache {
+  std::mutex mutex;
+  std::map<GemmProblem, GemmPlan> plans;
+};
+
+PlanCache& plan_cache() {
+  static PlanCache cache;
+  return cache;
+}
+
 }  // namespace
 
 const GemmPlan& gemm_plan(const GemmProblem& problem, const char* op) {
-  static std::mutex mutex;
-  static std::map<GemmProblem, GemmPlan> plans;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = plans.find(problem);
-  if (it == plans.end()) it = plans.emplace(problem, make_plan(problem, op)).first;
+  PlanCache& cache = plan_cache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  auto it = cache.plans.find(problem);
+  if (it == cache.plans.end()) it = cache.plans.emplace(problem, make_plan(problem, op)).first;
   return it->second;
+}
+
+size_t plans_made() {
+  PlanCache& cache = plan_cache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  return cache.plans.size();
 }
 
 void run_gemm(const GemmPlan& plan, float alpha, const void* a, const void* b, float beta, void* c,

@@ -9,6 +9,7 @@
 #include <cublasLt.h>
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 
 namespace stilts::cuda {
@@ -41,6 +42,8 @@ const GemmPlan& gemm_plan(const GemmProblem& problem, const char* op);
 // Enqueues the product on the compute stream, with the backend's cuBLASLt workspace.
 void run_gemm(const GemmPlan& plan, float alpha, const void* a, const void* b, float beta, void* c,
               const char* op);
+// How many plans gemm_plan has made (device::cublaslt_plans).
+size_t plans_made();
 // The largest power of two dividing `address`, up to 256.
 uint32_t alignment_of_address(const void* address);
 

@@ -602,6 +602,33 @@ OP_TEST(AttentionForwardAndBackward, attention_forward, attention_backward) {
     }
 }
 
+// Each distinct product gets its cuBLASLt plan once (kernels/cuda/gemm_plan.h): the attention's
+// per-head products and matmul alike, so a second step of the same shapes asks the heuristic
+// nothing.
+TEST(CublasLtPlans, EachProductIsPlannedOnce) {
+  STILTS_NEED_CUDA();
+  const AttentionCase& c = kAttentionCases[4];
+  const Side gpu{Device::cuda, DType::bf16};
+  const AttentionInputs in(c, DType::bf16, 31);
+  const Tensor dout = draw(in.q.shape(), 45, DType::bf16);
+  auto step = [&] {
+    const std::vector<Tensor> forward = in.forward(c, gpu);
+    const std::vector<Tensor> start{
+        draw(in.q.shape(), 46, DType::bf16), draw(in.k.shape(), 47, DType::bf16),
+        draw(in.v.shape(), 48, DType::bf16), draw({c.heads, c.q_len, c.k_len}, 49, DType::bf16)};
+    in.backward(c, gpu, forward[0], dout, start);
+    Tensor product = zeros({in.q.dim(1), in.k.dim(1)}, gpu);
+    ops::matmul(put(in.q.rows(0, 1).reshape({in.q.dim(1), in.q.dim(2)}), gpu), false,
+                put(in.k.rows(0, 1).reshape({in.k.dim(1), in.k.dim(2)}), gpu), true, product);
+  };
+  step();
+  const size_t planned = device::cublaslt_plans();
+  EXPECT_GE(planned, 6u) << "two forward and four backward products, one matmul";
+  step();
+  step();
+  EXPECT_EQ(device::cublaslt_plans(), planned) << "the same shapes again made new plans";
+}
+
 // ---- gated GELU ----------------------------------------------------------------------------
 
 OP_TEST(GatedGeluForwardAndBackward, gated_gelu_forward, gated_gelu_backward) {

@@ -121,6 +121,14 @@ TEST(BlockPool, VaryingBatchShapesReachASteadyState) {
       << "the segments of the first steps did not cover the later shapes";
   EXPECT_LT(device.live_bytes(), 3 * pool.stats().peak_in_use);
   EXPECT_EQ(device.segments_freed, 0);
+  // The counters that stilts bench prints say the same.
+  const device::MemoryStats stats = pool.stats();
+  EXPECT_EQ(stats.segment_allocations, static_cast<size_t>(device.attempts));
+  EXPECT_EQ(stats.segment_allocations, static_cast<size_t>(device.segments_allocated));
+  EXPECT_EQ(stats.segment_frees, 0u);
+  EXPECT_EQ(stats.flushes, 0u);
+  EXPECT_GT(stats.largest_free_block, 0u);
+  EXPECT_LE(stats.largest_free_block, stats.cached);
 }
 
 TEST(BlockPool, MergedNeighboursServeTheirJoinedSize) {
@@ -219,6 +227,10 @@ TEST(BlockPool, FullDeviceGetsTheFreeSegmentsBackAndRetriesOnce) {
   EXPECT_EQ(device.attempts, 4);
   EXPECT_EQ(pool.stats().in_use, 30 * kMiB);
   EXPECT_EQ(pool.stats().cached, 0u);
+  EXPECT_EQ(pool.stats().flushes, 1u);
+  EXPECT_EQ(pool.stats().segment_frees, 2u);
+  EXPECT_EQ(pool.stats().segment_allocations, 4u);
+  EXPECT_EQ(pool.stats().largest_free_block, 0u);
 
   // A segment that is partly in use stays; the request fails after one retry.
   void* small = pool.allocate(kMiB);
@@ -234,6 +246,7 @@ TEST(BlockPool, FullDeviceGetsTheFreeSegmentsBackAndRetriesOnce) {
   }
   EXPECT_EQ(device.attempts, attempts + 2);
   EXPECT_EQ(device.segments_freed, 2);
+  EXPECT_EQ(pool.stats().flushes, 2u);
   EXPECT_EQ(pool.stats().in_use + pool.stats().cached, device.live_bytes());
   pool.release(small);
   pool.release(block);
