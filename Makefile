@@ -4,21 +4,12 @@
 #               checks (PASS/FAIL) at the top of its report; make demo-full: three larger sizes
 #   make demo-udhr   build and run the UDHR miniature, its tasks on disjoint articles
 # On a machine with a GPU (README "GPU"; installs nothing):
-#   make gpu-check   build with CUDA, run the GPU tests and the kernel tests, benchmark
+#   make gpu-check   the GPU session: build, GPU tests, sanitizers, benchmarks, one log
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-# gpu-check: its own build directory, CUDA code for the GPU present, and googletest from
-# GOOGLETEST (a source tree) when no GTest package is installed.
-GPU_BUILD ?= build-gpu
-GPU_CMAKE_FLAGS ?= -DCMAKE_CUDA_ARCHITECTURES=native
-GOOGLETEST ?=
-GPU_GENERATOR := $(if $(shell command -v ninja),-G Ninja,)
-GPU_CONFIGURE = cmake -S . -B $(GPU_BUILD) $(GPU_GENERATOR) -DSTILTS_CUDA=ON $(GPU_CMAKE_FLAGS) \
-  $(if $(GOOGLETEST),-DSTILTS_GOOGLETEST_SOURCE=$(abspath $(GOOGLETEST)),)
-
-.PHONY: deps build test demo demo-full demo-udhr demo-build gpu-check format clean
+.PHONY: deps build test demo demo-full demo-udhr demo-build gpu-check gpu-carry format clean
 
 deps:
 	@launch/install_deps.sh
@@ -52,15 +43,17 @@ demo-full: demo-build
 demo-udhr: demo-build
 	@experiments/demo-udhr/run.sh --stilts $(DEMO_BUILD)/launch/stilts --work runs/demo-udhr
 
-# The full build when its packages are installed, else the minimal one (CUDA toolkit only).
+# The GPU session (tests/cuda/session.sh, docs/GPU.md): builds for this GPU, runs the GPU tests
+# (none may skip), compute-sanitizer, the mt5-large benchmark and the side-by-side with
+# transformers, all into gpu-session/session.log. `make gpu-carry` first, on a machine with
+# Debian's googletest, puts in .gpu-carry what a bare GPU machine lacks.
 gpu-check:
-	@$(GPU_CONFIGURE) >/dev/null 2>&1 || { \
-	  echo "gpu-check: the full build's packages are missing, building the minimal one"; \
-	  rm -rf $(GPU_BUILD) && $(GPU_CONFIGURE) -DSTILTS_MINIMAL=ON >/dev/null; }
-	@cmake --build $(GPU_BUILD) -j $(JOBS)
-	@cd $(GPU_BUILD) && ctest -L cuda --output-on-failure
-	@$(GPU_BUILD)/tests/unit/kernels/unit_kernels --gtest_brief=1
-	@for model in mt5-small mt5-base mt5-large; do $(GPU_BUILD)/launch/stilts-bench-cuda $$model; done
+	@tests/cuda/session.sh
+
+gpu-carry:
+	@test -f /usr/src/googletest/CMakeLists.txt || { echo "gpu-carry: /usr/src/googletest is missing (Debian: apt-get install googletest)"; exit 1; }
+	@rm -rf .gpu-carry/googletest && mkdir -p .gpu-carry && cp -r /usr/src/googletest .gpu-carry/googletest
+	@echo "gpu-carry: .gpu-carry/googletest ready; carry .gpu-carry with the working tree"
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc' '*.cu')
