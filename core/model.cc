@@ -50,14 +50,15 @@ Parameters& check_group(Parameters& params, Communicator& tp) {
 
 }  // namespace
 
-Mt5Model::Mt5Model(Parameters& params, Communicator& tp)
+Mt5Model::Mt5Model(Parameters& params, Communicator& tp, ModelNumerics numerics)
     : params_(check_group(params, tp)),
       tp_(tp),
+      residual_dtype_(numerics.residual_dtype(params.activation_dtype())),
       lm_head_index_(params.index_of(kHead)),
       embedding_(params, kSharedTable, "encoder.embed_tokens", tp),
       decoder_embedding_(params, kSharedTable, "decoder.embed_tokens", tp),
-      encoder_(params, "encoder", tp),
-      decoder_(params, "decoder", tp),
+      encoder_(params, "encoder", tp, residual_dtype_),
+      decoder_(params, "decoder", tp, residual_dtype_),
       head_(params, kHead, tp) {}
 
 namespace {
@@ -117,14 +118,18 @@ const Tensor& Mt5Model::decode_step(const std::vector<int32_t>& tokens, DecoderC
 void Mt5Model::backward(float loss_scale) {
   const ModelConfig& c = params_.config();
   const int64_t b = decoder_ids_.dim(0), u = decoder_ids_.dim(1), t = input_ids_.dim(1);
-  const Tensor& like = encoder_out_;  // the activations' dtype and device
-  ops::fill(ensure_like(ddecoder_out_, {b, u, c.d_model}, like), 0.0f);
+  const Device device = params_.device();
+  // The head's input gradient comes from one matmul: the compute dtype. The embeddings'
+  // gradients are the residual gradient at the bottom of each stack, and the encoder output's
+  // collects every decoder layer's cross-attention: sums over layers, in the residual dtype.
+  ops::fill(ensure_shape(ddecoder_out_, {b, u, c.d_model}, params_.activation_dtype(), device),
+            0.0f);
   Tensor ddecoder_flat = ddecoder_out_.reshape({b * u, c.d_model});
   head_.backward(loss_scale, ddecoder_flat);
   if (gradients_ready_) gradients_ready_(lm_head_index_);
 
-  ops::fill(ensure_like(ddecoder_embedded_, {b, u, c.d_model}, like), 0.0f);
-  ops::fill(ensure_like(dencoder_out_, {b, t, c.d_model}, like), 0.0f);
+  ops::fill(ensure_shape(ddecoder_embedded_, {b, u, c.d_model}, residual_dtype_, device), 0.0f);
+  ops::fill(ensure_shape(dencoder_out_, {b, t, c.d_model}, residual_dtype_, device), 0.0f);
   decoder_.backward(ddecoder_out_, ddecoder_embedded_, dencoder_out_, gradients_ready_);
   decoder_embedding_.backward(ddecoder_embedded_);
   // Every decoder layer's cross-attention added its partial K/V input gradient
@@ -132,7 +137,7 @@ void Mt5Model::backward(float loss_scale) {
   // the sum stands for one per layer.
   copy_to_tp_backward(tp_, dencoder_out_);
 
-  ops::fill(ensure_like(dencoder_embedded_, {b, t, c.d_model}, like), 0.0f);
+  ops::fill(ensure_shape(dencoder_embedded_, {b, t, c.d_model}, residual_dtype_, device), 0.0f);
   Tensor unused;
   encoder_.backward(dencoder_out_, dencoder_embedded_, unused, gradients_ready_);
   embedding_.backward(dencoder_embedded_);

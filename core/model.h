@@ -7,9 +7,9 @@
 // row_parallel_linear.h, embedding.h, lm_head.h; parallel/README.md lists the layout). A lone
 // rank uses a group of one.
 //
-// The model runs on its parameters' device in their activation dtype (core/params.h): the
-// batch arrives as host vectors and is uploaded (one copy per tensor); the only device read in
-// forward and backward is the loss sum.
+// The model runs on its parameters' device in their activation dtype (core/params.h), its
+// residual stream in f32 when asked (ModelNumerics): the batch arrives as host vectors and is
+// uploaded (one copy per tensor); the only device read in forward and backward is the loss sum.
 #pragma once
 
 #include <functional>
@@ -33,12 +33,29 @@ struct ForwardOptions {
   bool recompute_activations = false;
 };
 
+// How the model rounds, beyond its parameters' compute dtype (bf16 on the GPU, f32 on the
+// CPU; core/params.h). Not a property of the weights: a checkpoint trained with any numerics
+// loads and resumes with any other.
+struct ModelNumerics {
+  // The residual stream in f32, as Megatron-LM's --fp32-residual-connection: the hidden state
+  // between the sublayers, which every block adds into (the stack's input, each block's output,
+  // and their gradient in backward), while the sublayers (norm outputs, attention,
+  // feed-forward, their matmuls) stay in the compute dtype. On a bf16 device every residual
+  // addition otherwise rounds the sum to 8 significant bits, once per sublayer of every layer
+  // of the stack. The residual activations take twice the memory (docs/GPU.md). The CPU
+  // computes in f32 throughout: there it changes nothing.
+  bool fp32_residual = false;
+  // The residual stream's dtype for parameters that compute in `compute`.
+  DType residual_dtype(DType compute) const { return fp32_residual ? DType::f32 : compute; }
+};
+
 class Mt5Model {
  public:
   // The parameters and the group must outlive the model; gradients accumulate into
   // params.grad(...). tp's size and rank must be the parameters' shard (else
   // std::invalid_argument).
-  explicit Mt5Model(Parameters& params, Communicator& tp = single_rank_group());
+  explicit Mt5Model(Parameters& params, Communicator& tp = single_rank_group(),
+                    ModelNumerics numerics = {});
 
   // Runs the encoder, decoder and head on the batch and returns the loss. Keeps every
   // activation for backward().
@@ -89,10 +106,13 @@ class Mt5Model {
   const Tensor& encoder_hidden_state(int64_t i) const { return encoder_.hidden_state(i); }
   int64_t encoder_layers() const { return encoder_.num_layers(); }
   Parameters& params() { return params_; }
+  // The dtype of the residual stream (ModelNumerics): the hidden states but the stacks' outputs.
+  DType residual_dtype() const { return residual_dtype_; }
 
  private:
   Parameters& params_;
   Communicator& tp_;
+  DType residual_dtype_;
   int64_t last_tokens_ = 0;
   GradientsReady gradients_ready_;
   size_t lm_head_index_;

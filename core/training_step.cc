@@ -34,7 +34,7 @@ TrainingStep::TrainingStep(Parameters& params, TrainingStepOptions options, Trai
     : params_(params),
       options_(std::move(options)),
       groups_(check_groups(groups, params)),
-      model_(params, groups.tp),
+      model_(params, groups.tp, {.fp32_residual = options_.fp32_residual}),
       gradient_sync_(groups.dp, options_.gradient_bucket_bytes),
       optimizer_(make_optimizer(options_.optimizer, params,
                                 {groups.tp, groups.zero ? groups.dp : single_rank_group()})) {

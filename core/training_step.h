@@ -30,6 +30,7 @@ struct TrainingStepOptions {
   float z_loss = 0.0f;
   uint64_t seed = 0;  // dropout
   bool recompute_activations = false;
+  bool fp32_residual = false;  // ModelNumerics::fp32_residual
   // Data-parallel gradient buckets (parallel/data_parallel.h).
   int64_t gradient_bucket_bytes = 32 << 20;
 };

@@ -17,11 +17,11 @@
 //   they also give each other's bits; elsewhere they agree to rounding.
 // - Precision. The CPU backend computes in f32 and takes only f32 floating tensors. The CUDA
 //   backend also takes bf16 wherever the text below says "floating": activations and their
-//   gradients, the bf16 compute copy of the weights, logits. It reads bf16, computes and
-//   accumulates in f32, and rounds once on the store. Tensors documented as f32 stay f32 on
-//   every device: statistics (rstd, logsumexp, row_max, losses), masks, weight gradients
-//   (dweight, dtable) and everything the optimizers touch (master weights, their gradients
-//   and state).
+//   gradients, the bf16 compute copy of the weights, logits (RMSNorm, dropout and add_inplace
+//   mix the two per argument: an f32 residual stream, core/model.h). It reads bf16, computes and
+//   accumulates in f32, and rounds once on the store. Tensors documented as f32 stay f32 on every
+//   device: statistics (rstd, logsumexp, row_max, losses), masks, weight gradients (dweight,
+//   dtable) and everything the optimizers touch (master weights, their gradients and state).
 #pragma once
 
 #include <cstdint>

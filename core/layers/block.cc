@@ -47,8 +47,10 @@ std::string Block::position_bias_name(const std::string& prefix) {
 }
 
 Block::Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id,
-             Communicator& tp)
+             Communicator& tp, DType residual_dtype)
     : layer_id_(layer_id),
+      residual_dtype_(residual_dtype),
+      compute_dtype_(params.activation_dtype()),
       self_scope_(self_scope(prefix)),
       cross_scope_(is_decoder ? cross_scope(prefix) : std::string()),
       ff_scope_(ff_scope(prefix, is_decoder)),
@@ -68,7 +70,7 @@ void Block::project_memory(const Tensor& encoder_out, BlockCache& cache) {
 
 void Block::residual_forward(const Tensor& h_in, const Tensor& sublayer_out, RngKey key,
                              Tensor& h_out) const {
-  ensure_like(h_out, h_in.shape(), h_in);
+  ensure_shape(h_out, h_in.shape(), residual_dtype_, h_in.device());
   ops::dropout_forward(sublayer_out, dropout_.rate, key, h_out);
   ops::add_inplace(h_out, h_in);
 }
@@ -114,8 +116,8 @@ void Block::run_forward() {
 
 void Block::backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out) {
   if (recompute_) run_forward();
-  ensure_like(dsublayer_, dh.shape(), dh);
-  ensure_like(dnormed_, dh.shape(), dh);
+  ensure_shape(dsublayer_, dh.shape(), compute_dtype_, dh.device());
+  ensure_shape(dnormed_, dh.shape(), compute_dtype_, dh.device());
   // Each sublayer: dh stays the residual path's gradient; the sublayer's contribution is
   // added onto it by the norm's backward, from the normed input's gradient, which the
   // sublayer's column-parallel projections leave summed over the TP group.

@@ -57,12 +57,16 @@ class Block {
   static std::string position_bias_name(const std::string& prefix);
 
   // prefix: "encoder.block.3" or "decoder.block.3"; layer_id: distinct per block of the model.
-  // tp: the tensor-parallel group the block's sublayers are split over.
+  // tp: the tensor-parallel group the block's sublayers are split over. residual_dtype: the
+  // dtype of the residual stream (ModelNumerics in core/model.h), which the sublayers' outputs
+  // are added into; the sublayers compute in the parameters' compute dtype.
   Block(Parameters& params, const std::string& prefix, bool is_decoder, uint32_t layer_id,
-        Communicator& tp);
+        Communicator& tp, DType residual_dtype);
 
   // h [B, L, d] and every other input are kept by reference until backward, which must see
-  // them unchanged. encoder_out and encoder_mask are used only by decoder blocks.
+  // them unchanged. The output is in the residual dtype, h in any floating dtype (incremental
+  // decoding passes the embeddings as they are). encoder_out and encoder_mask are used only by
+  // decoder blocks.
   // position_bias [H/tp, L, L] is the stack's shared bias for this rank's heads. recompute:
   // keep no activation but the inputs and the output (see above). cache: incremental decoding
   // (Attention::forward), which needs no encoder_out (the cache holds its keys and values) and
@@ -72,7 +76,8 @@ class Block {
                         const DropoutPlan& dropout, bool recompute, BlockCache* cache = nullptr);
   // Decoder blocks: the cross-attention keys and values of encoder_out into cache.cross.
   void project_memory(const Tensor& encoder_out, BlockCache& cache);
-  // On entry dh is the gradient of the block output; on return, of the block input.
+  // On entry dh (in the residual dtype) is the gradient of the block output; on return, of the
+  // block input.
   // Accumulates dposition_bias and (decoder) this rank's partial dencoder_out (the
   // cross-attention's keys and values, Attention::backward).
   void backward(Tensor& dh, Tensor& dposition_bias, Tensor& dencoder_out);
@@ -94,6 +99,9 @@ class Block {
   void release_activations();
 
   uint32_t layer_id_;
+  // The residual stream's (after_self_, after_cross_, out_ and dh) and the sublayers' (their
+  // normed inputs, their outputs and both gradients, dsublayer_ and dnormed_).
+  DType residual_dtype_, compute_dtype_;
   // The debug scopes of the sublayers: "<prefix>.layer.0", ".layer.1", ".layer.2".
   std::string self_scope_, cross_scope_, ff_scope_;
   RMSNorm self_norm_;

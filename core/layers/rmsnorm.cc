@@ -15,7 +15,9 @@ RMSNorm::RMSNorm(Parameters& params, const std::string& name)
 
 const Tensor& RMSNorm::forward(const Tensor& x) {
   x_ = x;
-  ensure_like(out_, x.shape(), x);
+  // The output feeds the sublayer's matmuls: the compute dtype (the weight's compute copy's),
+  // whichever dtype the residual stream x has.
+  ensure_shape(out_, x.shape(), weight_.value.dtype(), x.device());
   ensure_f32(rstd_, {x.numel() / x.dim(-1)}, x);
   ops::rmsnorm_forward(x, weight_.value, eps_, out_, rstd_);
   return out_;

@@ -17,9 +17,11 @@ class RMSNorm {
                       const ModelConfig& config);
 
   RMSNorm(Parameters& params, const std::string& name);
-  // Saves x (by reference: the caller keeps it alive until backward) and the statistics.
+  // Saves x (by reference: the caller keeps it alive until backward) and the statistics. The
+  // output is in the compute dtype, x in any floating dtype (an f32 residual stream).
   const Tensor& forward(const Tensor& x);
-  // dx += d(out)/dx · dout; the weight gradient accumulates in the registry.
+  // dx += d(out)/dx · dout, each in its own floating dtype; the weight gradient accumulates in
+  // the registry.
   void backward(const Tensor& dout, Tensor& dx);
   const Tensor& output() const { return out_; }
   // Drops the saved input, output and statistics (recomputed activations).

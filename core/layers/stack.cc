@@ -47,9 +47,10 @@ void Stack::declare(std::vector<ParamSpec>& specs, const std::string& name,
   RMSNorm::declare(specs, name + ".final_layer_norm.weight", config);
 }
 
-Stack::Stack(Parameters& params, const std::string& name, Communicator& tp)
+Stack::Stack(Parameters& params, const std::string& name, Communicator& tp, DType residual_dtype)
     : name_(name),
       is_decoder_(name == "decoder"),
+      residual_dtype_(residual_dtype),
       stack_id_(kStackLayerBase + (is_decoder_ ? 1 : 0)),
       position_bias_(params, Block::position_bias_name(block_prefix(name, 0)), !is_decoder_),
       final_norm_(params, name + ".final_layer_norm.weight"),
@@ -60,7 +61,8 @@ Stack::Stack(Parameters& params, const std::string& name, Communicator& tp)
   for (int64_t i = 0; i < layers; ++i) {
     const std::string prefix = block_prefix(name, i);
     blocks_.emplace_back(params, prefix, is_decoder_,
-                         static_cast<uint32_t>(i) + (is_decoder_ ? kDecoderLayerBase : 0), tp);
+                         static_cast<uint32_t>(i) + (is_decoder_ ? kDecoderLayerBase : 0), tp,
+                         residual_dtype);
     block_first_index_.push_back(params.index_of(prefix + ".layer.0.SelfAttention.q.weight"));
   }
 }
@@ -73,8 +75,9 @@ const Tensor& Stack::forward(const Tensor& embedded, const Tensor& key_mask,
   const int64_t len = embedded.dim(1);
   const Tensor& position_bias = position_bias_.forward(len, len, 0);
 
+  // The residual stream starts here: the embeddings dropped out into its dtype.
   ops::dropout_forward(embedded, dropout.rate, dropout.key(stack_id_, kEmbeddingOut),
-                       ensure_like(input_, embedded.shape(), embedded));
+                       ensure_shape(input_, embedded.shape(), residual_dtype_, embedded.device()));
   const Tensor* h = &input_;
   for (Block& block : blocks_)
     h = &block.forward(*h, position_bias, key_mask, is_decoder_, encoder_out, encoder_mask, dropout,
@@ -105,7 +108,9 @@ const Tensor& Stack::decode(const Tensor& embedded, DecoderCache& cache) {
   LayerScope scope(name_);
   const int64_t position = cache.position++;
   const Tensor& position_bias = position_bias_.forward(1, position + 1, position);
-  // The one query is the last position, so attending to every cached key is causal.
+  // The one query is the last position, so attending to every cached key is causal. Without
+  // dropout the embeddings enter the first block as they are, which adds them into the residual
+  // dtype.
   const Tensor* h = &embedded;
   for (size_t i = 0; i < blocks_.size(); ++i)
     h = &blocks_[i].forward(*h, position_bias, Tensor(), false, Tensor(), cache.encoder_mask,
@@ -121,7 +126,7 @@ void Stack::backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out
   };
   ops::fill(ensure_like(dnormed_, dout.shape(), dout), 0.0f);
   ops::dropout_backward(dout, dropout_.rate, dropout_.key(stack_id_, kFinalOut), dnormed_);
-  ops::fill(ensure_like(dh_, dout.shape(), dout), 0.0f);
+  ops::fill(ensure_shape(dh_, dout.shape(), residual_dtype_, dout.device()), 0.0f);
   final_norm_.backward(dnormed_, dh_);
   report(final_norm_index_);
   // f32 on every device: every layer adds into it, and bf16 would round each addition.

@@ -30,18 +30,21 @@ class Stack {
   static void declare(std::vector<ParamSpec>& specs, const std::string& name,
                       const ModelConfig& config);
 
-  // name: "encoder" or "decoder"; tp: the tensor-parallel group.
-  Stack(Parameters& params, const std::string& name, Communicator& tp);
+  // name: "encoder" or "decoder"; tp: the tensor-parallel group; residual_dtype: the dtype of
+  // the hidden state between the blocks and of its gradient (Block).
+  Stack(Parameters& params, const std::string& name, Communicator& tp, DType residual_dtype);
 
   // embedded [B, L, d] (kept by reference until backward). key_mask f32 [B, L] or undefined
   // (the decoder's self-attention is causal instead). encoder_out / encoder_mask: decoder only.
-  // recompute: the blocks keep only their inputs (block.h).
+  // recompute: the blocks keep only their inputs (block.h). The output, after the final norm,
+  // is in the compute dtype.
   const Tensor& forward(const Tensor& embedded, const Tensor& key_mask, const Tensor& encoder_out,
                         const Tensor& encoder_mask, const DropoutPlan& dropout, bool recompute);
   // dout: gradient of the stack output. Accumulates dembedded and (decoder) this rank's
-  // partial dencoder_out. Calls ready (when set) after the final norm, after each block and
-  // after the relative position bias table: the stack's parameters from the last to the first
-  // are then final, the table (block 0's) only after the last call but one.
+  // partial dencoder_out, each in any floating dtype. Calls ready (when set) after the final
+  // norm, after each block and after the relative position bias table: the stack's parameters
+  // from the last to the first are then final, the table (block 0's) only after the last call
+  // but one.
   void backward(const Tensor& dout, Tensor& dembedded, Tensor& dencoder_out,
                 const GradientsReady& ready);
   // Incremental decoding (decoder only), one position per step and row, without dropout or
@@ -54,14 +57,15 @@ class Stack {
   // [B, 1, d] there and advances the position.
   const Tensor& decode(const Tensor& embedded, DecoderCache& cache);
   // Hidden states of the last forward, numbered as Hugging Face's output_hidden_states: 0 is
-  // the (dropped-out) embeddings, i in 1..L-1 the output of block i-1, L the stack's output
-  // (the last block's after the final norm).
+  // the (dropped-out) embeddings, i in 1..L-1 the output of block i-1 (these in the residual
+  // dtype), L the stack's output (the last block's after the final norm).
   const Tensor& hidden_state(int64_t i) const;
   int64_t num_layers() const { return static_cast<int64_t>(blocks_.size()); }
 
  private:
   std::string name_;  // "encoder" or "decoder", the debug scope
   bool is_decoder_;
+  DType residual_dtype_;
   uint32_t stack_id_;
   RelativePositionBias position_bias_;
   std::vector<Block> blocks_;

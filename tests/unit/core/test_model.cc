@@ -1,14 +1,16 @@
 // Whole-model checks that need no reference implementation: the hand-written backward agrees
 // with finite differences (with dropout on, since masks are fixed by their key), dropout is
-// reproducible, and the mt5-small preset takes a real training step.
+// reproducible, padding changes no example's loss, and the f32 residual stream is the CPU's own.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
 
+#include "core/generate.h"
 #include "core/model.h"
 #include "core/optim/optimizer.h"
+#include "core/training_step.h"
 #include "kernels/ops.h"
 #include "tests/tolerance.h"
 #include "tests/unit/core/random_batch.h"
@@ -104,6 +106,59 @@ TEST(Model, RefusesTokensOutsideTheVocabulary) {
     FAIL() << "expected an error";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("999"), std::string::npos);
+  }
+}
+
+TEST(ModelNumerics, TheResidualStreamIsF32WhenAskedElseInTheComputeDtype) {
+  EXPECT_EQ(ModelNumerics{}.residual_dtype(DType::bf16), DType::bf16);
+  EXPECT_EQ(ModelNumerics{}.residual_dtype(DType::f32), DType::f32);
+  EXPECT_EQ(ModelNumerics{.fp32_residual = true}.residual_dtype(DType::bf16), DType::f32);
+  EXPECT_EQ(ModelNumerics{.fp32_residual = true}.residual_dtype(DType::f32), DType::f32);
+}
+
+// The CPU computes in f32 throughout, so the f32 residual stream is what it runs anyway: the
+// option is accepted and changes no bit of a training step (dropout, z-loss, activations stored
+// or recomputed), of the update or of greedy decoding. Its effect on the GPU is
+// tests/cuda/test_model_cuda.cc's.
+TEST(Model, Fp32ResidualChangesNothingOnTheCpu) {
+  ModelConfig c = model_preset("test-tiny");
+  c.dropout_rate = 0.1f;
+  const Batch batch = random_batch(c, 3, 9, 6, 21);
+  const auto inputs = random_sequences(c, 4, 22);
+  struct Run {
+    StepGradients step;
+    Tensor grads, values;
+    std::vector<std::vector<int32_t>> decoded;
+  };
+  auto run = [&](bool recompute, bool fp32_residual) {
+    Parameters params(c, Device::cpu);
+    params.initialize(4);
+    TrainingStepOptions options;
+    options.z_loss = 1e-4f;
+    options.seed = 5;
+    options.recompute_activations = recompute;
+    options.fp32_residual = fp32_residual;
+    TrainingStep step(params, options);
+    EXPECT_EQ(step.model().residual_dtype(), DType::f32);
+    Run r;
+    r.step = step.compute_gradients(batch, 1, true);
+    r.grads = params.flat_grads().clone();
+    step.update(1e-2f);
+    r.values = params.flat_values().clone();
+    r.decoded = greedy_decode(step.model(), inputs, {8, true});
+    return r;
+  };
+  auto same_bits = [](const Tensor& a, const Tensor& b) {
+    return a.nbytes() == b.nbytes() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
+  };
+  for (bool recompute : {false, true}) {
+    SCOPED_TRACE(recompute ? "recomputed activations" : "stored activations");
+    const Run off = run(recompute, false), on = run(recompute, true);
+    EXPECT_EQ(on.step.loss, off.step.loss);
+    EXPECT_EQ(on.step.grad_norm, off.step.grad_norm);
+    EXPECT_TRUE(same_bits(on.grads, off.grads));
+    EXPECT_TRUE(same_bits(on.values, off.values));
+    EXPECT_EQ(on.decoded, off.decoded);
   }
 }
 
