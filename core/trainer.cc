@@ -93,6 +93,7 @@ TrainingStepOptions training_step_options(const TrainerOptions& o) {
   step.z_loss = o.z_loss;
   step.seed = o.seed;
   step.recompute_activations = o.recompute_activations;
+  step.fp32_residual = o.fp32_residual;
   return step;
 }
 

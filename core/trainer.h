@@ -33,6 +33,7 @@ struct TrainerOptions {
   float z_loss = 0.0f;
   uint64_t seed = 0;
   bool recompute_activations = false;  // ForwardOptions::recompute_activations
+  bool fp32_residual = false;          // ModelNumerics::fp32_residual
   std::string run_dir;                 // checkpoints and log.jsonl; empty = no files
   int64_t log_every = 10;              // progress line and log record
   int64_t save_every = 0;     // checkpoint period; the last step is always saved (with run_dir)

@@ -23,6 +23,7 @@ ModelBenchResult run_model_bench(const ModelBenchOptions& o, const TrainingGroup
   step_options.optimizer.name = o.optimizer;
   step_options.seed = o.seed;
   step_options.recompute_activations = o.recompute_activations;
+  step_options.fp32_residual = o.fp32_residual;
   TrainingStep step(params, step_options, groups);
 
   // Random ids without padding, like the PyTorch scripts: every position is a real token.

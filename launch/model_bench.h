@@ -24,6 +24,7 @@ struct ModelBenchOptions {
   uint64_t seed = 0;
   Device device = Device::cpu;
   bool recompute_activations = false;
+  bool fp32_residual = false;  // ModelNumerics::fp32_residual
 };
 
 struct ModelBenchResult {

@@ -109,8 +109,9 @@ int bench_model(BenchCommand& c, Communicator& job) {
               static_cast<long long>(o.batch), static_cast<long long>(o.input_len),
               static_cast<long long>(o.target_len));
   if (o.device == Device::cuda)
-    std::printf("on %s%s\n", device::cuda_device_name().c_str(),
-                o.recompute_activations ? ", recomputed activations" : "");
+    std::printf("on %s%s%s\n", device::cuda_device_name().c_str(),
+                o.recompute_activations ? ", recomputed activations" : "",
+                o.fp32_residual ? ", f32 residual stream" : "");
   else
     std::printf("%d threads per rank\n", ops::cpu_threads());
   std::printf("layout: TP %d x DP %d%s on %d ranks\n", grid.tp(), grid.dp(),
@@ -275,7 +276,10 @@ po::options_description bench_options(BenchCommand& c, CommandSyntax& syntax) {
       "device", po::value(&c.device)->default_value("cpu"),
       "cpu | cuda (one GPU per rank; adds peak GPU memory, model FLOPs and MFU)")(
       "recompute", po::bool_switch(&c.run.recompute_activations),
-      "recompute each block's activations in backward");
+      "recompute each block's activations in backward")(
+      "fp32-residual", po::bool_switch(&c.run.fp32_residual),
+      "the residual stream in f32 on the GPU (stilts train --fp32-residual); nothing changes on "
+      "the CPU");
   po::options_description data_options;
   data_options.add_options()("corpus", po::value(&c.corpora)->composing(),
                              "corpus files (repeat); default: the prepared or a synthetic corpus")(

@@ -26,6 +26,7 @@ struct EvalCommand {
   int extra_ids = 0;
   int tp = 1;
   int threads = 0;
+  bool fp32_residual = false;
   boost::optional<std::string> language_table;
   experiments::EvalOptions options;
 };
@@ -73,7 +74,10 @@ po::options_description eval_options(EvalCommand& c) {
       "round(depth x encoder layers) (0.5: a middle layer, as XTREME's retrieval baselines)")(
       "tp", po::value(&c.tp)->default_value(1),
       "tensor-parallel ranks holding the model (under mpirun, as many ranks as --tp)")(
-      "device", po::value(&c.device)->default_value("cpu"), "cpu | cuda (one GPU per rank)");
+      "device", po::value(&c.device)->default_value("cpu"), "cpu | cuda (one GPU per rank)")(
+      "fp32-residual", po::bool_switch(&c.fp32_residual),
+      "the residual stream in f32 on the GPU, as a model trained with stilts train "
+      "--fp32-residual computed it; nothing changes on the CPU");
   add_thread_option(o, c.threads);
   add_language_table_option(o, c.language_table);
   return o;
@@ -167,7 +171,7 @@ int evaluate(EvalCommand& c, Communicator& world) {
     throw std::runtime_error("the tokenizer has " + std::to_string(tokenizer.piece_count()) +
                              " pieces but the model's vocabulary only " +
                              std::to_string(config.vocab_size));
-  Mt5Model model(params, *groups.tp);
+  Mt5Model model(params, *groups.tp, {.fp32_residual = c.fp32_residual});
   options.writes_files = lead;
   if (options.retrieval_layer > model.encoder_layers())
     throw UsageError("--layer: " + std::to_string(options.retrieval_layer) +

@@ -326,6 +326,11 @@ po::options_description train_options(TrainCommand& c) {
       "recompute", po::bool_switch(&t.recompute_activations),
       "recompute each block's activations during backward (less memory, about a third more "
       "compute)")(
+      "fp32-residual", po::bool_switch(&t.fp32_residual),
+      "on the GPU, keep the residual stream (the hidden state every block adds into) and its "
+      "gradient in f32, the sublayers in bf16: less rounding over deep stacks (mt5-large), for "
+      "twice the memory of the residual activations (docs/GPU.md). The CPU computes in f32 "
+      "throughout: there it changes nothing")(
       "debug", po::bool_switch(&c.debug),
       "one process: check every op's outputs for NaN/Inf (naming the op and layer; CUDA "
       "launches synchronous) and, on the GPU, compare the first step's loss and gradient norm "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# --device, --recompute and --debug: an unknown or unavailable device is a usage error saying
-# why; recomputed activations give the same losses bit for bit; the CPU debug mode trains with
-# its NaN/Inf checks and says that the GPU-against-CPU check needs --device cuda.
+# --device, --recompute, --fp32-residual and --debug: an unknown or unavailable device is a
+# usage error saying why; recomputed activations give the same losses bit for bit, and so does
+# the f32 residual stream on the CPU, which computes in f32 anyway; the CPU debug mode trains
+# with its NaN/Inf checks and says that the GPU-against-CPU check needs --device cuda.
 source "$(dirname "$0")/lib.sh"
 
 tiny=(--model test-tiny --batch 4 --steps 3 --log-every 1 --eval-batches 1)
@@ -29,6 +30,9 @@ losses() { grep -o "^step [0-9]*/[0-9]* | loss [0-9.]*" "$1"; }
 [ -n "$(losses "$WORK/plain.txt")" ] || fail "no loss lines in $(cat "$WORK/plain.txt")"
 [ "$(losses "$WORK/plain.txt")" = "$(losses "$WORK/recompute.txt")" ] ||
   fail "--recompute changed the losses: $(losses "$WORK/plain.txt") vs $(losses "$WORK/recompute.txt")"
+"$STILTS" train "${tiny[@]}" --run-dir "" --fp32-residual >"$WORK/fp32_residual.txt"
+[ "$(losses "$WORK/plain.txt")" = "$(losses "$WORK/fp32_residual.txt")" ] ||
+  fail "--fp32-residual changed the losses on the CPU: $(losses "$WORK/plain.txt") vs $(losses "$WORK/fp32_residual.txt")"
 
 "$STILTS" train "${tiny[@]}" --run-dir "" --debug >"$WORK/debug.txt"
 grep -q "debug: NaN/Inf checks after every op; no GPU-against-CPU check" "$WORK/debug.txt" ||
@@ -37,6 +41,6 @@ grep -q "debug: NaN/Inf checks after every op; no GPU-against-CPU check" "$WORK/
   fail "--debug changed the losses"
 
 "$STILTS" bench --model test-tiny --batch 2 --input-len 8 --target-len 4 --steps 1 --warmup 0 \
-  --recompute >"$WORK/bench.txt"
+  --recompute --fp32-residual >"$WORK/bench.txt"
 grep -q "^tokens/s: " "$WORK/bench.txt" || fail "bench printed no tokens/s: $(cat "$WORK/bench.txt")"
 echo "device options ok"

@@ -229,6 +229,11 @@ for lang in en hi zh ar; do
   [ -f "$OUT/labels/xnli/test-$lang.tsv" ] || fail "no label file for $lang"
 done
 [ -f "$OUT/xnli/summary.md" ] || fail "no summary.md"
+# The f32 residual stream is the CPU's own arithmetic: --fp32-residual predicts the same.
+any_split --split dev --out "$WORK/fp32_residual" --task xnli --langs en --fp32-residual \
+  >/dev/null 2>"$WORK/fp32_residual.err"
+cmp -s "$OUT/predictions/xnli/test-en.tsv" "$WORK/fp32_residual/predictions/xnli/test-en.tsv" ||
+  fail "--fp32-residual changed the CPU's xnli predictions"
 
 # The results agree with `stilts score` over the written files, and the summary's means with the
 # results and the language table's families.
