@@ -1,6 +1,7 @@
 // The model on the GPU (bf16 compute copy, f32 master weights and gradients) against the CPU
-// (f32) from the same parameters: one training step, ten steps, greedy decoding; and the GPU's
-// own reproducibility (run to run, activation recomputation on and off).
+// (f32) from the same parameters: one training step (also with the f32 residual stream), ten
+// steps, greedy decoding; and the GPU's own reproducibility (run to run, activation
+// recomputation on and off).
 //
 // Tolerances: the GPU runs every activation in bf16 (8 significant bits), so one step's loss
 // may differ from the f32 CPU's by a few tenths of a percent per layer; 2e-2 relative on the
@@ -47,11 +48,12 @@ class CudaModel : public ::testing::Test {
 
 // The trainer's step with dropout on (the masks come from the same Philox keys on every
 // device), z-loss and Adafactor.
-TrainingStepOptions step_options(bool recompute = false) {
+TrainingStepOptions step_options(bool recompute = false, bool fp32_residual = false) {
   TrainingStepOptions o;
   o.z_loss = 1e-4f;
   o.seed = 5;
   o.recompute_activations = recompute;
+  o.fp32_residual = fp32_residual;
   return o;
 }
 
@@ -116,6 +118,50 @@ TEST_F(CudaModel, OneTrainingStepMatchesTheCpu) {
       << "the compute copy is not the master weights cast after the optimizer step";
 }
 
+// The f32 residual stream (ModelNumerics::fp32_residual): one step against the CPU within the
+// same tolerances, and no further from it than the bf16 stream's step, up to a margin (both
+// errors printed; test-tiny's two blocks per stack round the stream only a few times, so the
+// gain is small here and grows with depth). The hidden states between the blocks are f32 on the
+// device, while the stack's output, which the cross-attention and the head read, stays bf16.
+TEST_F(CudaModel, Fp32ResidualStepIsNoFurtherFromTheCpu) {
+  TrainingStep cpu_step(cpu, step_options());
+  const StepGradients expected = cpu_step.compute_gradients(batch, 1, true);
+  const Tensor& reference = cpu.flat_grads();
+  struct Error {
+    double loss, grad_norm, gradients;
+  };
+  auto error_of = [&](bool fp32_residual) {
+    auto gpu = on_gpu(cpu);
+    TrainingStep gpu_step(*gpu, step_options(false, fp32_residual));
+    const StepGradients actual = gpu_step.compute_gradients(batch, 1, true);
+    const Mt5Model& model = gpu_step.model();
+    const DType stream = fp32_residual ? DType::f32 : DType::bf16;
+    EXPECT_EQ(model.residual_dtype(), stream);
+    for (int64_t i = 0; i < model.encoder_layers(); ++i) {
+      EXPECT_EQ(model.encoder_hidden_state(i).dtype(), stream) << "hidden state " << i;
+      EXPECT_EQ(model.encoder_hidden_state(i).device(), Device::cuda) << "hidden state " << i;
+    }
+    EXPECT_EQ(model.encoder_output().dtype(), DType::bf16);
+    Tensor difference = host_f32(gpu->flat_grads());
+    ops::add_inplace(difference, reference, -1.0f);
+    return Error{relative(actual.loss, expected.loss),
+                 relative(actual.grad_norm, expected.grad_norm),
+                 norm(difference) / norm(reference)};
+  };
+  const Error bf16 = error_of(false), f32 = error_of(true);
+  std::cout << "relative error against the CPU, bf16 / f32 residual stream: loss " << bf16.loss
+            << " / " << f32.loss << ", gradient norm " << bf16.grad_norm << " / " << f32.grad_norm
+            << ", gradients (L2) " << bf16.gradients << " / " << f32.gradients << '\n';
+  EXPECT_LT(f32.loss, 2e-2);
+  EXPECT_LT(f32.grad_norm, 5e-2);
+  // A tenth of each tolerance, or a quarter of the bf16 stream's gradient error, covers rounding
+  // that happens to fall the bf16 stream's way; a tensor read or written in the wrong dtype
+  // costs far more.
+  EXPECT_LE(f32.loss, bf16.loss + 2e-3);
+  EXPECT_LE(f32.grad_norm, bf16.grad_norm + 5e-3);
+  EXPECT_LE(f32.gradients, 1.25 * bf16.gradients);
+}
+
 TEST_F(CudaModel, TenStepsOnAFixedBatchLowerTheLossAsOnTheCpu) {
   auto gpu = on_gpu(cpu);
   TrainingStep cpu_step(cpu, step_options()), gpu_step(*gpu, step_options());
@@ -149,19 +195,23 @@ TEST_F(CudaModel, GreedyDecodingMatchesTheCpu) {
     cpu_step.update(kLearningRate);
   }
   auto gpu = on_gpu(cpu);
-  Mt5Model gpu_model(*gpu);
   const auto expected = greedy_decode(cpu_step.model(), inputs, {16, true});
-  const auto actual = greedy_decode(gpu_model, inputs, {16, true});
-  ASSERT_EQ(actual.size(), expected.size());
-  size_t equal = 0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    ASSERT_FALSE(expected[i].empty()) << "example " << i;
-    ASSERT_FALSE(actual[i].empty()) << "example " << i;
-    EXPECT_EQ(actual[i][0], expected[i][0]) << "example " << i;
-    if (actual[i] == expected[i]) ++equal;
+  // With either residual stream: the f32 one enters the first block from the bf16 embeddings.
+  for (bool fp32_residual : {false, true}) {
+    SCOPED_TRACE(fp32_residual ? "f32 residual stream" : "bf16 residual stream");
+    Mt5Model gpu_model(*gpu, single_rank_group(), {.fp32_residual = fp32_residual});
+    const auto actual = greedy_decode(gpu_model, inputs, {16, true});
+    ASSERT_EQ(actual.size(), expected.size());
+    size_t equal = 0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      ASSERT_FALSE(expected[i].empty()) << "example " << i;
+      ASSERT_FALSE(actual[i].empty()) << "example " << i;
+      EXPECT_EQ(actual[i][0], expected[i][0]) << "example " << i;
+      if (actual[i] == expected[i]) ++equal;
+    }
+    EXPECT_GE(equal, expected.size() * 3 / 4)
+        << equal << " of " << expected.size() << " sequences equal the CPU's";
   }
-  EXPECT_GE(equal, expected.size() * 3 / 4)
-      << equal << " of " << expected.size() << " sequences equal the CPU's";
 }
 
 // Three steps with dropout, twice from the same start: the same bits.
@@ -182,17 +232,20 @@ TEST_F(CudaModel, TrainingIsBitIdenticalRunToRun) {
 }
 
 // Recomputing each block's activations in backward gives the stored ones' gradients bit for
-// bit (dropout masks are regenerated from their keys).
+// bit (dropout masks are regenerated from their keys), with either residual stream.
 TEST_F(CudaModel, RecomputationIsBitIdentical) {
-  auto run = [&](bool recompute) {
-    auto gpu = on_gpu(cpu);
-    TrainingStep step(*gpu, step_options(recompute));
-    const double loss = step.compute_gradients(batch, 1, false).loss;
-    return std::make_pair(loss, gpu->flat_grads().to(Device::cpu));
-  };
-  const auto stored = run(false), recomputed = run(true);
-  EXPECT_EQ(stored.first, recomputed.first);
-  EXPECT_TRUE(test::bitwise_equal(stored.second, recomputed.second));
+  for (bool fp32_residual : {false, true}) {
+    SCOPED_TRACE(fp32_residual ? "f32 residual stream" : "bf16 residual stream");
+    auto run = [&](bool recompute) {
+      auto gpu = on_gpu(cpu);
+      TrainingStep step(*gpu, step_options(recompute, fp32_residual));
+      const double loss = step.compute_gradients(batch, 1, false).loss;
+      return std::make_pair(loss, gpu->flat_grads().to(Device::cpu));
+    };
+    const auto stored = run(false), recomputed = run(true);
+    EXPECT_EQ(stored.first, recomputed.first);
+    EXPECT_TRUE(test::bitwise_equal(stored.second, recomputed.second));
+  }
 }
 
 }  // namespace

@@ -691,6 +691,61 @@ OP_TEST(DropoutMasksEqualTheHostsBitForBit, dropout_forward, dropout_backward) {
   }
 }
 
+// ---- mixed dtypes: an f32 residual stream ------------------------------------------------------
+
+// With ModelNumerics::fp32_residual (core/model.h) the residual stream is f32 and the sublayers
+// bf16, so these ops meet both dtypes in one call (core/layers/block.cc, stack.cc): RMSNorm reads
+// the f32 stream and writes bf16 for the matmuls, and its backward adds the bf16 gradient of its
+// output into the f32 stream's; dropout widens a bf16 sublayer output into the f32 stream and
+// narrows the stream's gradient into the sublayer's bf16 one; decoding adds the bf16 embeddings
+// into the f32 stream. Each against the CPU on the same values (the bf16 ones rounded on the
+// host), with the tolerance of the output's dtype.
+OP_TEST(MixedDtypesOfAnF32ResidualStream, rmsnorm_forward, rmsnorm_backward, dropout_forward,
+        dropout_backward, add_inplace) {
+  if (device() == Device::cpu) GTEST_SKIP() << "the CPU backend takes no bf16 operands";
+  const Side f32 = side(DType::f32), bf16 = side(DType::bf16);
+  const Shape shape{3, 43, 200};
+  const Tensor h = draw(shape, 70, DType::f32, 2.0f), weight = draw({200}, 71, DType::bf16);
+
+  Tensor expected_out(shape), expected_rstd({129});
+  ops::rmsnorm_forward(h, weight, 1e-6f, expected_out, expected_rstd);
+  Tensor out = zeros(shape, bf16), rstd({129}, DType::f32, device());
+  ops::rmsnorm_forward(put(h, f32), put(weight, bf16), 1e-6f, out, rstd);
+  expect_close("rmsnorm_forward f32 to bf16", expected_out, get(out), kBf16);
+  expect_close("rmsnorm_forward rstd", expected_rstd, get(rstd), kF32);
+
+  const Tensor dout = draw(shape, 72, DType::bf16), dh0 = draw(shape, 73, DType::f32);
+  Tensor expected_dh = dh0.clone(), expected_dweight({200});
+  ops::rmsnorm_backward(dout, h, weight, expected_rstd, expected_dh, expected_dweight);
+  Tensor dh = put(dh0, f32), dweight({200}, DType::f32, device());
+  ops::rmsnorm_backward(put(dout, bf16), put(h, f32), put(weight, bf16),
+                        put_exact(expected_rstd, f32), dh, dweight);
+  expect_close("rmsnorm_backward bf16 into f32", expected_dh, get(dh), kF32);
+  expect_bit_equal("rmsnorm_backward dweight", expected_dweight, get(dweight));
+
+  // A kept element is one f32 product: bit-equal to the CPU's when stored in f32.
+  const float rate = 0.1f;
+  const RngKey key{7, dropout_stream(4, 1, 5, 0)};
+  const Tensor sublayer = draw(shape, 74, DType::bf16);
+  Tensor expected_widened(shape);
+  ops::dropout_forward(sublayer, rate, key, expected_widened);
+  Tensor widened = zeros(shape, f32);
+  ops::dropout_forward(put(sublayer, bf16), rate, key, widened);
+  expect_bit_equal("dropout_forward bf16 to f32", expected_widened, get(widened));
+  const Tensor dsublayer0 = draw(shape, 75, DType::bf16);
+  Tensor expected_narrowed = dsublayer0.clone();
+  ops::dropout_backward(dh0, rate, key, expected_narrowed);
+  Tensor narrowed = put(dsublayer0, bf16);
+  ops::dropout_backward(put(dh0, f32), rate, key, narrowed);
+  expect_close("dropout_backward f32 into bf16", expected_narrowed, get(narrowed), kBf16);
+
+  Tensor expected_sum = h.clone();
+  ops::add_inplace(expected_sum, sublayer);
+  Tensor sum = put(h, f32);
+  ops::add_inplace(sum, put(sublayer, bf16));
+  expect_close("add_inplace bf16 into f32", expected_sum, get(sum), kF32);
+}
+
 // ---- cross-entropy ---------------------------------------------------------------------------
 
 const std::vector<int32_t> kTargets{5, -100, 999, 0, 17, -100, 500, 3, 250};
