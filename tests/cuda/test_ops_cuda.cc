@@ -6,11 +6,9 @@
 // build, GPU or not. On the CPU the comparison is with itself, which checks that the test runs
 // and that the CPU repeats its own results.
 //
-// bf16: the inputs are drawn in f32 and rounded to bf16 on the host, the CPU runs on the rounded
-// values in f32 and the GPU on bf16 copies of them, so both see the same numbers and differ only
-// by the GPU's rounding of what it stores in bf16 (relative 2^-9 per store) and by the order of
-// f32 sums. Outputs that ops.h keeps in f32 (statistics, weight gradients, optimizer state) are
-// held to the f32 tolerances even with bf16 inputs.
+// The comparisons, their tolerances and bf16's treatment are tests/cuda/device_compare.h's; the
+// runs of several ops (attention, the vocab-parallel pieces, Adafactor's stages) are
+// tests/cuda/op_runs.h's, which cuda_large runs again at mT5's sizes.
 //
 // The GPU's instances skip with the reason when the process sees no usable GPU (CI).
 #include <gtest/gtest.h>
@@ -33,7 +31,9 @@
 #include "kernels/device.h"
 #include "kernels/ops.h"
 #include "kernels/philox.h"
+#include "tests/cuda/device_compare.h"
 #include "tests/cuda/gpu_required.h"
+#include "tests/cuda/op_runs.h"
 #include "tests/unit/error_of.h"
 #include "tests/unit/kernels/test_util.h"
 
@@ -46,20 +46,24 @@ void PrintTo(Device device, std::ostream* out) {
 
 namespace {
 
-// f32 on the GPU differs from the CPU by the order of f32 sums and the last bits of libm.
-constexpr double kF32 = 1e-5;
-// Products summed over a long inner dimension (GEMM, attention): cuBLASLt's split order.
-constexpr double kF32Gemm = 1e-4;
-// One bf16 rounding is 2^-9 = 0.2% relative; 1e-2 leaves room for an op that stores an
-// intermediate in bf16 (attention's probabilities) while catching any real error (a wrong
-// element is off by O(1)).
-constexpr double kBf16 = 1e-2;
-
-const DType kFloatingDtypes[] = {DType::f32, DType::bf16};
-
-double floating_tolerance(DType dtype, double f32_tolerance) {
-  return dtype == DType::bf16 ? kBf16 : f32_tolerance;
-}
+using test::AdafactorState;
+using test::AttentionCase;
+using test::AttentionInputs;
+using test::draw;
+using test::expect_bit_equal;
+using test::expect_close;
+using test::floating_tolerance;
+using test::get;
+using test::kCpu;
+using test::kF32;
+using test::kF32Gemm;
+using test::kFloatingDtypes;
+using test::put;
+using test::put_exact;
+using test::rounded;
+using test::Side;
+using test::values_of;
+using test::zeros;
 
 // ---- the ops of kernels/op_list.h and the tests that cover them ----------------------------
 
@@ -85,14 +89,6 @@ bool cover(const char* test, std::initializer_list<Op> ops) {
   for (Op op : ops) coverage()[static_cast<size_t>(op)].push_back(test);
   return true;
 }
-
-// Where one side of a comparison runs: the CPU reference (f32), or the device under test in a
-// floating dtype.
-struct Side {
-  Device device;
-  DType dtype;
-};
-constexpr Side kCpu{Device::cpu, DType::f32};
 
 // The CPU instance of a test of bf16 operands: the CPU backend computes in f32 only
 // (kernels/ops.h) and refuses a bf16 tensor by name rather than computing on it.
@@ -142,92 +138,6 @@ TEST(DeviceOpsCoverage, EveryOpOfTheListHasADeviceTest) {
     EXPECT_FALSE(coverage()[i].empty())
         << kOpNames[i] << " of kernels/op_list.h has no OP_TEST in tests/cuda/test_ops_cuda.cc "
         << "running it on each device against the CPU";
-}
-
-// Host f32 values rounded to `dtype`: what the GPU holds of them.
-Tensor rounded(const Tensor& host, DType dtype) {
-  if (dtype == DType::f32) return host.clone();
-  Tensor narrow(host.shape(), dtype);
-  ops::cast(host, narrow);
-  Tensor back(host.shape());
-  ops::cast(narrow, back);
-  return back;
-}
-
-// Uniform values in [-scale, scale), rounded to `dtype`, on the host in f32.
-Tensor draw(const Shape& shape, uint32_t seed, DType dtype, float scale = 1.0f) {
-  return rounded(test::random_tensor(shape, seed, scale), dtype);
-}
-
-// A floating tensor of `side` holding host f32 values.
-Tensor put(const Tensor& host, Side side) {
-  Tensor narrow(host.shape(), side.dtype);
-  ops::cast(host, narrow);
-  return narrow.to(side.device);
-}
-
-// A tensor that stays in its dtype on every device (f32 statistics and gradients, i32 ids).
-Tensor put_exact(const Tensor& host, Side side) {
-  return host.to(side.device);
-}
-
-// A fresh zero tensor of `side`'s floating dtype.
-Tensor zeros(const Shape& shape, Side side) {
-  return Tensor(shape, side.dtype, side.device);
-}
-
-// Any tensor back on the host in f32.
-Tensor get(const Tensor& t) {
-  Tensor host = t.to(Device::cpu);
-  if (host.dtype() == DType::f32) return host;
-  Tensor wide(host.shape());
-  ops::cast(host, wide);
-  return wide;
-}
-
-double scalar(const Tensor& t) {
-  return get(t).data<float>()[0];
-}
-
-// |actual - expected| <= tolerance * (|expected| + rms(expected)) for every element: relative
-// for large elements, relative to the tensor's scale for those near zero (a sum that cancels).
-void expect_close(const std::string& what, const Tensor& expected, const Tensor& actual,
-                  double tolerance) {
-  ASSERT_EQ(expected.shape(), actual.shape()) << what;
-  const float* e = expected.data<float>();
-  const float* a = actual.data<float>();
-  const int64_t n = expected.numel();
-  double sum_squares = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum_squares += double{e[i]} * e[i];
-  const double rms = n ? std::sqrt(sum_squares / static_cast<double>(n)) : 0.0;
-  int64_t wrong = 0, worst = -1;
-  double worst_ratio = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double allowed = tolerance * (std::abs(double{e[i]}) + rms) + 1e-30;
-    const double ratio = std::abs(double{a[i]} - e[i]) / allowed;
-    if (!(ratio <= 1.0)) {
-      ++wrong;
-      if (worst < 0 || !(ratio <= worst_ratio)) {
-        worst = i;
-        worst_ratio = ratio;
-      }
-    }
-  }
-  EXPECT_EQ(wrong, 0) << what << ": " << wrong << " of " << n << " elements off by more than "
-                      << tolerance << " relative; worst at " << worst << ": expected "
-                      << (worst >= 0 ? e[worst] : 0.0f) << ", got "
-                      << (worst >= 0 ? a[worst] : 0.0f);
-}
-
-void expect_bit_equal(const std::string& what, const Tensor& expected, const Tensor& actual) {
-  ASSERT_EQ(expected.shape(), actual.shape()) << what;
-  EXPECT_TRUE(test::bitwise_equal(expected, actual)) << what << " differs bit for bit";
-}
-
-std::vector<int32_t> values_of(const Tensor& i32) {
-  const Tensor host = i32.to(Device::cpu);
-  const int32_t* p = host.data<int32_t>();
-  return std::vector<int32_t>(p, p + host.numel());
 }
 
 // ---- dense algebra ---------------------------------------------------------------------
@@ -545,13 +455,6 @@ OP_TEST(PositionBiasForwardAndBackward, position_bias_forward, position_bias_bac
 
 // ---- attention -----------------------------------------------------------------------------
 
-struct AttentionCase {
-  const char* name;
-  int64_t batch, heads, q_len, k_len, head_dim;
-  bool bias, key_mask, causal;
-  float dropout_rate;
-};
-
 const AttentionCase kAttentionCases[] = {
     // Batch 1's keys are all masked: uniform rows.
     {"self-attention with bias and a fully masked batch", 2, 3, 6, 6, 16, true, true, false, 0.0f},
@@ -559,45 +462,6 @@ const AttentionCase kAttentionCases[] = {
     {"causal with fewer queries than keys", 2, 3, 2, 7, 16, true, true, true, 0.0f},
     {"cross-attention with dropout", 2, 3, 5, 7, 16, false, true, false, 0.1f},
     {"long rows with dropout", 2, 4, 64, 160, 32, true, true, false, 0.1f},
-};
-
-struct AttentionInputs {
-  Tensor q, k, v, bias, key_mask;
-  ops::AttentionShape shape;
-  AttentionInputs(const AttentionCase& c, DType dt, uint32_t seed)
-      : q(draw({c.batch, c.q_len, c.heads * c.head_dim}, seed, dt)),
-        k(draw({c.batch, c.k_len, c.heads * c.head_dim}, seed + 1, dt)),
-        v(draw({c.batch, c.k_len, c.heads * c.head_dim}, seed + 2, dt)),
-        shape{c.heads, c.causal, c.dropout_rate, RngKey{seed, 99}} {
-    if (c.bias) bias = draw({c.heads, c.q_len, c.k_len}, seed + 3, dt, 2.0f);
-    if (c.key_mask) {
-      key_mask = Tensor({c.batch, c.k_len});
-      float* m = key_mask.data<float>();
-      // The last two keys of batch 0 padded, every key of batch 1 masked.
-      for (int64_t b = 0; b < c.batch; ++b)
-        for (int64_t j = 0; j < c.k_len; ++j)
-          m[b * c.k_len + j] = (b == 0 && j >= c.k_len - 2) || b == 1 ? 0.0f : 1.0f;
-    }
-  }
-  // probs and out of the forward on `s`.
-  std::vector<Tensor> forward(const AttentionCase& c, Side s) const {
-    Tensor probs = zeros({c.batch, c.heads, c.q_len, c.k_len}, s);
-    Tensor out = zeros(q.shape(), s);
-    ops::attention_forward(put(q, s), put(k, s), put(v, s), c.bias ? put(bias, s) : Tensor(),
-                           c.key_mask ? put_exact(key_mask, s) : Tensor(), shape, probs, out);
-    return {get(probs), get(out)};
-  }
-  // dq, dk, dv and dbias, accumulated onto the given starting values.
-  std::vector<Tensor> backward(const AttentionCase& c, Side s, const Tensor& probs,
-                               const Tensor& dout, const std::vector<Tensor>& start) const {
-    Tensor dq = put(start[0], s), dk = put(start[1], s), dv = put(start[2], s);
-    Tensor dbias = c.bias ? put(start[3], s) : Tensor();
-    ops::attention_backward(put(dout, s), put(q, s), put(k, s), put(v, s), put(probs, s), shape, dq,
-                            dk, dv, dbias);
-    std::vector<Tensor> grads{get(dq), get(dk), get(dv)};
-    if (c.bias) grads.push_back(get(dbias));
-    return grads;
-  }
 };
 
 OP_TEST(AttentionForwardAndBackward, attention_forward, attention_backward) {
@@ -813,73 +677,16 @@ OP_TEST(CrossEntropyWithIgnoredRowsAndZLoss, cross_entropy_forward, cross_entrop
   }
 }
 
-// The four pieces over two uneven vocabulary slices, the statistics combined on the host
-// between them as parallel/vocab_parallel_cross_entropy.cc combines them over ranks.
-struct VocabParallelResult {
-  Tensor row_max, target_logit, sum_exp, losses, dlogits;
-};
-
-VocabParallelResult vocab_parallel(const Tensor& logits, const Tensor& targets, Side s) {
-  const int64_t bounds[] = {0, 400, kVocab};
-  const Tensor ids = put_exact(targets, s);
-  std::vector<Tensor> slices;
-  VocabParallelResult r;
-  r.row_max = Tensor({kRows});
-  r.target_logit = Tensor({kRows});
-  r.sum_exp = Tensor({kRows});
-  for (int i = 0; i < 2; ++i) {
-    const int64_t start = bounds[i], width = bounds[i + 1] - start;
-    Tensor slice({kRows, width});
-    for (int64_t row = 0; row < kRows; ++row)
-      std::copy_n(logits.data<float>() + row * kVocab + start, width,
-                  slice.data<float>() + row * width);
-    slices.push_back(put(slice, s));
-    Tensor row_max({kRows}, DType::f32, s.device), target_logit({kRows}, DType::f32, s.device);
-    ops::cross_entropy_partial_forward(slices.back(), ids, start, kVocab, -100, row_max,
-                                       target_logit);
-    const Tensor m = get(row_max), t = get(target_logit);
-    for (int64_t row = 0; row < kRows; ++row) {
-      float& combined = r.row_max.data<float>()[row];
-      combined = i == 0 ? m.data<float>()[row] : std::max(combined, m.data<float>()[row]);
-      r.target_logit.data<float>()[row] += t.data<float>()[row];
-    }
-  }
-  const Tensor row_max = put_exact(r.row_max, s);
-  for (const Tensor& slice : slices) {
-    Tensor sum_exp({kRows}, DType::f32, s.device);
-    ops::cross_entropy_sum_exp(slice, ids, -100, row_max, sum_exp);
-    const Tensor part = get(sum_exp);
-    for (int64_t row = 0; row < kRows; ++row)
-      r.sum_exp.data<float>()[row] += part.data<float>()[row];
-  }
-  const Tensor sum_exp = put_exact(r.sum_exp, s);
-  Tensor losses({kRows}, DType::f32, s.device);
-  ops::cross_entropy_combine_losses(ids, -100, row_max, sum_exp, put_exact(r.target_logit, s),
-                                    kZLoss, losses);
-  r.losses = get(losses);
-  r.dlogits = Tensor({kRows, kVocab});
-  for (int i = 0; i < 2; ++i) {
-    Tensor& slice = slices[i];
-    // In place over the logits, as the head does.
-    ops::cross_entropy_partial_backward(slice, ids, bounds[i], -100, row_max, sum_exp, kZLoss, 0.5f,
-                                        slice);
-    const Tensor part = get(slice);
-    const int64_t width = slice.dim(1);
-    for (int64_t row = 0; row < kRows; ++row)
-      std::copy_n(part.data<float>() + row * width, width,
-                  r.dlogits.data<float>() + row * kVocab + bounds[i]);
-  }
-  return r;
-}
-
 OP_TEST(VocabParallelCrossEntropyPieces, cross_entropy_partial_forward, cross_entropy_sum_exp,
         cross_entropy_combine_losses, cross_entropy_partial_backward) {
   const Tensor targets = test::int_tensor({kRows}, kTargets);
   for (DType dt : dtypes()) {
     SCOPED_TRACE(dtype_name(dt));
     const Tensor logits = draw({kRows, kVocab}, 71, dt, 4.0f);
-    const VocabParallelResult expected = vocab_parallel(logits, targets, kCpu);
-    const VocabParallelResult actual = vocab_parallel(logits, targets, side(dt));
+    // Two uneven slices.
+    const std::vector<int64_t> bounds{0, 400, kVocab};
+    const auto expected = test::vocab_parallel(logits, targets, bounds, kZLoss, 0.5f, kCpu);
+    const auto actual = test::vocab_parallel(logits, targets, bounds, kZLoss, 0.5f, side(dt));
     // A maximum and a single logit of the same values are exact.
     expect_bit_equal("row_max", expected.row_max, actual.row_max);
     expect_bit_equal("target_logit", expected.target_logit, actual.target_logit);
@@ -891,54 +698,6 @@ OP_TEST(VocabParallelCrossEntropyPieces, cross_entropy_partial_forward, cross_en
 
 // ---- optimizers -----------------------------------------------------------------------------
 
-struct AdafactorState {
-  Tensor param, row, col, full, momentum;
-};
-
-// Three steps of the four stages on one device, from the same host values.
-AdafactorState adafactor_steps(bool factored, const ops::AdafactorStep& options, Device device) {
-  const int64_t rows = 37, cols = 50;
-  const Shape shape = factored ? Shape{rows, cols} : Shape{rows * cols};
-  AdafactorState st;
-  st.param = test::random_tensor(shape, 80).to(device);
-  if (factored) {
-    st.row = Tensor({rows}, DType::f32, device);
-    st.col = Tensor({cols}, DType::f32, device);
-  } else {
-    st.full = Tensor({rows * cols}, DType::f32, device);
-  }
-  if (options.beta1 > 0.0f) st.momentum = Tensor(shape, DType::f32, device);
-  for (int64_t step = 1; step <= 3; ++step) {
-    ops::AdafactorStep s = options;
-    s.step = step;
-    const Tensor grad =
-        test::random_tensor(shape, 80 + static_cast<uint32_t>(step), 0.1f).to(device);
-    Tensor row_sums, col_sums, total, none;
-    if (factored) {
-      row_sums = Tensor({rows}, DType::f32, device);
-      col_sums = Tensor({cols}, DType::f32, device);
-      total = Tensor({1}, DType::f32, device);
-    }
-    Tensor param_sum_squares({1}, DType::f32, device);
-    ops::adafactor_sums(st.param, grad, s.eps1, row_sums, col_sums, param_sum_squares);
-    ops::AdafactorTotals totals;
-    totals.numel = st.param.numel();
-    totals.param_sum_squares = scalar(param_sum_squares);
-    if (factored) {
-      ops::adafactor_average(st.row, row_sums, cols, s, total);
-      ops::adafactor_average(st.col, col_sums, rows, s, none);
-      totals.row_mean = scalar(total) / static_cast<double>(rows);
-    } else {
-      ops::adafactor_average_squares(st.full, grad, s);
-    }
-    Tensor update_sum_squares({1}, DType::f32, device);
-    ops::adafactor_update_sum_squares(grad, st.row, st.col, st.full, totals, update_sum_squares);
-    totals.update_sum_squares = scalar(update_sum_squares);
-    ops::adafactor_apply(st.param, grad, st.row, st.col, st.full, st.momentum, totals, s);
-  }
-  return st;
-}
-
 OP_TEST(AdafactorStagesFactoredAndNot, adafactor_sums, adafactor_average, adafactor_average_squares,
         adafactor_update_sum_squares, adafactor_apply) {
   const ops::AdafactorStep plain{.lr = 1e-2f, .step = 1};
@@ -948,8 +707,10 @@ OP_TEST(AdafactorStagesFactoredAndNot, adafactor_sums, adafactor_average, adafac
     for (const ops::AdafactorStep& options : {plain, everything}) {
       SCOPED_TRACE(std::string(factored ? "factored" : "unfactored") +
                    (options.beta1 > 0.0f ? ", momentum, decay, scaled" : ""));
-      const AdafactorState expected = adafactor_steps(factored, options, Device::cpu);
-      const AdafactorState actual = adafactor_steps(factored, options, device());
+      // Three steps of a 37 x 50 matrix or of as many elements unfactored.
+      const Shape shape = factored ? Shape{37, 50} : Shape{37 * 50};
+      const AdafactorState expected = test::adafactor_steps(shape, 3, options, Device::cpu, 80);
+      const AdafactorState actual = test::adafactor_steps(shape, 3, options, device(), 80);
       expect_close("param", expected.param, get(actual.param), kF32);
       if (factored) {
         expect_close("row", expected.row, get(actual.row), kF32);
