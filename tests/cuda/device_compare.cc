@@ -88,10 +88,11 @@ void expect_close(const std::string& what, const Tensor& expected, const Tensor&
       }
     }
   }
-  EXPECT_EQ(wrong, 0) << what << ": " << wrong << " of " << n << " elements off by more than "
-                      << tolerance << " relative; worst at " << worst << ": expected "
-                      << (worst >= 0 ? e[worst] : 0.0f) << ", got "
-                      << (worst >= 0 ? a[worst] : 0.0f);
+  if (wrong == 0) return;
+  ADD_FAILURE() << what << ": " << wrong << " of " << n << " elements off by more than "
+                << tolerance << " relative; worst at " << worst << ": expected " << e[worst]
+                << ", got " << a[worst] << "; |actual - expected| / |expected| over the tensor "
+                << relative_error(expected, actual);
 }
 
 void expect_bit_equal(const std::string& what, const Tensor& expected, const Tensor& actual) {

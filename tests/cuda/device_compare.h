@@ -59,7 +59,8 @@ std::vector<int32_t> values_of(const Tensor& i32);
 
 // |actual - expected| <= tolerance * (|expected| + rms(expected)) for every element: relative
 // for large elements, relative to the tensor's scale for those near zero (a sum that cancels).
-// NaN (an element left poisoned) always fails.
+// NaN (an element left poisoned) always fails. A failure names the worst element and the
+// relative error of the whole tensor.
 void expect_close(const std::string& what, const Tensor& expected, const Tensor& actual,
                   double tolerance);
 void expect_bit_equal(const std::string& what, const Tensor& expected, const Tensor& actual);
