@@ -54,6 +54,7 @@ using test::expect_bit_equal;
 using test::expect_close;
 using test::floating_tolerance;
 using test::get;
+using test::kBf16;
 using test::kCpu;
 using test::kF32;
 using test::kF32Gemm;
