@@ -157,4 +157,16 @@ AdafactorState adafactor_steps(const Shape& shape, int64_t steps, const ops::Ada
   return st;
 }
 
+void expect_adafactor_close(const AdafactorState& expected, const AdafactorState& actual,
+                            const ops::AdafactorStep& options) {
+  expect_close("param", expected.param, get(actual.param), kF32);
+  if (expected.row.defined()) {
+    expect_close("row", expected.row, get(actual.row), kF32);
+    expect_close("col", expected.col, get(actual.col), kF32);
+  } else {
+    expect_close("full", expected.full, get(actual.full), kF32);
+  }
+  if (options.beta1 > 0.0f) expect_close("momentum", expected.momentum, get(actual.momentum), kF32);
+}
+
 }  // namespace stilts::test

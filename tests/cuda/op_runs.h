@@ -62,5 +62,9 @@ struct AdafactorState {
 // gradient N(0, 0.1^2)), so every device starts from the same numbers.
 AdafactorState adafactor_steps(const Shape& shape, int64_t steps, const ops::AdafactorStep& options,
                                Device device, uint64_t seed);
+// Every tensor of the state the step keeps (param; row and col or full; momentum when
+// options.beta1 > 0) within f32's tolerance; `actual` may be on any device.
+void expect_adafactor_close(const AdafactorState& expected, const AdafactorState& actual,
+                            const ops::AdafactorStep& options);
 
 }  // namespace stilts::test
