@@ -12,7 +12,8 @@
 #              build what the session runs with -j JOBS
 #   gpu-tests  every test labelled cuda, with STILTS_REQUIRE_GPU=1: a GPU test that would skip
 #              fails instead, and any test ctest reports skipped or not run fails the step
-#   kernels    the CPU kernel tests (unit_kernels), the GPU tests' reference
+#   kernels    (only when STEPS names it: CI runs it on every change) the CPU kernel tests
+#              (unit_kernels), the GPU tests' reference
 #   memcheck   compute-sanitizer memcheck on every op test's GPU instance
 #   racecheck  compute-sanitizer racecheck on the attention, cross-entropy and RMSNorm tests
 #   bench      a training step of mt5-large (bf16 and f32 residual stream) and mt5-small with
@@ -27,7 +28,7 @@
 #
 # Environment: OUT (the log's folder; default gpu-session), JOBS (default: the cores),
 # GOOGLETEST (a googletest source tree; default .gpu-carry/googletest, which `make gpu-carry`
-# fills from Debian's /usr/src/googletest), STEPS (the steps to run, default all), PYTHON
+# fills from Debian's /usr/src/googletest), STEPS (the steps to run; default all but kernels), PYTHON
 # (python3), and per step a time limit in seconds (LIMIT_BUILD ... LIMIT_COMPARE), so the whole
 # fits a lent machine's minutes: the defaults sum to 8 minutes.
 set -uo pipefail
@@ -44,7 +45,7 @@ fi
 OUT=${OUT:-gpu-session}
 JOBS=${JOBS:-$(nproc)}
 GOOGLETEST=${GOOGLETEST:-.gpu-carry/googletest}
-STEPS=${STEPS:-build gpu-tests kernels memcheck racecheck bench compare}
+STEPS=${STEPS:-build gpu-tests memcheck racecheck bench compare}
 PYTHON=${PYTHON:-python3}
 if ((REHEARSE)); then
   BUILD=build-gpu-rehearsal
@@ -53,8 +54,8 @@ else
   BUILD=build-gpu
   ARCH=native
 fi
-declare -A LIMIT=([build]=${LIMIT_BUILD:-150} [gpu-tests]=${LIMIT_GPU_TESTS:-110}
-  [kernels]=${LIMIT_KERNELS:-20} [memcheck]=${LIMIT_MEMCHECK:-50} [racecheck]=${LIMIT_RACECHECK:-40}
+declare -A LIMIT=([build]=${LIMIT_BUILD:-180} [gpu-tests]=${LIMIT_GPU_TESTS:-110}
+  [kernels]=${LIMIT_KERNELS:-60} [memcheck]=${LIMIT_MEMCHECK:-50} [racecheck]=${LIMIT_RACECHECK:-30}
   [bench]=${LIMIT_BENCH:-50} [compare]=${LIMIT_COMPARE:-60})
 
 mkdir -p "$OUT"
@@ -100,8 +101,9 @@ configure() {
 
 step_build() {
   configure || return 1
-  cmake --build "$BUILD" -j "$JOBS" --target cuda_ops cuda_model cuda_large cuda_nccl \
-    cuda_nccl_worker unit_kernels stilts-bench-cuda
+  local targets=(cuda_ops cuda_model cuda_large cuda_nccl cuda_nccl_worker stilts-bench-cuda)
+  [[ " $STEPS " == *" kernels "* ]] && targets+=(unit_kernels)
+  cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}"
 }
 
 # Every cuda-labelled test; none may skip or be left out.
@@ -166,7 +168,7 @@ for step in $STEPS; do
   began=$(date +%s)
   # A subshell under `timeout`, so a hung step ends at its limit and the rest still run.
   export -f "$fn" configure sanitize say
-  export BUILD ARCH OUT JOBS GOOGLETEST PYTHON REHEARSE
+  export BUILD ARCH OUT JOBS GOOGLETEST PYTHON REHEARSE STEPS
   timeout --kill-after=10 "${LIMIT[$step]}" bash -c "$fn"
   status=$?
   SECONDS_TAKEN[$step]=$(($(date +%s) - began))
