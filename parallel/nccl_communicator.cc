@@ -86,6 +86,12 @@ std::string seconds(double s) {
   return text.str();
 }
 
+// Before NCCL reads its parameters, which it does once per process: the unique id and the
+// first communicator both may be the first NCCL call.
+void request_implicit_launch_order() {
+  setenv(kImplicitOrderVariable, "1", /*overwrite=*/0);
+}
+
 }  // namespace
 
 double NcclCommunicator::timeout_from_environment() {
@@ -134,6 +140,7 @@ NcclCommunicator::Lane::~Lane() {
 }
 
 ncclUniqueId NcclCommunicator::unique_id() {
+  request_implicit_launch_order();
   ncclUniqueId id;
   const ncclResult_t result = ncclGetUniqueId(&id);
   if (result != ncclSuccess)
@@ -148,8 +155,7 @@ NcclCommunicator::NcclCommunicator(const ncclUniqueId& id, int rank, int size, s
       rank_(rank),
       size_(size) {
   watch_->timeout_s = timeout_from_environment();
-  // Before NCCL reads its parameters, which it does once, at the first communicator.
-  setenv(kImplicitOrderVariable, "1", /*overwrite=*/0);
+  request_implicit_launch_order();
   int version = 0;
   check(ncclGetVersion(&version), "ncclGetVersion");
   watch_->separate_streams = separate_streams_allowed(version, std::getenv(kImplicitOrderVariable));
